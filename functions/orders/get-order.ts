@@ -1,0 +1,9 @@
+import { orderPath } from "../../shared/http/contract.ts";
+import { httpHandler } from "../../shared/http/handler.ts";
+import { parse } from "../../shared/http/request.ts";
+import { findOrder } from "../../shared/orders/orders.ts";
+
+export const handler = httpHandler(async (event) => {
+  const { id } = parse(orderPath, event.pathParameters ?? {});
+  return { status: 200, body: await findOrder(id) };
+});

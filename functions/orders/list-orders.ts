@@ -1,0 +1,9 @@
+import { userQuery } from "../../shared/http/contract.ts";
+import { httpHandler } from "../../shared/http/handler.ts";
+import { parse, queryOf } from "../../shared/http/request.ts";
+import { listOrders } from "../../shared/orders/orders.ts";
+
+export const handler = httpHandler(async (event) => {
+  const { user_id } = parse(userQuery, queryOf(event));
+  return { status: 200, body: await listOrders(user_id) };
+});

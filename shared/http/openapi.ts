@@ -1,0 +1,150 @@
+import { z } from "zod";
+import * as api from "./contract.ts";
+
+/**
+ * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
+ * `routes` is also what the drift test walks, endpoint by endpoint.
+ */
+interface Route {
+  method: "get" | "post";
+  path: string;
+  summary: string;
+  tag: "orders" | "payments" | "ops";
+  body?: z.ZodType;
+  query?: z.ZodObject;
+  pathParams?: z.ZodObject;
+  idempotent?: boolean;
+  responses: Record<number, { description: string; schema?: z.ZodType }>;
+}
+
+const badRequest = { description: "A field is missing or malformed; `field` names it", schema: api.problem };
+
+export const routes: Route[] = [
+  {
+    method: "post", path: "/api/payments/create_account", tag: "payments", summary: "Open an account (one per user)",
+    body: api.createAccountRequest,
+    responses: {
+      201: { description: "Account created with balance 0", schema: api.accountCreated },
+      400: badRequest,
+      409: { description: "The user already has an account", schema: api.problem },
+    },
+  },
+  {
+    method: "post", path: "/api/payments/deposit", tag: "payments", summary: "Add money to an account",
+    body: api.depositRequest, idempotent: true,
+    responses: {
+      200: { description: "The new balance", schema: api.balanceUpdated },
+      400: badRequest,
+      404: { description: "No account for this user", schema: api.problem },
+      422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
+    },
+  },
+  {
+    method: "get", path: "/api/payments/balance", tag: "payments", summary: "Read an account's balance",
+    query: api.userQuery,
+    responses: {
+      200: { description: "The balance", schema: api.account },
+      400: badRequest,
+      404: { description: "No account for this user", schema: api.problem },
+    },
+  },
+  {
+    method: "post", path: "/api/orders", tag: "orders", summary: "Place an order; it is paid asynchronously",
+    body: api.createOrderRequest, idempotent: true,
+    responses: {
+      201: { description: "Order created with status NEW", schema: api.orderCreatedResponse },
+      400: badRequest,
+      422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
+    },
+  },
+  {
+    method: "get", path: "/api/orders", tag: "orders", summary: "List a user's orders, newest first",
+    query: api.userQuery,
+    responses: { 200: { description: "The orders", schema: api.orderList }, 400: badRequest },
+  },
+  {
+    method: "get", path: "/api/orders/{id}", tag: "orders", summary: "Read one order and its status",
+    pathParams: api.orderPath,
+    responses: {
+      200: { description: "The order", schema: api.order },
+      400: badRequest,
+      404: { description: "No such order", schema: api.problem },
+    },
+  },
+  {
+    method: "get", path: "/api/health", tag: "ops", summary: "Kafka and both databases, each really asked",
+    responses: {
+      200: { description: "Everything answers", schema: api.health },
+      503: { description: "Something does not answer", schema: api.health },
+    },
+  },
+];
+
+function schemaOf(schema: z.ZodType, io: "input" | "output") {
+  return z.toJSONSchema(schema, { io, target: "openapi-3.0", unrepresentable: "any", reused: "inline" });
+}
+
+function parametersOf(where: "query" | "path", shape: z.ZodObject | undefined) {
+  if (!shape) return [];
+  return Object.entries(shape.shape).map(([name, schema]) => ({
+    name,
+    in: where,
+    required: true,
+    schema: schemaOf(schema as z.ZodType, "input"),
+  }));
+}
+
+export function openApiDocument(serverUrl = "/") {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const parameters = [
+      ...parametersOf("path", route.pathParams),
+      ...parametersOf("query", route.query),
+      ...(route.idempotent
+        ? [{
+            name: "Idempotency-Key", in: "header", required: false,
+            description: "Repeat a request safely: the same key and body replay the first answer (header Idempotent-Replayed: true).",
+            schema: { type: "string", minLength: 1, maxLength: 255 },
+          }]
+        : []),
+    ];
+    paths[route.path] ??= {};
+    paths[route.path]![route.method] = {
+      tags: [route.tag],
+      summary: route.summary,
+      operationId: `${route.method}${route.path.replace(/[^a-zA-Z]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      ...(parameters.length ? { parameters } : {}),
+      ...(route.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body, "input") } } } }
+        : {}),
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          {
+            description: response.description,
+            ...(response.schema
+              ? {
+                  content: {
+                    [response.schema === api.problem ? "application/problem+json" : "application/json"]: {
+                      schema: schemaOf(response.schema, "output"),
+                    },
+                  },
+                }
+              : {}),
+          },
+        ]),
+      ),
+    };
+  }
+  return {
+    openapi: "3.0.3",
+    info: {
+      title: "Gozon Async Shop API",
+      version: "1.0.0",
+      description:
+        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every error is application/problem+json.",
+    },
+    servers: [{ url: serverUrl }],
+    paths,
+  };
+}

@@ -1,0 +1,20 @@
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { config } from "../config.ts";
+import { logger } from "../logger.ts";
+
+let lambda: LambdaClient | undefined;
+
+/**
+ * Asks the outbox relay function to run now, without waiting for it (an asynchronous Lambda
+ * invoke, a few ms). This is what puts a committed row on Kafka within milliseconds; the relay's
+ * one-minute schedule only sweeps up after a lost request. Never throws: the row is safe either way.
+ */
+export async function requestRelay(functionName: string): Promise<void> {
+  const cfg = config();
+  lambda ??= new LambdaClient({ region: cfg.awsRegion, ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}) });
+  try {
+    await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from("{}") }));
+  } catch (error) {
+    logger.warn({ err: error, relay: functionName }, "relay request failed; the scheduled sweep will publish the rows");
+  }
+}

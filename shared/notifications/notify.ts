@@ -1,0 +1,71 @@
+import { logger } from "../logger.ts";
+import type { Order } from "../orders/orders.ts";
+import { connectionsOf, removeConnection } from "./connections.ts";
+import { pushFrame } from "./push.ts";
+
+export interface OrderUpdatedFrame {
+  type: "ORDER_UPDATED";
+  order_id: string;
+  status: Order["status"];
+  reason: string | null;
+  amount: number;
+  description: string;
+  updated_at: string;
+}
+
+export interface BalanceUpdatedFrame {
+  type: "BALANCE_UPDATED";
+  user_id: string;
+  balance: number;
+}
+
+export type Frame = OrderUpdatedFrame | BalanceUpdatedFrame;
+
+/**
+ * Sends frames to every open connection of a user. A push is best effort: a closed connection is
+ * forgotten, any other failure is logged, and neither fails the work that caused the push.
+ */
+export async function notifyUser(userId: string, frames: Frame[], correlationId?: string): Promise<void> {
+  const log = logger.child({ correlation_id: correlationId, user_id: userId });
+  let connections: string[];
+  try {
+    connections = await connectionsOf(userId);
+  } catch (error) {
+    log.warn({ err: error }, "could not read connections; push skipped");
+    return;
+  }
+  await Promise.all(
+    connections.map(async (connectionId) => {
+      try {
+        for (const frame of frames) {
+          if ((await pushFrame(connectionId, frame)) === "gone") {
+            await removeConnection(connectionId);
+            log.info({ connection_id: connectionId }, "closed connection removed");
+            return;
+          }
+        }
+      } catch (error) {
+        log.warn({ err: error, connection_id: connectionId }, "push failed");
+      }
+    }),
+  );
+}
+
+export function orderUpdatedFrame(order: Order): OrderUpdatedFrame {
+  return {
+    type: "ORDER_UPDATED",
+    order_id: order.id,
+    status: order.status,
+    reason: order.reason,
+    amount: order.amount,
+    description: order.description,
+    updated_at: order.updated_at,
+  };
+}
+
+/** An order reached its final status; the balance after its payment rides along when known. */
+export async function notifyOrderSettled(order: Order, balance: number | null): Promise<void> {
+  const frames: Frame[] = [orderUpdatedFrame(order)];
+  if (balance !== null) frames.push({ type: "BALANCE_UPDATED", user_id: order.user_id, balance });
+  await notifyUser(order.user_id, frames, order.id);
+}

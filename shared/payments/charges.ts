@@ -1,0 +1,70 @@
+import { paymentsDb } from "../db/pool.ts";
+import { withTransaction, type Tx } from "../db/transaction.ts";
+import { forOrder } from "../logger.ts";
+import { paymentProcessed, TOPICS, type OrderCreated, type PaymentFailureReason, type PaymentProcessed } from "../messaging/events.ts";
+import { recordInInbox } from "../messaging/inbox.ts";
+import { addToOutbox } from "../messaging/outbox.ts";
+
+export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
+
+/**
+ * Charges an order exactly once. In one transaction: the inbox row first (a redelivered event
+ * stops here), the order's payment row (a second event for the same order stops here), the
+ * conditional debit that can never take the balance below zero, the ledger entry, and the
+ * payments.processed event in the outbox.
+ */
+export async function chargeOrder(event: OrderCreated): Promise<ChargeOutcome> {
+  const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
+  const outcome = await withTransaction(paymentsDb(), async (tx) => {
+    if (!(await recordInInbox(tx, event.event_id, TOPICS.ordersCreated))) return "duplicate" as const;
+    if (!(await claimPayment(tx, event))) return "duplicate" as const;
+    const { balance, reason } = await debit(tx, event);
+    const status = reason === null ? ("FINISHED" as const) : ("CANCELLED" as const);
+    await tx.query("UPDATE payments SET status = $2, reason = $3 WHERE order_id = $1", [event.order_id, status, reason]);
+    const result = paymentProcessed({
+      order_id: event.order_id,
+      user_id: event.user_id,
+      amount: event.amount,
+      status,
+      reason,
+      balance,
+    });
+    await addToOutbox(tx, { eventId: result.event_id, topic: TOPICS.paymentsProcessed, key: event.user_id, payload: result });
+    return status;
+  });
+  log.info({ outcome }, outcome === "duplicate" ? "order already charged; event ignored" : "payment processed");
+  return outcome;
+}
+
+async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
+  const claimed = await tx.query(
+    `INSERT INTO payments (order_id, user_id, amount, status) VALUES ($1, $2, $3, 'CANCELLED')
+     ON CONFLICT (order_id) DO NOTHING`,
+    [event.order_id, event.user_id, event.amount],
+  );
+  return claimed.rowCount === 1;
+}
+
+async function debit(tx: Tx, event: OrderCreated): Promise<{ balance: number | null; reason: PaymentFailureReason | null }> {
+  const current = async () =>
+    (await tx.query<{ balance: number }>("SELECT balance FROM accounts WHERE user_id = $1", [event.user_id])).rows[0]?.balance ?? null;
+  if (event.amount <= 0) return { balance: await current(), reason: "invalid_amount" };
+  // The WHERE clause is the whole guard: concurrent charges serialise on the row lock and each
+  // re-checks the balance it finds, so the balance can never go negative.
+  const debited = await tx.query<{ balance: number }>(
+    `UPDATE accounts SET balance = balance - $2, updated_at = now()
+      WHERE user_id = $1 AND balance >= $2 RETURNING balance`,
+    [event.user_id, event.amount],
+  );
+  const row = debited.rows[0];
+  if (row) {
+    await tx.query("INSERT INTO ledger (user_id, kind, amount, order_id) VALUES ($1, 'CHARGE', $2, $3)", [
+      event.user_id,
+      -event.amount,
+      event.order_id,
+    ]);
+    return { balance: row.balance, reason: null };
+  }
+  const balance = await current();
+  return { balance, reason: balance === null ? "account_not_found" : "insufficient_funds" };
+}
