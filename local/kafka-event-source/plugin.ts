@@ -125,6 +125,7 @@ export default class KafkaEventSourcePlugin {
       this.consumers.push(consumer);
       this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
     }
+    this.logging.log.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
   }
 
   private async deliverBatch(

@@ -1,0 +1,59 @@
+import { createServer, type Server } from "node:http";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { createRequire } from "node:module";
+import sirv from "sirv";
+import { ROOT } from "./paths.ts";
+
+export interface FrontendOptions {
+  port: number;
+  apiUrl: string;
+  wsUrl: string;
+}
+
+const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
+
+/**
+ * Serves frontend/ and, under /docs/, Swagger UI from swagger-ui-dist (no CDN, works offline).
+ * /config.js tells the page where the API and the WebSocket are, so nothing is hard-coded.
+ */
+export async function startFrontend(options: FrontendOptions): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
+  const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
+  const swagger = sirv(swaggerDir, { dev: true });
+  const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/" })};\n`;
+  const docsPage = (await readFile(path.join(swaggerDir, "index.html"), "utf8")).replace(
+    /<script src="\.\/swagger-initializer\.js"[^>]*><\/script>/,
+    `<script>window.onload = () => { window.ui = SwaggerUIBundle({ url: ${JSON.stringify(`${options.apiUrl}/api/openapi.json`)}, dom_id: "#swagger-ui", presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout" }); };</script>`,
+  );
+
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? "/";
+    if (url === "/config.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+      res.end(config);
+    } else if (url === "/docs" || url === "/docs/" || url.startsWith("/docs/index.html")) {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+      res.end(docsPage);
+    } else if (url.startsWith("/docs/")) {
+      req.url = url.slice("/docs".length);
+      swagger(req, res, () => notFound(res));
+    } else {
+      page(req, res, () => notFound(res));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, "127.0.0.1", () => resolve());
+  });
+  const url = `http://127.0.0.1:${options.port}`;
+  return {
+    url,
+    docsUrl: `${url}/docs/`,
+    stop: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+function notFound(res: import("node:http").ServerResponse): void {
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("Not found");
+}

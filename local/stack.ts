@@ -1,0 +1,215 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import pg from "pg";
+import { migrate } from "../shared/db/migrate.ts";
+import { deadLetterTopic, TOPICS } from "../shared/messaging/events.ts";
+import { ensureTopics, startKafkaBroker } from "./kafka/broker.ts";
+import { startFrontend } from "./frontend-server.ts";
+import { LOCAL_DIR, ROOT } from "./paths.ts";
+import { startPostgres } from "./postgres/instance.ts";
+
+export interface StackPorts {
+  http: number;
+  websocket: number;
+  lambda: number;
+  frontend: number;
+  kafka: number;
+  kafkaController: number;
+  ordersDb: number;
+  paymentsDb: number;
+}
+
+export const DEFAULT_PORTS: StackPorts = {
+  http: 3000, websocket: 3001, lambda: 3002, frontend: 8000,
+  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433,
+};
+
+export interface StackOptions {
+  /** Names the folder under .local/ that holds this stack's data. */
+  name: string;
+  ports?: Partial<StackPorts>;
+  /** Progress lines for people watching. */
+  progress?: (line: string) => void;
+  /** Every line serverless-offline prints (the functions' JSON logs among them). */
+  output?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  wsUrl: string;
+  frontendUrl: string;
+  docsUrl: string;
+  kafkaBrokers: string[];
+  ordersDatabaseUrl: string;
+  paymentsDatabaseUrl: string;
+  stop(): Promise<void>;
+}
+
+export const SHOP_TOPICS = [TOPICS.ordersCreated, TOPICS.paymentsProcessed, deadLetterTopic(TOPICS.ordersCreated), deadLetterTopic(TOPICS.paymentsProcessed)];
+
+async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
+  const started = Date.now();
+  progress(`… ${what}`);
+  const result = await work();
+  progress(`✓ ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return result;
+}
+
+/**
+ * The whole shop on this machine: Kafka and two Postgres servers (unless KAFKA_BROKERS,
+ * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), migrations, topics,
+ * serverless-offline with the Kafka event source, and the frontend. stop() undoes it in reverse.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const env = options.env ?? process.env;
+  const progress = options.progress ?? (() => undefined);
+  const dir = path.join(LOCAL_DIR, options.name);
+  const stops: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const undo of stops.reverse()) await undo().catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
+  };
+
+  try {
+    const [kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl] = await Promise.all([
+      env.KAFKA_BROKERS
+        ? Promise.resolve(env.KAFKA_BROKERS.split(","))
+        : timed(progress, `Kafka broker (KRaft) on 127.0.0.1:${ports.kafka}`, async () => {
+            const kafka = await startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress });
+            stops.push(kafka.stop);
+            return kafka.brokers;
+          }),
+      env.ORDERS_DATABASE_URL ?? timed(progress, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, async () => {
+        const db = await startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" });
+        stops.push(db.stop);
+        return db.url;
+      }),
+      env.PAYMENTS_DATABASE_URL ?? timed(progress, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, async () => {
+        const db = await startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" });
+        stops.push(db.stop);
+        return db.url;
+      }),
+    ]);
+
+    await timed(progress, "migrations and topics", async () => {
+      await Promise.all([
+        migrateDatabase(ordersDatabaseUrl, path.join(ROOT, "migrations", "orders")),
+        migrateDatabase(paymentsDatabaseUrl, path.join(ROOT, "migrations", "payments")),
+        ensureTopics(kafkaBrokers, SHOP_TOPICS),
+      ]);
+    });
+
+    const apiUrl = `http://127.0.0.1:${ports.http}`;
+    const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
+    await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, async () => {
+      const offline = await startOffline(
+        {
+          ...env,
+          ORDERS_DATABASE_URL: ordersDatabaseUrl,
+          PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
+          KAFKA_BROKERS: kafkaBrokers.join(","),
+          LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
+          WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
+          HTTP_PORT: String(ports.http),
+          WEBSOCKET_PORT: String(ports.websocket),
+          LAMBDA_PORT: String(ports.lambda),
+        },
+        options.output ?? (() => undefined),
+      );
+      stops.push(offline.stop);
+      await waitForHealth(apiUrl, offline.exited);
+    });
+
+    const frontend = await startFrontend({ port: ports.frontend, apiUrl, wsUrl });
+    stops.push(frontend.stop);
+
+    return { apiUrl, wsUrl, frontendUrl: frontend.url, docsUrl: frontend.docsUrl, kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function migrateDatabase(url: string, dir: string): Promise<void> {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
+  try {
+    await migrate(pool, dir);
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Local runs need these, whatever the shell has: no AWS account, no metadata probes (toolchain G1). */
+const LOCAL_AWS_ENV = {
+  AWS_ACCESS_KEY_ID: "local",
+  AWS_SECRET_ACCESS_KEY: "local",
+  AWS_REGION: "us-east-1",
+  AWS_EC2_METADATA_DISABLED: "true",
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+  NPM_CONFIG_UPDATE_NOTIFIER: "false",
+  SLS_TELEMETRY_DISABLED: "1",
+};
+
+async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => void) {
+  const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
+  // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
+  const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor"], {
+    cwd: ROOT,
+    env: { ...env, ...LOCAL_AWS_ENV },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  let ready = false;
+  let exitCode: number | null = null;
+  const exit = new Promise<void>((resolve) => child.once("exit", (code) => ((exitCode = code ?? -1), resolve())));
+  const eventSourceReady = new Promise<void>((resolve) => {
+    const onLine = (line: string) => {
+      output(line);
+      if (line.includes("Kafka event source ready")) ((ready = true), resolve());
+    };
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = "";
+      stream?.on("data", (chunk: Buffer) => {
+        buffered += chunk.toString("utf8");
+        const lines = buffered.split("\n");
+        buffered = lines.pop() ?? "";
+        lines.forEach(onLine);
+      });
+    }
+  });
+  const exited = () => exitCode;
+  await Promise.race([
+    eventSourceReady,
+    exit.then(() => {
+      if (!ready) throw new Error(`serverless-offline exited with code ${exitCode} before it was ready`);
+    }),
+  ]);
+  return {
+    exited,
+    stop: async () => {
+      if (exitCode !== null) return;
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await exit;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function waitForHealth(apiUrl: string, exited: () => number | null, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    if (exited() !== null) throw new Error(`serverless-offline exited with code ${exited()}`);
+    try {
+      const response = await fetch(`${apiUrl}/api/health`);
+      if (response.ok) return;
+      last = await response.text();
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`GET ${apiUrl}/api/health did not answer 200 within ${timeoutMs / 1000} s: ${last}`);
+}
