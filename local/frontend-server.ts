@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type Server, type ServerResponse } from "node:http";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -53,7 +53,7 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
   };
 }
 
-function notFound(res: import("node:http").ServerResponse): void {
+function notFound(res: ServerResponse): void {
   res.writeHead(404, { "content-type": "text/plain" });
   res.end("Not found");
 }

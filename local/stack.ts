@@ -166,7 +166,10 @@ async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => vo
   const eventSourceReady = new Promise<void>((resolve) => {
     const onLine = (line: string) => {
       output(line);
-      if (line.includes("Kafka event source ready")) ((ready = true), resolve());
+      if (line.includes("Kafka event source ready")) {
+        ready = true;
+        resolve();
+      }
     };
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = "";

@@ -5,7 +5,7 @@ import { idempotencyKey as idempotencyKeySchema } from "./contract.ts";
 
 /** Validates `input` against `schema`; the first problem becomes a 400 naming its field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = schema.safeParse(input, { reportInput: true });
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = issue.path.join(".");
