@@ -154,7 +154,11 @@ const LOCAL_AWS_ENV = {
 async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => void) {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
   // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
-  const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor"], {
+  // In-process by default: a worker thread per concurrent request (the default) means 100 cold
+  // starts for a burst of 100 orders, which a 2-core machine cannot absorb. OFFLINE_WORKERS=1
+  // brings workers back, for hot reload while editing handlers.
+  const mode = env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
+  const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
     cwd: ROOT,
     env: { ...env, ...LOCAL_AWS_ENV },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,0 +1,251 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import pg from "pg";
+import type { RunningStack } from "../../local/stack.ts";
+import { withTransaction } from "../../shared/db/transaction.ts";
+import { orderCreated, TOPICS } from "../../shared/messaging/events.ts";
+import { addToOutbox, relayOutbox } from "../../shared/messaging/outbox.ts";
+import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
+import { startTestStack, TEST_PORTS } from "../support/stack.ts";
+
+/**
+ * Money under concurrency, redelivery and crashes, against the real broker and databases.
+ * The tests read the databases only to check invariants; they act through HTTP and Kafka.
+ */
+describe("money is never lost or taken twice", () => {
+  let stack: RunningStack;
+  let shop: ShopClient;
+  let orders: pg.Pool;
+  let payments: pg.Pool;
+  let kafka: Kafka;
+
+  before(async () => {
+    stack = await startTestStack("money");
+    shop = new ShopClient(stack.apiUrl, stack.wsUrl);
+    orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 4 });
+    payments = new pg.Pool({ connectionString: stack.paymentsDatabaseUrl, max: 4 });
+    kafka = new Kafka({ clientId: "money-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+  });
+  after(async () => {
+    await orders?.end();
+    await payments?.end();
+    await stack?.stop();
+  });
+
+  async function fundedUser(balance: number): Promise<string> {
+    const user = newUserId();
+    assert.equal((await shop.createAccount(user)).status, 201);
+    if (balance > 0) assert.equal((await shop.deposit(user, balance)).status, 200);
+    return user;
+  }
+
+  async function settledStatuses(orderIds: string[], timeoutMs = 60_000): Promise<Map<string, string>> {
+    return eventually(async () => {
+      const { rows } = await orders.query<{ id: string; status: string }>("SELECT id, status FROM orders WHERE id = ANY($1)", [orderIds]);
+      return rows.length === orderIds.length && rows.every((r) => r.status !== "NEW") ? new Map(rows.map((r) => [r.id, r.status])) : undefined;
+    }, timeoutMs, `${orderIds.length} orders settled`);
+  }
+
+  async function ledgerOf(user: string) {
+    const { rows } = await payments.query<{ charges: number; per_order_max: number; sum: number; balance: number }>(
+      `SELECT (SELECT count(*)::int FROM ledger WHERE user_id = $1 AND kind = 'CHARGE') AS charges,
+              (SELECT coalesce(max(n), 0)::int FROM (SELECT count(*) AS n FROM ledger WHERE user_id = $1 AND kind = 'CHARGE' GROUP BY order_id) c) AS per_order_max,
+              (SELECT coalesce(sum(amount), 0)::int FROM ledger WHERE user_id = $1) AS sum,
+              (SELECT balance::int FROM accounts WHERE user_id = $1) AS balance`,
+      [user],
+    );
+    return rows[0]!;
+  }
+
+  it("100 concurrent orders of 100 on a balance of 5000: exactly 50 paid, 50 cancelled, balance 0", async () => {
+    const user = await fundedUser(5000);
+    const placed = await Promise.all(Array.from({ length: 100 }, () => shop.placeOrder(user, 100)));
+    assert.ok(placed.every((p) => p.status === 201));
+    const statuses = [...(await settledStatuses(placed.map((p) => p.body.order_id))).values()];
+    assert.equal(statuses.filter((s) => s === "FINISHED").length, 50);
+    assert.equal(statuses.filter((s) => s === "CANCELLED").length, 50);
+    const ledger = await ledgerOf(user);
+    assert.deepEqual(ledger, { charges: 50, per_order_max: 1, sum: 0, balance: 0 });
+  });
+
+  it("every orders.created event delivered twice: each order charged once", async () => {
+    const user = await fundedUser(1000);
+    const consumer = kafka.consumer({ groupId: `redeliver-${randomUUID()}` });
+    const seen: KafkaMessage[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: TOPICS.ordersCreated, fromBeginning: false });
+    await consumer.run({ eachMessage: async ({ message }) => void (message.key?.toString() === user && seen.push(message)) });
+    await eventually(async () => (consumer.describeGroup().then((g) => (g.state === "Stable" ? true : undefined))), 15_000, "test consumer joined");
+    try {
+      const placed = await Promise.all(Array.from({ length: 10 }, (_, i) => shop.placeOrder(user, 50 + i)));
+      await eventually(async () => (seen.length >= 10 ? true : undefined), 15_000, "all 10 events seen");
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic: TOPICS.ordersCreated, messages: seen.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+      await producer.disconnect();
+      await settledStatuses(placed.map((p) => p.body.order_id));
+      const duplicatesSeen = await eventually(async () => {
+        const { rows } = await payments.query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM inbox WHERE event_id = ANY($1)",
+          [seen.map((m) => JSON.parse(m.value!.toString()).event_id)],
+        );
+        return rows[0]!.n === 10 ? rows[0]!.n : undefined;
+      });
+      assert.equal(duplicatesSeen, 10);
+      // give the redelivered copies time to be consumed, then check nothing moved
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const ledger = await ledgerOf(user);
+      const spent = placed.reduce((sum, _p, i) => sum + 50 + i, 0);
+      assert.deepEqual(ledger, { charges: 10, per_order_max: 1, sum: 1000 - spent, balance: 1000 - spent });
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it("a relay killed between the broker's ack and marking its rows: published again, charged once, nothing left NEW", async () => {
+    const user = await fundedUser(1000);
+    const orderIds = Array.from({ length: 5 }, () => randomUUID());
+    // Orders written the way the service writes them, but with no relay request, so only the crashing relay sees them.
+    await withTransaction(orders, async (tx) => {
+      for (const id of orderIds) {
+        await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [id, user]);
+        const event = orderCreated({ order_id: id, user_id: user, amount: 100, description: "crash test" });
+        await addToOutbox(tx, { eventId: event.event_id, topic: TOPICS.ordersCreated, key: user, payload: event });
+      }
+    });
+    const crash = spawn(process.execPath, ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname], {
+      env: { ...process.env, ORDERS_DATABASE_URL: stack.ordersDatabaseUrl, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
+      stdio: "inherit",
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => crash.once("exit", (_code, sig) => resolve(sig)));
+    assert.equal(signal, "SIGKILL", "the relay died after publishing");
+    const { rows } = await orders.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND payload->>'order_id' = ANY($1)",
+      [orderIds],
+    );
+    assert.equal(rows[0]!.n, 5, "its rows are still unpublished");
+
+    // The payments side already got the first copies; now the real relay publishes them again.
+    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const relayed = await lambda.send(new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from("{}") }));
+    assert.equal(relayed.FunctionError, undefined);
+    assert.ok(JSON.parse(Buffer.from(relayed.Payload!).toString()).published >= 5);
+
+    const statuses = await settledStatuses(orderIds);
+    assert.ok([...statuses.values()].every((s) => s === "FINISHED"));
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(await ledgerOf(user), { charges: 5, per_order_max: 1, sum: 500, balance: 500 });
+  });
+
+  it("two relays at once over 1000 orders of 10 users: each user's events arrive in commit order", async () => {
+    const topic = `relay-order-${randomUUID()}`;
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    await admin.disconnect();
+    const received = new Map<string, number[]>();
+    const consumer = kafka.consumer({ groupId: `order-${randomUUID()}` });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const user = message.key!.toString();
+        received.set(user, [...(received.get(user) ?? []), JSON.parse(message.value!.toString()).seq]);
+      },
+    });
+    const producers = [kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), kafka.producer({ idempotent: true, maxInFlightRequests: 1 })];
+    await Promise.all(producers.map((p) => p.connect()));
+    const relayPools = [new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }), new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 })];
+    try {
+      const users = Array.from({ length: 10 }, () => newUserId());
+      let writing = true;
+      const relays = relayPools.map(async (pool, i) => {
+        while (writing) await relayOutbox(pool, async () => producers[i]!);
+        await relayOutbox(pool, async () => producers[i]!);
+      });
+      // Each user commits its 100 events one after another; the users interleave.
+      await Promise.all(
+        users.map(async (user) => {
+          for (let seq = 0; seq < 100; seq += 1) {
+            await withTransaction(orders, (tx) => addToOutbox(tx, { eventId: randomUUID(), topic, key: user, payload: { seq } }));
+          }
+        }),
+      );
+      writing = false;
+      await Promise.all(relays);
+      await eventually(async () => ([...received.values()].reduce((n, seqs) => n + seqs.length, 0) >= 1000 ? true : undefined), 30_000, "1000 events consumed");
+      const expected = Array.from({ length: 100 }, (_, i) => i);
+      for (const user of users) assert.deepEqual(received.get(user), expected, `events of ${user} in commit order, each once`);
+    } finally {
+      await consumer.disconnect();
+      await Promise.all(producers.map((p) => p.disconnect()));
+      await Promise.all(relayPools.map((p) => p.end()));
+    }
+  });
+
+  it("the same Idempotency-Key sent 10 times at once makes one deposit", async () => {
+    const user = await fundedUser(0);
+    const key = randomUUID();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => shop.deposit(user, 250, key)));
+    assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.map((a) => a.status)));
+    assert.ok(answers.every((a) => a.body.balance === 250));
+    assert.equal(answers.filter((a) => a.headers.get("idempotent-replayed") === "true").length, 9);
+    assert.deepEqual(await ledgerOf(user), { charges: 0, per_order_max: 0, sum: 250, balance: 250 });
+    const misuse = await shop.deposit(user, 999, key);
+    assert.equal(misuse.status, 422);
+    assert.equal(misuse.body.field, "Idempotency-Key");
+  });
+
+  it("an unreadable record goes to the dead-letter topic and does not block its partition", async () => {
+    const user = await fundedUser(100);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: TOPICS.ordersCreated, messages: [{ key: user, value: "{this is not an event" }] });
+    await producer.disconnect();
+    const placed = await shop.placeOrder(user, 40);
+    const statuses = await settledStatuses([placed.body.order_id]);
+    assert.equal(statuses.get(placed.body.order_id), "FINISHED");
+
+    const consumer = kafka.consumer({ groupId: `dlt-${randomUUID()}` });
+    const parked: unknown[] = [];
+    await consumer.connect();
+    await consumer.subscribe({ topic: `${TOPICS.ordersCreated}.dlt`, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void parked.push(JSON.parse(message.value!.toString())) });
+    try {
+      const found = await eventually(async () => parked.find((p) => (p as { value: string }).value === "{this is not an event"), 15_000, "dead letter");
+      assert.equal((found as { source_topic: string }).source_topic, TOPICS.ordersCreated);
+      assert.equal((found as { error: string }).error, "value is not JSON");
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+
+  it("answers bad input with a problem naming the field, never a 500", async () => {
+    const user = await fundedUser(0);
+    const cases: Array<[string, string, unknown, number, string]> = [
+      ["POST", "/api/payments/create_account", { user_id: user }, 409, "user_id"],
+      ["POST", "/api/payments/create_account", { user_id: "00000000-0000-0000-0000-000000000000" }, 400, "user_id"],
+      ["POST", "/api/payments/deposit", { user_id: newUserId(), amount: 5 }, 404, "user_id"],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: "5" }, 400, "amount"],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: 5.5 }, 400, "amount"],
+      ["POST", "/api/orders", "{broken", 400, "body"],
+      ["POST", "/api/orders", { user_id: user, amount: 1, description: "d".repeat(501) }, 400, "description"],
+      ["GET", "/api/orders/not-a-uuid", undefined, 400, "id"],
+      ["GET", `/api/orders/${randomUUID()}`, undefined, 404, "id"],
+      ["GET", "/api/orders", undefined, 400, "user_id"],
+      ["GET", "/api/payments/balance?user_id=xyz", undefined, 400, "user_id"],
+    ];
+    for (const [method, path, body, status, field] of cases) {
+      const answer = await shop.request<{ status: number; field: string; title: string; detail: string }>(method, path, body);
+      assert.equal(answer.status, status, `${method} ${path} ${JSON.stringify(answer.body)}`);
+      assert.equal(answer.headers.get("content-type"), "application/problem+json");
+      assert.equal(answer.body.status, status);
+      assert.equal(answer.body.field, field, `${method} ${path}`);
+      assert.ok(answer.body.title && answer.body.detail);
+    }
+  });
+});
