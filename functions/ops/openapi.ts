@@ -1,4 +1,7 @@
 import { httpHandler } from "../../shared/http/handler.ts";
 import { openApiDocument } from "../../shared/http/openapi.ts";
 
-export const handler = httpHandler(async () => ({ status: 200, body: openApiDocument() }));
+// Built once per container: the document only changes with the code.
+const document = openApiDocument();
+
+export const handler = httpHandler(async () => ({ status: 200, body: document }));

@@ -12,10 +12,11 @@ type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
  */
 export function relayHandler(db: () => pg.Pool, retentionHours: () => number) {
   return async (event: RelayEvent): Promise<RelayResult & { pruned: number }> => {
+    const started = performance.now();
     const result = await relayOutbox(db(), sharedProducer);
     const scheduled = "source" in event && event.source === "aws.events";
     const pruned = scheduled ? await deletePublishedRows(db(), retentionHours()) : 0;
-    if (result.published > 0 || pruned > 0) logger.info({ ...result, pruned }, "outbox relayed");
+    if (result.published > 0 || pruned > 0) logger.info({ ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");
     return { ...result, pruned };
   };
 }
