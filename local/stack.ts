@@ -5,6 +5,7 @@ import { migrate } from "../shared/db/migrate.ts";
 import { deadLetterTopic, TOPICS } from "../shared/messaging/events.ts";
 import { ensureTopics, startKafkaBroker } from "./kafka/broker.ts";
 import { startFrontend } from "./frontend-server.ts";
+import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { LOCAL_DIR, ROOT } from "./paths.ts";
 import { startPostgres } from "./postgres/instance.ts";
 
@@ -46,7 +47,7 @@ export interface RunningStack {
   stop(): Promise<void>;
 }
 
-export const SHOP_TOPICS = [TOPICS.ordersCreated, TOPICS.paymentsProcessed, deadLetterTopic(TOPICS.ordersCreated), deadLetterTopic(TOPICS.paymentsProcessed)];
+export const SHOP_TOPICS = Object.values(TOPICS).flatMap((topic) => [topic, deadLetterTopic(topic)]);
 
 async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -71,6 +72,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     for (const undo of stops.reverse()) await undo().catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
   };
 
+  await stopLeftovers(dir, progress);
   try {
     const [kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl] = await Promise.all([
       env.KAFKA_BROKERS
@@ -78,16 +80,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         : timed(progress, `Kafka broker (KRaft) on 127.0.0.1:${ports.kafka}`, async () => {
             const kafka = await startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress });
             stops.push(kafka.stop);
+            await recordProcess(dir, kafka.pid, kafka.marker);
             return kafka.brokers;
           }),
       env.ORDERS_DATABASE_URL ?? timed(progress, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, async () => {
         const db = await startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" });
         stops.push(db.stop);
+        await recordProcess(dir, db.pid, db.marker);
         return db.url;
       }),
       env.PAYMENTS_DATABASE_URL ?? timed(progress, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, async () => {
         const db = await startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" });
         stops.push(db.stop);
+        await recordProcess(dir, db.pid, db.marker);
         return db.url;
       }),
     ]);
@@ -104,6 +109,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
     await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, async () => {
       const offline = await startOffline(
+        dir,
         {
           ...env,
           ORDERS_DATABASE_URL: ordersDatabaseUrl,
@@ -118,6 +124,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         options.output ?? (() => undefined),
       );
       stops.push(offline.stop);
+      await recordProcess(dir, offline.pid, `GOZON_STACK=${dir}`);
       await waitForHealth(apiUrl, offline.exited);
     });
 
@@ -151,7 +158,7 @@ const LOCAL_AWS_ENV = {
   SLS_TELEMETRY_DISABLED: "1",
 };
 
-async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => void) {
+async function startOffline(marker: string, env: NodeJS.ProcessEnv, output: (line: string) => void) {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
   // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
   // In-process by default: a worker thread per concurrent request (the default) means 100 cold
@@ -160,7 +167,7 @@ async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => vo
   const mode = env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
   const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
     cwd: ROOT,
-    env: { ...env, ...LOCAL_AWS_ENV },
+    env: { ...env, ...LOCAL_AWS_ENV, GOZON_STACK: marker },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
@@ -194,6 +201,7 @@ async function startOffline(env: NodeJS.ProcessEnv, output: (line: string) => vo
   ]);
   return {
     exited,
+    pid: child.pid,
     stop: async () => {
       if (exitCode !== null) return;
       child.kill("SIGINT");

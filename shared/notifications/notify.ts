@@ -19,7 +19,15 @@ export interface BalanceUpdatedFrame {
   balance: number;
 }
 
-export type Frame = OrderUpdatedFrame | BalanceUpdatedFrame;
+export interface SnapshotFrame {
+  type: "SNAPSHOT";
+  user_id: string;
+  orders: Order[];
+  /** null until a balance of this user has been announced (no account, or none yet). */
+  balance: number | null;
+}
+
+export type Frame = OrderUpdatedFrame | BalanceUpdatedFrame | SnapshotFrame;
 
 /**
  * Sends frames to every open connection of a user. A push is best effort: a closed connection is
@@ -63,9 +71,7 @@ export function orderUpdatedFrame(order: Order): OrderUpdatedFrame {
   };
 }
 
-/** An order reached its final status; the balance after its payment rides along when known. */
-export async function notifyOrderSettled(order: Order, balance: number | null): Promise<void> {
-  const frames: Frame[] = [orderUpdatedFrame(order)];
-  if (balance !== null) frames.push({ type: "BALANCE_UPDATED", user_id: order.user_id, balance });
-  await notifyUser(order.user_id, frames, order.id);
+/** An order reached its final status. */
+export async function notifyOrderSettled(order: Order): Promise<void> {
+  await notifyUser(order.user_id, [orderUpdatedFrame(order)], order.id);
 }

@@ -33,6 +33,6 @@ export async function settleOrder(event: PaymentProcessed): Promise<SettleOutcom
     return settled;
   }
   log.info({ status: settled.status, reason: settled.reason }, "order settled");
-  await notifyOrderSettled(settled, event.balance);
+  await notifyOrderSettled(settled);
   return "settled";
 }

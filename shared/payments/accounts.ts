@@ -1,7 +1,10 @@
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { paymentsDb } from "../db/pool.ts";
 import { withTransaction } from "../db/transaction.ts";
+import { config } from "../config.ts";
 import { Conflict, NotFound } from "../errors.ts";
+import { requestRelay } from "../messaging/relay-trigger.ts";
+import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
 export interface Account {
   user_id: string;
@@ -18,20 +21,24 @@ export async function openAccount(userId: string): Promise<Account> {
   return account;
 }
 
-/** Adds money to an account and writes the ledger entry, in one transaction. */
+/** Adds money to an account, with its ledger entry and balance event, in one transaction. */
 export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Replayable<Account>> {
-  return withTransaction(paymentsDb(), (tx) =>
+  const outcome = await withTransaction(paymentsDb(), (tx) =>
     oncePerIdempotencyKey(tx, "payments.deposit", idempotencyKey, { userId, amount }, async () => {
-      const updated = await tx.query<Account>(
-        "UPDATE accounts SET balance = balance + $2, updated_at = now() WHERE user_id = $1 RETURNING user_id, balance",
+      const updated = await tx.query<ChangedAccount>(
+        `UPDATE accounts SET balance = balance + $2, version = version + 1, updated_at = now()
+          WHERE user_id = $1 RETURNING user_id, balance, version`,
         [userId, amount],
       );
-      const account = updated.rows[0];
-      if (!account) throw new NotFound(`No account for user ${userId}`, "user_id");
+      const changed = updated.rows[0];
+      if (!changed) throw new NotFound(`No account for user ${userId}`, "user_id");
       await tx.query("INSERT INTO ledger (user_id, kind, amount) VALUES ($1, 'DEPOSIT', $2)", [userId, amount]);
-      return account;
+      await announceBalance(tx, changed, "deposit");
+      return { user_id: changed.user_id, balance: changed.balance };
     }),
   );
+  if (!outcome.replayed) await requestRelay(config().paymentsRelayFunction);
+  return outcome;
 }
 
 export async function balanceOf(userId: string): Promise<Account> {

@@ -4,6 +4,7 @@ import { forOrder } from "../logger.ts";
 import { paymentProcessed, TOPICS, type OrderCreated, type PaymentFailureReason, type PaymentProcessed } from "../messaging/events.ts";
 import { recordInInbox } from "../messaging/inbox.ts";
 import { addToOutbox } from "../messaging/outbox.ts";
+import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
 export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
 
@@ -18,7 +19,7 @@ export async function chargeOrder(event: OrderCreated): Promise<ChargeOutcome> {
   const outcome = await withTransaction(paymentsDb(), async (tx) => {
     if (!(await recordInInbox(tx, event.event_id, TOPICS.ordersCreated))) return "duplicate" as const;
     if (!(await claimPayment(tx, event))) return "duplicate" as const;
-    const { balance, reason } = await debit(tx, event);
+    const reason = await debit(tx, event);
     const status = reason === null ? ("FINISHED" as const) : ("CANCELLED" as const);
     await tx.query("UPDATE payments SET status = $2, reason = $3 WHERE order_id = $1", [event.order_id, status, reason]);
     const result = paymentProcessed({
@@ -27,7 +28,6 @@ export async function chargeOrder(event: OrderCreated): Promise<ChargeOutcome> {
       amount: event.amount,
       status,
       reason,
-      balance,
     });
     await addToOutbox(tx, { eventId: result.event_id, topic: TOPICS.paymentsProcessed, key: event.user_id, payload: result });
     return status;
@@ -45,26 +45,26 @@ async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
   return claimed.rowCount === 1;
 }
 
-async function debit(tx: Tx, event: OrderCreated): Promise<{ balance: number | null; reason: PaymentFailureReason | null }> {
-  const current = async () =>
-    (await tx.query<{ balance: number }>("SELECT balance FROM accounts WHERE user_id = $1", [event.user_id])).rows[0]?.balance ?? null;
-  if (event.amount <= 0) return { balance: await current(), reason: "invalid_amount" };
+/** Takes the order's amount from the account; answers why not when it cannot. */
+async function debit(tx: Tx, event: OrderCreated): Promise<PaymentFailureReason | null> {
+  if (event.amount <= 0) return "invalid_amount";
   // The WHERE clause is the whole guard: concurrent charges serialise on the row lock and each
   // re-checks the balance it finds, so the balance can never go negative.
-  const debited = await tx.query<{ balance: number }>(
-    `UPDATE accounts SET balance = balance - $2, updated_at = now()
-      WHERE user_id = $1 AND balance >= $2 RETURNING balance`,
+  const debited = await tx.query<ChangedAccount>(
+    `UPDATE accounts SET balance = balance - $2, version = version + 1, updated_at = now()
+      WHERE user_id = $1 AND balance >= $2 RETURNING user_id, balance, version`,
     [event.user_id, event.amount],
   );
-  const row = debited.rows[0];
-  if (row) {
+  const changed = debited.rows[0];
+  if (changed) {
     await tx.query("INSERT INTO ledger (user_id, kind, amount, order_id) VALUES ($1, 'CHARGE', $2, $3)", [
       event.user_id,
       -event.amount,
       event.order_id,
     ]);
-    return { balance: row.balance, reason: null };
+    await announceBalance(tx, changed, "charge", event.order_id);
+    return null;
   }
-  const balance = await current();
-  return { balance, reason: balance === null ? "account_not_found" : "insufficient_funds" };
+  const exists = await tx.query("SELECT 1 FROM accounts WHERE user_id = $1", [event.user_id]);
+  return exists.rowCount === 0 ? "account_not_found" : "insufficient_funds";
 }
