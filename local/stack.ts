@@ -99,8 +99,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
     await timed(progress, "migrations and topics", async () => {
       await Promise.all([
-        migrateDatabase(ordersDatabaseUrl, path.join(ROOT, "migrations", "orders")),
-        migrateDatabase(paymentsDatabaseUrl, path.join(ROOT, "migrations", "payments")),
+        // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
+        migrateDatabase(ordersDatabaseUrl, ["messaging", "orders"]),
+        migrateDatabase(paymentsDatabaseUrl, ["messaging", "payments"]),
         ensureTopics(kafkaBrokers, SHOP_TOPICS),
       ]);
     });
@@ -138,10 +139,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   }
 }
 
-async function migrateDatabase(url: string, dir: string): Promise<void> {
+async function migrateDatabase(url: string, folders: string[]): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   try {
-    await migrate(pool, dir);
+    await migrate(pool, folders.map((folder) => path.join(ROOT, "migrations", folder)));
   } finally {
     await pool.end();
   }
