@@ -51,6 +51,9 @@ export function sharedProducer(): Promise<Producer> {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Idempotence holds only if a send is retried until it lands; while the broker is away the
+      // relay keeps its lock and the others step aside (a Lambda timeout ends it on AWS).
+      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
     });
     await p.connect();
     return p;

@@ -45,7 +45,8 @@ const RELAY_LOCK = "hashtext('outbox-relay')";
  * - a batch is sent with the idempotent producer and marked published only after the broker's ack,
  *   so a crash in between publishes the batch again (consumers deduplicate by event_id);
  * - it drains until the outbox is empty; after letting go of the lock it looks once more, because
- *   a relay invoked while it held the lock gave way to it and counts on it to publish those rows.
+ *   a relay invoked while it held the lock gave way to it and counts on it to publish those rows;
+ * - a relay that finds the lock taken returns at once (deferred).
  */
 export async function relayOutbox(pool: pg.Pool, producer: () => Promise<Producer>, batchSize = 500): Promise<RelayResult> {
   let published = 0;
@@ -54,14 +55,15 @@ export async function relayOutbox(pool: pg.Pool, producer: () => Promise<Produce
       const lock = await tx.query<{ locked: boolean }>(`SELECT pg_try_advisory_xact_lock(${RELAY_LOCK}) AS locked`);
       if (!lock.rows[0]?.locked) return "busy" as const;
       const rows = await claimUnpublishedRows(tx, batchSize);
-      if (rows.length === 0) return "empty" as const;
-      await publishRows(await producer(), rows);
-      await tx.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", [rows.map((r) => r.id)]);
-      published += rows.length;
-      return "published" as const;
+      if (rows.length > 0) {
+        await publishRows(await producer(), rows);
+        await tx.query("UPDATE outbox SET published_at = now() WHERE id = ANY($1)", [rows.map((r) => r.id)]);
+        published += rows.length;
+      }
+      return rows.length === batchSize ? ("more" as const) : ("drained" as const);
     });
     if (outcome === "busy") return { published, deferred: true };
-    if (outcome === "empty" && !(await hasUnpublishedRows(pool))) return { published, deferred: false };
+    if (outcome === "drained" && !(await hasUnpublishedRows(pool))) return { published, deferred: false };
   }
 }
 

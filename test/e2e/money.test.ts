@@ -9,6 +9,7 @@ import type { RunningStack } from "../../local/stack.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { orderCreated, TOPICS } from "../../shared/messaging/events.ts";
 import { addToOutbox, relayOutbox } from "../../shared/messaging/outbox.ts";
+import { assertDocumented, documentedAnswers } from "../support/contract.ts";
 import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
 import { startTestStack, TEST_PORTS } from "../support/stack.ts";
 
@@ -222,6 +223,36 @@ describe("money is never lost or taken twice", () => {
     } finally {
       await consumer.disconnect();
     }
+  });
+
+  it("answers exactly as the OpenAPI document says, for every documented answer", async () => {
+    const user = await fundedUser(0);
+    const key = randomUUID();
+    const placed = await shop.placeOrder(user, 1);
+    const requests: Array<[string, string, unknown?, Record<string, string>?]> = [
+      ["POST", "/api/payments/create_account", { user_id: newUserId() }],
+      ["POST", "/api/payments/create_account", { user_id: user }],
+      ["POST", "/api/payments/create_account", { user_id: "nope" }],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: 10 }, { "idempotency-key": key }],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: 11 }, { "idempotency-key": key }],
+      ["POST", "/api/payments/deposit", { user_id: newUserId(), amount: 10 }],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: -1 }],
+      ["GET", `/api/payments/balance?user_id=${user}`],
+      ["GET", `/api/payments/balance?user_id=${newUserId()}`],
+      ["GET", "/api/payments/balance"],
+      ["POST", "/api/orders", { user_id: user, amount: 5, description: "contract" }, { "idempotency-key": key }],
+      ["POST", "/api/orders", { user_id: user, amount: 6, description: "contract" }, { "idempotency-key": key }],
+      ["POST", "/api/orders", { user_id: user }],
+      ["GET", `/api/orders?user_id=${user}`],
+      ["GET", "/api/orders?user_id=1"],
+      ["GET", `/api/orders/${placed.body.order_id}`],
+      ["GET", `/api/orders/${randomUUID()}`],
+      ["GET", "/api/orders/1"],
+      ["GET", "/api/health"],
+    ];
+    const seen = new Set<string>();
+    for (const [method, path, body, headers] of requests) seen.add(assertDocumented(method, path, await shop.request(method, path, body, headers)));
+    assert.deepEqual(documentedAnswers().filter((a) => !seen.has(a)), [], "every documented answer was produced");
   });
 
   it("answers bad input with a problem naming the field, never a 500", async () => {
