@@ -7,6 +7,8 @@ import { ROOT } from "./paths.ts";
 
 export interface FrontendOptions {
   port: number;
+  /** The interface to listen on; 0.0.0.0 inside a container. */
+  host: string;
   apiUrl: string;
   wsUrl: string;
 }
@@ -43,7 +45,7 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   const url = `http://127.0.0.1:${options.port}`;
   return {

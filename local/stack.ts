@@ -7,7 +7,7 @@ import { ensureTopics, startKafkaBroker } from "./kafka/broker.ts";
 import { startFrontend } from "./frontend-server.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { LOCAL_DIR, ROOT } from "./paths.ts";
-import { startPostgres } from "./postgres/instance.ts";
+import { postgresUrl, startPostgres } from "./postgres/instance.ts";
 
 export interface StackPorts {
   http: number;
@@ -73,28 +73,51 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
 
   await stopLeftovers(dir, progress);
+  const kafkaBrokers = env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",") : [`127.0.0.1:${ports.kafka}`];
+  const ordersDatabaseUrl = env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders");
+  const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
+  const apiUrl = `http://127.0.0.1:${ports.http}`;
+  const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
   try {
-    const [kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl] = await Promise.all([
-      env.KAFKA_BROKERS
-        ? Promise.resolve(env.KAFKA_BROKERS.split(","))
-        : timed(progress, `Kafka broker (KRaft) on 127.0.0.1:${ports.kafka}`, async () => {
-            const kafka = await startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress });
-            stops.push(kafka.stop);
-            await recordProcess(dir, kafka.pid, kafka.marker);
-            return kafka.brokers;
-          }),
-      env.ORDERS_DATABASE_URL ?? timed(progress, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, async () => {
-        const db = await startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" });
-        stops.push(db.stop);
-        await recordProcess(dir, db.pid, db.marker);
-        return db.url;
-      }),
-      env.PAYMENTS_DATABASE_URL ?? timed(progress, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, async () => {
-        const db = await startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" });
-        stops.push(db.stop);
-        await recordProcess(dir, db.pid, db.marker);
-        return db.url;
-      }),
+    // serverless-offline bundles the functions while the infrastructure comes up; its Kafka event
+    // source waits for the topics before it subscribes.
+    const offline = startOffline(
+      dir,
+      {
+        ...env,
+        ORDERS_DATABASE_URL: ordersDatabaseUrl,
+        PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
+        KAFKA_BROKERS: kafkaBrokers.join(","),
+        LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
+        WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
+        HTTP_PORT: String(ports.http),
+        WEBSOCKET_PORT: String(ports.websocket),
+        LAMBDA_PORT: String(ports.lambda),
+      },
+      options.output ?? (() => undefined),
+    );
+    stops.push(offline.stop);
+    await recordProcess(dir, offline.pid, `GOZON_STACK=${dir}`);
+
+    await Promise.all([
+      env.KAFKA_BROKERS ||
+        timed(progress, `Kafka broker (KRaft) on ${kafkaBrokers[0]}`, async () => {
+          const kafka = await startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress });
+          stops.push(kafka.stop);
+          await recordProcess(dir, kafka.pid, kafka.marker);
+        }),
+      env.ORDERS_DATABASE_URL ||
+        timed(progress, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, async () => {
+          const db = await startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" });
+          stops.push(db.stop);
+          await recordProcess(dir, db.pid, db.marker);
+        }),
+      env.PAYMENTS_DATABASE_URL ||
+        timed(progress, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, async () => {
+          const db = await startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" });
+          stops.push(db.stop);
+          await recordProcess(dir, db.pid, db.marker);
+        }),
     ]);
 
     await timed(progress, "migrations and topics", async () => {
@@ -106,30 +129,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       ]);
     });
 
-    const apiUrl = `http://127.0.0.1:${ports.http}`;
-    const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
     await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, async () => {
-      const offline = await startOffline(
-        dir,
-        {
-          ...env,
-          ORDERS_DATABASE_URL: ordersDatabaseUrl,
-          PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
-          KAFKA_BROKERS: kafkaBrokers.join(","),
-          LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
-          WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
-          HTTP_PORT: String(ports.http),
-          WEBSOCKET_PORT: String(ports.websocket),
-          LAMBDA_PORT: String(ports.lambda),
-        },
-        options.output ?? (() => undefined),
-      );
-      stops.push(offline.stop);
-      await recordProcess(dir, offline.pid, `GOZON_STACK=${dir}`);
+      await offline.ready;
       await waitForHealth(apiUrl, offline.exited);
     });
 
-    const frontend = await startFrontend({ port: ports.frontend, apiUrl, wsUrl });
+    const frontend = await startFrontend({ port: ports.frontend, host: env.OFFLINE_HOST ?? "127.0.0.1", apiUrl, wsUrl });
     stops.push(frontend.stop);
 
     return { apiUrl, wsUrl, frontendUrl: frontend.url, docsUrl: frontend.docsUrl, kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl, stop };
@@ -159,29 +164,25 @@ const LOCAL_AWS_ENV = {
   SLS_TELEMETRY_DISABLED: "1",
 };
 
-async function startOffline(marker: string, env: NodeJS.ProcessEnv, output: (line: string) => void) {
+function startOffline(marker: string, env: NodeJS.ProcessEnv, output: (line: string) => void) {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
-  // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
   // In-process by default: a worker thread per concurrent request (the default) means 100 cold
   // starts for a burst of 100 orders, which a 2-core machine cannot absorb. OFFLINE_WORKERS=1
   // brings workers back, for hot reload while editing handlers.
   const mode = env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
+  // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
   const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
     cwd: ROOT,
     env: { ...env, ...LOCAL_AWS_ENV, GOZON_STACK: marker },
     stdio: ["ignore", "pipe", "pipe"],
     detached: true,
   });
-  let ready = false;
   let exitCode: number | null = null;
   const exit = new Promise<void>((resolve) => child.once("exit", (code) => ((exitCode = code ?? -1), resolve())));
-  const eventSourceReady = new Promise<void>((resolve) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const onLine = (line: string) => {
       output(line);
-      if (line.includes("Kafka event source ready")) {
-        ready = true;
-        resolve();
-      }
+      if (line.includes("Kafka event source ready")) resolve();
     };
     for (const stream of [child.stdout, child.stderr]) {
       let buffered = "";
@@ -192,17 +193,13 @@ async function startOffline(marker: string, env: NodeJS.ProcessEnv, output: (lin
         lines.forEach(onLine);
       });
     }
+    void exit.then(() => reject(new Error(`serverless-offline exited with code ${exitCode} before it was ready`)));
   });
-  const exited = () => exitCode;
-  await Promise.race([
-    eventSourceReady,
-    exit.then(() => {
-      if (!ready) throw new Error(`serverless-offline exited with code ${exitCode} before it was ready`);
-    }),
-  ]);
+  ready.catch(() => undefined); // awaited later; an early failure must not go unhandled meanwhile
   return {
-    exited,
+    ready,
     pid: child.pid,
+    exited: () => exitCode,
     stop: async () => {
       if (exitCode !== null) return;
       child.kill("SIGINT");

