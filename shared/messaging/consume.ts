@@ -1,10 +1,13 @@
 import type { MSKEvent } from "aws-lambda";
 import type pg from "pg";
 import type { z } from "zod";
-import { withTransaction } from "../db/transaction.ts";
+import { withTransaction, type Tx } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
 import { parkUnreadableRecord } from "./dead-letter.ts";
 import { decodeRecord, recordsOf } from "./kafka-records.ts";
+
+/** Work to do once the batch's transaction has committed, such as a push to open sockets. */
+export type AfterCommit = () => Promise<void>;
 
 export interface ConsumeSummary {
   handled: number;
@@ -13,24 +16,33 @@ export interface ConsumeSummary {
 
 /**
  * Feeds each record of a Kafka event, in partition order, to `handle` after validating it against
- * the topic's schema. An unreadable record is parked on the dead-letter topic and skipped; any
- * other failure propagates, so the event source retries the batch and commits nothing.
+ * the topic's schema, all in one transaction: one commit per batch, not per record. An unreadable
+ * record is parked on the dead-letter topic and skipped; any other failure rolls the batch back and
+ * propagates, so the event source retries it and commits nothing (the inbox makes the retry safe).
+ * What `handle` returns runs after the commit.
  */
 export async function consumeRecords<S extends z.ZodType>(
   event: MSKEvent,
-  options: { schema: S; db: () => pg.Pool; handle: (message: z.infer<S>) => Promise<unknown> },
+  options: { schema: S; db: () => pg.Pool; handle: (tx: Tx, message: z.infer<S>) => Promise<AfterCommit | undefined> },
 ): Promise<ConsumeSummary> {
   const summary: ConsumeSummary = { handled: 0, parked: 0 };
-  for (const record of recordsOf(event)) {
-    const decoded = decodeRecord(record, options.schema);
-    if (!decoded.ok) {
-      logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
-      await withTransaction(options.db(), (tx) => parkUnreadableRecord(tx, record, decoded.error));
-      summary.parked += 1;
-      continue;
+  const records = recordsOf(event);
+  if (records.length === 0) return summary;
+  const afterCommit: AfterCommit[] = [];
+  await withTransaction(options.db(), async (tx) => {
+    for (const record of records) {
+      const decoded = decodeRecord(record, options.schema);
+      if (!decoded.ok) {
+        logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
+        await parkUnreadableRecord(tx, record, decoded.error);
+        summary.parked += 1;
+        continue;
+      }
+      const after = await options.handle(tx, decoded.event);
+      if (after) afterCommit.push(after);
+      summary.handled += 1;
     }
-    await options.handle(decoded.event);
-    summary.handled += 1;
-  }
+  });
+  for (const after of afterCommit) await after();
   return summary;
 }

@@ -1,5 +1,4 @@
-import { paymentsDb } from "../db/pool.ts";
-import { withTransaction, type Tx } from "../db/transaction.ts";
+import type { Tx } from "../db/transaction.ts";
 import { forOrder } from "../logger.ts";
 import { paymentProcessed, TOPICS, type OrderCreated, type PaymentFailureReason, type PaymentProcessed } from "../messaging/events.ts";
 import { recordInInbox } from "../messaging/inbox.ts";
@@ -9,31 +8,24 @@ import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
 
 /**
- * Charges an order exactly once. In one transaction: the inbox row first (a redelivered event
- * stops here), the order's payment row (a second event for the same order stops here), the
- * conditional debit that can never take the balance below zero, the ledger entry, and the
- * payments.processed event in the outbox.
+ * Charges an order exactly once, inside the caller's transaction: the inbox row first (a
+ * redelivered event stops here), the order's payment row (a second event for the same order stops
+ * here), the conditional debit that can never take the balance below zero, the ledger entry, and
+ * the payments.processed and payments.balance-updated events in the outbox.
  */
-export async function chargeOrder(event: OrderCreated): Promise<ChargeOutcome> {
+export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOutcome> {
   const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
-  const outcome = await withTransaction(paymentsDb(), async (tx) => {
-    if (!(await recordInInbox(tx, event.event_id, TOPICS.ordersCreated))) return "duplicate" as const;
-    if (!(await claimPayment(tx, event))) return "duplicate" as const;
-    const reason = await debit(tx, event);
-    const status = reason === null ? ("FINISHED" as const) : ("CANCELLED" as const);
-    await tx.query("UPDATE payments SET status = $2, reason = $3 WHERE order_id = $1", [event.order_id, status, reason]);
-    const result = paymentProcessed({
-      order_id: event.order_id,
-      user_id: event.user_id,
-      amount: event.amount,
-      status,
-      reason,
-    });
-    await addToOutbox(tx, { eventId: result.event_id, topic: TOPICS.paymentsProcessed, key: event.user_id, payload: result });
-    return status;
-  });
-  log.info({ outcome }, outcome === "duplicate" ? "order already charged; event ignored" : "payment processed");
-  return outcome;
+  if (!(await recordInInbox(tx, event.event_id, TOPICS.ordersCreated)) || !(await claimPayment(tx, event))) {
+    log.info("order already charged; event ignored");
+    return "duplicate";
+  }
+  const reason = await debit(tx, event);
+  const status = reason === null ? "FINISHED" : "CANCELLED";
+  await tx.query("UPDATE payments SET status = $2, reason = $3 WHERE order_id = $1", [event.order_id, status, reason]);
+  const result = paymentProcessed({ order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason });
+  await addToOutbox(tx, { eventId: result.event_id, topic: TOPICS.paymentsProcessed, key: event.user_id, payload: result });
+  log.info({ status, reason }, "payment processed");
+  return status;
 }
 
 async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
