@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from "kafkajs";
 import { lambdaEventFor } from "./lambda-event.ts";
 
 /**
@@ -103,7 +103,7 @@ export default class KafkaEventSourcePlugin {
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 1,
     });
-    const kafka = new Kafka({ clientId: "kafka-event-source", brokers, logLevel: logLevel.ERROR });
+    const kafka = new Kafka({ clientId: "kafka-event-source", brokers, logLevel: logLevel.WARN, logCreator: () => (entry) => this.kafkaLog(entry) });
     const backoffMs = Number(custom.kafkaEventSource?.retryBackoffMs ?? 200);
     const mappings = this.mappings();
     await this.waitForTopics(brokers, [...new Set(mappings.map((m) => m.topic))]);
@@ -160,6 +160,18 @@ export default class KafkaEventSourcePlugin {
       resolveOffset(last);
       await heartbeat();
     }
+  }
+
+  /**
+   * kafkajs's own messages, as one readable line each. A group being formed or rebalanced makes it
+   * report errors it then retries by itself; those stay out of sight unless nothing else works.
+   */
+  private kafkaLog({ level, namespace, log }: LogEntry): void {
+    const { message, error } = log as { message: string; error?: string };
+    if (/coordinator (is )?(not available|is loading|is not aware)|rebalanc/i.test(`${message} ${error ?? ""}`)) return;
+    const line = `Kafka event source: ${namespace}: ${message}${error ? ` (${error})` : ""}`;
+    if (level <= logLevel.ERROR) this.logging.log.error(line);
+    else this.logging.log.warning(line);
   }
 
   /** The broker may still be starting (the start command brings both up at once), and topics are never auto-created. */
