@@ -225,6 +225,34 @@ describe("money is never lost or taken twice", () => {
     }
   });
 
+  it("a function that fails gets its batch again, with the offsets left uncommitted until it succeeds", async () => {
+    const user = await fundedUser(100);
+    const admin = kafka.admin();
+    await admin.connect();
+    const committed = async () =>
+      JSON.stringify(await admin.fetchOffsets({ groupId: "gozon-payments-charges", topics: [TOPICS.ordersCreated] }));
+    try {
+      const before = await committed();
+      // Payments loses its inbox for a moment: every charge fails until it is back.
+      await payments.query("ALTER TABLE inbox RENAME TO inbox_away");
+      let placed;
+      try {
+        placed = await shop.placeOrder(user, 10);
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+        assert.equal((await shop.order(placed.body.order_id)).body.status, "NEW");
+        assert.equal(await committed(), before, "nothing committed while the function fails");
+      } finally {
+        await payments.query("ALTER TABLE inbox_away RENAME TO inbox");
+      }
+      const statuses = await settledStatuses([placed.body.order_id]);
+      assert.equal(statuses.get(placed.body.order_id), "FINISHED");
+      assert.notEqual(await committed(), before, "committed once it succeeded");
+      assert.deepEqual(await ledgerOf(user), { charges: 1, per_order_max: 1, sum: 90, balance: 90 });
+    } finally {
+      await admin.disconnect();
+    }
+  });
+
   it("answers exactly as the OpenAPI document says, for every documented answer", async () => {
     const user = await fundedUser(0);
     const key = randomUUID();
