@@ -8,6 +8,6 @@ import { chargeOrder } from "../../shared/payments/charges.ts";
 
 /** orders.created -> charge each order once -> payments.processed (through the payments outbox). */
 export const handler = async (event: MSKEvent): Promise<void> => {
-  const summary = await consumeRecords(event, { schema: orderCreatedV1, db: paymentsDb, handle: async (tx, message) => void (await chargeOrder(tx, message)) });
+  const summary = await consumeRecords(event, { schema: orderCreatedV1, db: paymentsDb, handle: chargeOrder });
   if (summary.handled + summary.parked > 0) await requestRelay(config().paymentsRelayFunction);
 };

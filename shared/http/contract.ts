@@ -60,10 +60,12 @@ export const orderCreatedResponse = z
 export const orderList = z.array(order).meta({ id: "OrderList" });
 
 const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
+const outboxLag = z.object({ pending: z.number().int(), oldest_seconds: z.number().nullable() }).nullable();
 export const health = z
   .object({
     status: z.enum(["ok", "degraded"]),
     checks: z.object({ kafka: check, orders_db: check, payments_db: check }),
+    outbox: z.object({ orders: outboxLag, payments: outboxLag }).meta({ description: "Rows waiting for the relay, per database" }),
   })
   .meta({ id: "Health" });
 

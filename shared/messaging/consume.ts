@@ -19,11 +19,11 @@ export interface ConsumeSummary {
  * the topic's schema, all in one transaction: one commit per batch, not per record. An unreadable
  * record is parked on the dead-letter topic and skipped; any other failure rolls the batch back and
  * propagates, so the event source retries it and commits nothing (the inbox makes the retry safe).
- * What `handle` returns runs after the commit.
+ * A function `handle` returns runs after the commit.
  */
 export async function consumeRecords<S extends z.ZodType>(
   event: MSKEvent,
-  options: { schema: S; db: () => pg.Pool; handle: (tx: Tx, message: z.infer<S>) => Promise<AfterCommit | undefined> },
+  options: { schema: S; db: () => pg.Pool; handle: (tx: Tx, message: z.infer<S>) => Promise<AfterCommit | unknown> },
 ): Promise<ConsumeSummary> {
   const summary: ConsumeSummary = { handled: 0, parked: 0 };
   const records = recordsOf(event);
@@ -39,7 +39,7 @@ export async function consumeRecords<S extends z.ZodType>(
         continue;
       }
       const after = await options.handle(tx, decoded.event);
-      if (after) afterCommit.push(after);
+      if (typeof after === "function") afterCommit.push(after as AfterCommit);
       summary.handled += 1;
     }
   });

@@ -1,5 +1,6 @@
 import { ordersDb, paymentsDb } from "../db/pool.ts";
 import { discoverBrokers, kafkaClient } from "../messaging/kafka.ts";
+import { outboxBacklog } from "../messaging/outbox.ts";
 
 export interface Check {
   ok: boolean;
@@ -9,6 +10,8 @@ export interface Check {
 export interface HealthReport {
   status: "ok" | "degraded";
   checks: { kafka: Check; orders_db: Check; payments_db: Check };
+  /** Outbox lag per database: rows waiting for the relay, and the age of the oldest. */
+  outbox: Record<"orders" | "payments", { pending: number; oldest_seconds: number | null } | null>;
 }
 
 async function probe(run: () => Promise<string | undefined>, timeoutMs = 2_000): Promise<Check> {
@@ -39,7 +42,16 @@ async function kafkaCheck(): Promise<string> {
   }
 }
 
-/** Kafka and both databases, each asked for a real answer. */
+async function backlog(pool: typeof ordersDb): Promise<HealthReport["outbox"]["orders"]> {
+  try {
+    const { pending, oldestSeconds } = await outboxBacklog(pool());
+    return { pending, oldest_seconds: oldestSeconds };
+  } catch {
+    return null;
+  }
+}
+
+/** Kafka and both databases, each asked for a real answer, and how far each outbox lags. */
 export async function checkHealth(): Promise<HealthReport> {
   const [kafka, orders_db, payments_db] = await Promise.all([
     probe(kafkaCheck),
@@ -47,5 +59,6 @@ export async function checkHealth(): Promise<HealthReport> {
     probe(async () => void (await paymentsDb().query("SELECT 1"))),
   ]);
   const ok = kafka.ok && orders_db.ok && payments_db.ok;
-  return { status: ok ? "ok" : "degraded", checks: { kafka, orders_db, payments_db } };
+  const [orders, payments] = await Promise.all([orders_db.ok ? backlog(ordersDb) : null, payments_db.ok ? backlog(paymentsDb) : null]);
+  return { status: ok ? "ok" : "degraded", checks: { kafka, orders_db, payments_db }, outbox: { orders, payments } };
 }

@@ -24,6 +24,8 @@ export function assertDocumented(method: string, path: string, answer: ApiRespon
   if (documented.schema) {
     const checked = documented.schema.safeParse(answer.body);
     assert.ok(checked.success, `${method} ${route.path} ${answer.status} body matches the document: ${checked.error?.message}`);
+    // zod drops keys it does not know: any difference is a field the document does not mention.
+    assert.deepEqual(checked.data, answer.body, `${method} ${route.path} ${answer.status} has no undocumented fields`);
   }
   const type = documented.schema === problem ? "application/problem+json" : "application/json";
   // serverless-offline's HTTP server appends "; charset=utf-8" to JSON; the media type is what counts.
