@@ -200,6 +200,33 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
       await page.close();
     });
 
+    it("reconnects by itself when the connection drops, and catches up on what it missed", async () => {
+      const page = await browser.newPage();
+      await page.goto(stack.frontendUrl);
+      await page.click("#generate-user");
+      const user = await page.inputValue("#user-id");
+      await page.click("#create-account");
+      await page.click("#connect");
+      await page.locator("#connection-state", { hasText: "live" }).waitFor();
+      const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
+      try {
+        const { rows } = await db.query<{ connection_id: string }>("SELECT connection_id FROM websocket_connections WHERE user_id = $1", [user]);
+        assert.equal(rows.length, 1);
+        // The API side drops the socket (as API Gateway does after its idle timeout), then money moves.
+        const dropped = await fetch(`${stack.wsUrl.replace("ws://", "http://")}/@connections/${rows[0]!.connection_id}`, { method: "DELETE" });
+        assert.equal(dropped.status, 204);
+        assert.equal((await shop.deposit(user, 321)).status, 200);
+        await page.locator("#balance", { hasText: "321" }).waitFor();
+        await page.locator("#connection-state", { hasText: "live" }).waitFor();
+        const placed = await shop.placeOrder(user, 21, "bought elsewhere");
+        await statusOf(page, placed.body.order_id).filter({ hasText: "FINISHED" }).waitFor();
+        await page.locator("#balance", { hasText: "300" }).waitFor();
+      } finally {
+        await db.end();
+        await page.close();
+      }
+    });
+
     it("explains a deposit to a missing account in words", async () => {
       const page = await browser.newPage();
       await page.goto(stack.frontendUrl);
