@@ -54,7 +54,7 @@ export const balanceUpdatedV1 = z.object({
   balance: z.number().int(),
   /** Grows with every change of this account: a reader keeps the highest it has seen. */
   version: z.number().int(),
-  cause: z.enum(["deposit", "charge"]),
+  cause: z.enum(["opened", "deposit", "charge"]),
 });
 export type BalanceUpdated = z.infer<typeof balanceUpdatedV1>;
 

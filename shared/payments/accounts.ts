@@ -11,13 +11,19 @@ export interface Account {
   balance: number;
 }
 
+/** Opens an account with balance 0 and announces that balance, so snapshots know it from the start. */
 export async function openAccount(userId: string): Promise<Account> {
-  const result = await paymentsDb().query<Account>(
-    "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING RETURNING user_id, balance",
-    [userId],
-  );
-  const account = result.rows[0];
-  if (!account) throw new Conflict(`An account for user ${userId} already exists`, "user_id");
+  const account = await withTransaction(paymentsDb(), async (tx) => {
+    const inserted = await tx.query<ChangedAccount>(
+      "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING RETURNING user_id, balance, version",
+      [userId],
+    );
+    const opened = inserted.rows[0];
+    if (!opened) throw new Conflict(`An account for user ${userId} already exists`, "user_id");
+    await announceBalance(tx, opened, "opened");
+    return { user_id: opened.user_id, balance: opened.balance };
+  });
+  await requestRelay(config().paymentsRelayFunction);
   return account;
 }
 

@@ -115,6 +115,23 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
     }
   });
 
+  it("knows a new account's balance of 0 in a snapshot, before any money moved", async () => {
+    const user = newUserId();
+    await shop.createAccount(user);
+    const socket = await shop.connect(user);
+    try {
+      const balance = await eventually(async () => {
+        const seen = socket.frames.length;
+        socket.ws.send(JSON.stringify({ action: "sync" }));
+        const snapshot = await socket.waitFor((f) => f.type === "SNAPSHOT" && socket.frames.indexOf(f) >= seen);
+        return snapshot.balance === null ? undefined : snapshot.balance;
+      }, 10_000, "the opening balance announced");
+      assert.equal(balance, 0);
+    } finally {
+      socket.close();
+    }
+  });
+
   it("forgets a connection that is gone when a push finds it, and the order still settles", async () => {
     const user = newUserId();
     await shop.createAccount(user);
