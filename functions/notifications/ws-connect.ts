@@ -1,7 +1,8 @@
 import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
-import { userQuery } from "../../shared/http/contract.ts";
-import { parse } from "../../shared/http/request.ts";
 import { DomainError } from "../../shared/errors.ts";
+import { userQuery } from "../../shared/http/contract.ts";
+import { problemResponse, problemOf } from "../../shared/http/problem.ts";
+import { parse } from "../../shared/http/request.ts";
 import { addConnection } from "../../shared/notifications/connections.ts";
 
 type ConnectEvent = APIGatewayProxyWebsocketEventV2 & { queryStringParameters?: Record<string, string | undefined> };
@@ -13,7 +14,7 @@ export const handler = async (event: ConnectEvent): Promise<APIGatewayProxyResul
     await addConnection(event.requestContext.connectionId, user_id);
     return { statusCode: 200 };
   } catch (error) {
-    if (!(error instanceof DomainError)) throw error;
-    return { statusCode: error.status, body: JSON.stringify({ title: error.title, status: error.status, detail: error.detail, field: error.field }) };
+    if (error instanceof DomainError) return problemResponse(problemOf(error));
+    throw error;
   }
 };

@@ -23,6 +23,17 @@ function slug(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
 }
 
+/** A domain error as problem details: its status, its title, and the field at fault. */
+export function problemOf(error: DomainError): Problem {
+  return {
+    type: `https://gozon.example/problems/${slug(error.title)}`,
+    title: error.title,
+    status: error.status,
+    detail: error.detail,
+    ...(error.field ? { field: error.field } : {}),
+  };
+}
+
 /**
  * The one place errors become responses: domain errors keep their status and field; anything
  * else is logged in full and answered with a bare 500, never a stack trace or SQL text.
@@ -32,13 +43,7 @@ export function problemErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, API
     onError: async (request) => {
       const error = request.error;
       if (error instanceof DomainError) {
-        request.response = problemResponse({
-          type: `https://gozon.example/problems/${slug(error.title)}`,
-          title: error.title,
-          status: error.status,
-          detail: error.detail,
-          ...(error.field ? { field: error.field } : {}),
-        });
+        request.response = problemResponse(problemOf(error));
         return;
       }
       logger.error({ err: error, path: request.event.rawPath }, "unhandled error");

@@ -1,33 +1,8 @@
 import { logger } from "../logger.ts";
 import type { Order } from "../orders/orders.ts";
 import { connectionsOf, removeConnection } from "./connections.ts";
+import { orderUpdatedFrame, type Frame } from "./frames.ts";
 import { pushFrame } from "./push.ts";
-
-export interface OrderUpdatedFrame {
-  type: "ORDER_UPDATED";
-  order_id: string;
-  status: Order["status"];
-  reason: string | null;
-  amount: number;
-  description: string;
-  updated_at: string;
-}
-
-export interface BalanceUpdatedFrame {
-  type: "BALANCE_UPDATED";
-  user_id: string;
-  balance: number;
-}
-
-export interface SnapshotFrame {
-  type: "SNAPSHOT";
-  user_id: string;
-  orders: Order[];
-  /** null until a balance of this user has been announced (no account, or none yet). */
-  balance: number | null;
-}
-
-export type Frame = OrderUpdatedFrame | BalanceUpdatedFrame | SnapshotFrame;
 
 /**
  * Sends frames to every open connection of a user. A push is best effort: a closed connection is
@@ -57,18 +32,6 @@ export async function notifyUser(userId: string, frames: Frame[], correlationId?
       }
     }),
   );
-}
-
-export function orderUpdatedFrame(order: Order): OrderUpdatedFrame {
-  return {
-    type: "ORDER_UPDATED",
-    order_id: order.id,
-    status: order.status,
-    reason: order.reason,
-    amount: order.amount,
-    description: order.description,
-    updated_at: order.updated_at,
-  };
 }
 
 /** An order reached its final status. */

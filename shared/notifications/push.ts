@@ -1,12 +1,13 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { config } from "../config.ts";
+import type { Frame } from "./frames.ts";
 
 let client: ApiGatewayManagementApiClient | undefined;
 
 export type PushOutcome = "sent" | "gone";
 
 /** Sends one JSON frame to one connection. "gone" (HTTP 410) means the socket closed without telling us. */
-export async function pushFrame(connectionId: string, frame: object): Promise<PushOutcome> {
+export async function pushFrame(connectionId: string, frame: Frame): Promise<PushOutcome> {
   const cfg = config();
   client ??= new ApiGatewayManagementApiClient({ region: cfg.awsRegion, endpoint: cfg.websocketEndpoint });
   try {
