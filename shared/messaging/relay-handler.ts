@@ -6,6 +6,8 @@ import { deletePublishedRows, relayOutbox, type RelayResult } from "./outbox.ts"
 
 type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
 
+const UNDEFINED_TABLE = "42P01";
+
 /**
  * The relay function of one database. Invoked right after a commit (asynchronously, by the
  * service that wrote the row) and once a minute by its schedule, which also prunes old rows.
@@ -13,8 +15,19 @@ type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
 export function relayHandler(db: () => pg.Pool, retentionHours: () => number) {
   return async (event: RelayEvent): Promise<RelayResult & { pruned: number }> => {
     const started = performance.now();
-    const result = await relayOutbox(db(), sharedProducer);
     const scheduled = "source" in event && event.source === "aws.events";
+    let result: RelayResult;
+    try {
+      result = await relayOutbox(db(), sharedProducer);
+    } catch (error) {
+      // The start command brings serverless-offline up while the databases are still being
+      // migrated, and a schedule can fire in between; that sweep has nothing to do yet.
+      if (scheduled && (error as { code?: string }).code === UNDEFINED_TABLE) {
+        logger.info("outbox table not created yet; scheduled sweep skipped");
+        return { published: 0, deferred: false, pruned: 0 };
+      }
+      throw error;
+    }
     const pruned = scheduled ? await deletePublishedRows(db(), retentionHours()) : 0;
     if (result.published > 0 || pruned > 0) logger.info({ ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");
     return { ...result, pruned };
