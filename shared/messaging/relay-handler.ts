@@ -6,7 +6,8 @@ import { deletePublishedRows, relayOutbox, type RelayResult } from "./outbox.ts"
 
 type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
 
-const UNDEFINED_TABLE = "42P01";
+/** Errors of a database that is still starting: refused, starting up, not created, not migrated. */
+const NOT_READY_YET = new Set(["ECONNREFUSED", "57P03", "3D000", "42P01"]);
 
 /**
  * The relay function of one database. Invoked right after a commit (asynchronously, by the
@@ -20,10 +21,10 @@ export function relayHandler(db: () => pg.Pool, retentionHours: () => number) {
     try {
       result = await relayOutbox(db(), sharedProducer);
     } catch (error) {
-      // The start command brings serverless-offline up while the databases are still being
-      // migrated, and a schedule can fire in between; that sweep has nothing to do yet.
-      if (scheduled && (error as { code?: string }).code === UNDEFINED_TABLE) {
-        logger.info("outbox table not created yet; scheduled sweep skipped");
+      // The start command brings serverless-offline up while the databases are still starting
+      // and being migrated, and a schedule can fire in between; that sweep has nothing to do yet.
+      if (scheduled && NOT_READY_YET.has(String((error as { code?: string }).code))) {
+        logger.info({ code: (error as { code?: string }).code }, "database not ready yet; scheduled sweep skipped");
         return { published: 0, deferred: false, pruned: 0 };
       }
       throw error;
