@@ -171,7 +171,8 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
 
     const statusOf = (page: Page, orderId: string) => page.locator(`#orders [data-order-id="${orderId}"] .status`);
 
-    it("creates an account, deposits, and shows one paid and one refused order without reloading", async () => {
+    /** A page where a new shopper generated an id, created the account and is connected. */
+    async function newShopperPage(): Promise<{ page: Page; user: string }> {
       const page = await browser.newPage();
       await page.goto(stack.frontendUrl);
       await page.click("#generate-user");
@@ -179,6 +180,11 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
       await page.click("#create-account");
       await page.click("#connect");
       await page.locator("#connection-state", { hasText: "live" }).waitFor();
+      return { page, user };
+    }
+
+    it("creates an account, deposits, and shows one paid and one refused order without reloading", async () => {
+      const { page, user } = await newShopperPage();
       await page.fill("#deposit-amount", "1000");
       await page.click("#deposit");
       await page.locator("#balance", { hasText: "1000" }).waitFor();
@@ -218,13 +224,7 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
     });
 
     it("reconnects by itself when the connection drops, and catches up on what it missed", async () => {
-      const page = await browser.newPage();
-      await page.goto(stack.frontendUrl);
-      await page.click("#generate-user");
-      const user = await page.inputValue("#user-id");
-      await page.click("#create-account");
-      await page.click("#connect");
-      await page.locator("#connection-state", { hasText: "live" }).waitFor();
+      const { page, user } = await newShopperPage();
       const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
       try {
         const { rows } = await db.query<{ connection_id: string }>("SELECT connection_id FROM websocket_connections WHERE user_id = $1", [user]);
