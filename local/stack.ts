@@ -102,25 +102,26 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     servers.push(offline.stop);
     await recordProcess(dir, offline.pid, `GOZON_STACK=${dir}`);
 
+    // Started here, stopped by stop(), and written down in case this process dies first.
+    const own = (what: string, start: () => Promise<{ pid: number | undefined; marker: string; stop(): Promise<void> }>) =>
+      timed(progress, what, async () => {
+        const started = await start();
+        stops.push(started.stop);
+        await recordProcess(dir, started.pid, started.marker);
+      });
     await Promise.all([
       env.KAFKA_BROKERS ||
-        timed(progress, `Kafka broker (KRaft) on ${kafkaBrokers[0]}`, async () => {
-          const kafka = await startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress });
-          stops.push(kafka.stop);
-          await recordProcess(dir, kafka.pid, kafka.marker);
-        }),
+        own(`Kafka broker (KRaft) on ${kafkaBrokers[0]}`, () =>
+          startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress }),
+        ),
       env.ORDERS_DATABASE_URL ||
-        timed(progress, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, async () => {
-          const db = await startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" });
-          stops.push(db.stop);
-          await recordProcess(dir, db.pid, db.marker);
-        }),
+        own(`orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, () =>
+          startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" }),
+        ),
       env.PAYMENTS_DATABASE_URL ||
-        timed(progress, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, async () => {
-          const db = await startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" });
-          stops.push(db.stop);
-          await recordProcess(dir, db.pid, db.marker);
-        }),
+        own(`payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, () =>
+          startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" }),
+        ),
     ]);
 
     await timed(progress, "migrations and topics", async () => {
