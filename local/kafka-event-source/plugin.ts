@@ -93,7 +93,7 @@ export default class KafkaEventSourcePlugin {
     if (this.started) return;
     this.started = true;
     const custom = this.serverless.service.custom ?? {};
-    const brokers = String(process.env.KAFKA_BROKERS || custom.kafkaEventSource?.brokers || "127.0.0.1:9092").split(",");
+    const brokers = String(custom.kafkaEventSource?.brokers || "127.0.0.1:9092").split(",");
     const offline = custom["serverless-offline"] ?? {};
     const lambdaPort = Number(this.options.lambdaPort ?? offline.lambdaPort ?? 3002);
     const host = String(this.options.host ?? offline.host ?? "127.0.0.1");
