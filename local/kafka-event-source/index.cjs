@@ -1,3 +1,5 @@
-// serverless loads plugins with require(); the event source itself is TypeScript, compiled on load.
-require("tsx/cjs/api").register();
-module.exports = require("./plugin.ts").default;
+// serverless loads plugins with require(); the event source itself is TypeScript. tsx compiles it
+// (and what it imports) without registering itself for the rest of the process.
+const { require: tsxRequire } = require("tsx/cjs/api");
+
+module.exports = tsxRequire("./plugin.ts", __filename).default;
