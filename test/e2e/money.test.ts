@@ -188,6 +188,24 @@ describe("money is never lost or taken twice", () => {
     }
   });
 
+  it("the scheduled sweep deletes rows published longer ago than the retention, and keeps the rest", async () => {
+    const [old, recent] = [randomUUID(), randomUUID()];
+    await orders.query(
+      `INSERT INTO outbox (event_id, topic, message_key, payload, published_at) VALUES
+         ($1, 'retention-test', 'k', '{}', now() - interval '73 hours'),
+         ($2, 'retention-test', 'k', '{}', now() - interval '1 hour')`,
+      [old, recent],
+    );
+    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const swept = await lambda.send(
+      new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from(JSON.stringify({ source: "aws.events", "detail-type": "Scheduled Event" })) }),
+    );
+    assert.equal(swept.FunctionError, undefined);
+    assert.ok(JSON.parse(Buffer.from(swept.Payload!).toString()).pruned >= 1);
+    const { rows } = await orders.query<{ event_id: string }>("SELECT event_id FROM outbox WHERE event_id = ANY($1)", [[old, recent]]);
+    assert.deepEqual(rows.map((r) => r.event_id), [recent]);
+  });
+
   it("the same Idempotency-Key sent 10 times at once makes one deposit", async () => {
     const user = await fundedUser(0);
     const key = randomUUID();
