@@ -51,6 +51,14 @@ describe("money is never lost or taken twice", () => {
     }, timeoutMs, `${orderIds.length} orders settled`);
   }
 
+  /** Runs the orders relay function through serverless-offline's Lambda endpoint, as AWS would. */
+  async function invokeOrdersRelay(event: object): Promise<{ published: number; pruned: number }> {
+    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const answer = await lambda.send(new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from(JSON.stringify(event)) }));
+    assert.equal(answer.FunctionError, undefined);
+    return JSON.parse(Buffer.from(answer.Payload!).toString());
+  }
+
   async function ledgerOf(user: string) {
     const { rows } = await payments.query<{ charges: number; per_order_max: number; sum: number; balance: number }>(
       `SELECT (SELECT count(*)::int FROM ledger WHERE user_id = $1 AND kind = 'CHARGE') AS charges,
@@ -131,10 +139,7 @@ describe("money is never lost or taken twice", () => {
     assert.equal(rows[0]!.n, 5, "its rows are still unpublished");
 
     // The payments side already got the first copies; now the real relay publishes them again.
-    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-    const relayed = await lambda.send(new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from("{}") }));
-    assert.equal(relayed.FunctionError, undefined);
-    assert.ok(JSON.parse(Buffer.from(relayed.Payload!).toString()).published >= 5);
+    assert.ok((await invokeOrdersRelay({})).published >= 5);
 
     const statuses = await settledStatuses(orderIds);
     assert.ok([...statuses.values()].every((s) => s === "FINISHED"));
@@ -196,12 +201,7 @@ describe("money is never lost or taken twice", () => {
          ($2, 'retention-test', 'k', '{}', now() - interval '1 hour')`,
       [old, recent],
     );
-    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-    const swept = await lambda.send(
-      new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from(JSON.stringify({ source: "aws.events", "detail-type": "Scheduled Event" })) }),
-    );
-    assert.equal(swept.FunctionError, undefined);
-    assert.ok(JSON.parse(Buffer.from(swept.Payload!).toString()).pruned >= 1);
+    assert.ok((await invokeOrdersRelay({ source: "aws.events", "detail-type": "Scheduled Event" })).pruned >= 1);
     const { rows } = await orders.query<{ event_id: string }>("SELECT event_id FROM outbox WHERE event_id = ANY($1)", [[old, recent]]);
     assert.deepEqual(rows.map((r) => r.event_id), [recent]);
   });
