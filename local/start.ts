@@ -52,7 +52,8 @@ try {
     progress: (line) => console.log(`  ${line}`),
     // Function logs are JSON lines; the rest of serverless-offline's output only with --verbose.
     output: (line) => {
-      if (verbose || line.startsWith("{") || /error|warn/i.test(line)) console.log(line);
+      // Once stopping, what the children say on their way out (esbuild's exit included) is noise.
+      if (!stopping && (verbose || line.startsWith("{") || /error|warn/i.test(line))) console.log(line);
     },
   });
 } catch (error) {

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { PAYMENT_FAILURE_REASONS } from "../messaging/events.ts";
+import { ORDER_STATUSES } from "../orders/orders.ts";
 
 /**
  * The HTTP API's shapes, written once: handlers validate with them and the OpenAPI document is
@@ -48,8 +50,8 @@ export const order = z
     user_id: z.uuid(),
     amount: z.number().int(),
     description: z.string(),
-    status: z.enum(["NEW", "FINISHED", "CANCELLED"]),
-    reason: z.enum(["insufficient_funds", "account_not_found", "invalid_amount"]).nullable(),
+    status: z.enum(ORDER_STATUSES),
+    reason: z.enum(PAYMENT_FAILURE_REASONS).nullable(),
     created_at: z.iso.datetime(),
     updated_at: z.iso.datetime(),
   })

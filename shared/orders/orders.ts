@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { ordersDb } from "../db/pool.ts";
@@ -7,9 +8,9 @@ import { forOrder } from "../logger.ts";
 import { orderCreated, TOPICS } from "../messaging/events.ts";
 import { addToOutbox } from "../messaging/outbox.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
-import { randomUUID } from "node:crypto";
 
-export type OrderStatus = "NEW" | "FINISHED" | "CANCELLED";
+export const ORDER_STATUSES = ["NEW", "FINISHED", "CANCELLED"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export interface Order {
   id: string;
