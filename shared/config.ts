@@ -1,6 +1,8 @@
+import type { Database } from "./after-commit.ts";
+
 /**
- * Every setting the functions read, in one typed place. Defaults serve a local run; serverless.yml
- * and the start command provide the real values.
+ * Every setting the functions read, in one typed place. serverless.yml provides them (locally
+ * through the start command); the defaults serve code run outside it, such as the integration tests.
  */
 export interface Config {
   ordersDatabaseUrl: string;
@@ -11,20 +13,35 @@ export interface Config {
   awsRegion: string;
   /** serverless-offline's Lambda endpoint locally; undefined on AWS (the SDK's default applies). */
   lambdaEndpoint: string | undefined;
-  ordersRelayFunction: string;
-  paymentsRelayFunction: string;
-  /** The API Gateway management endpoint for WebSocket pushes (G8: the event's domainName is wrong offline). */
+  /** The relay function of each database; undefined where nothing can be invoked (tests). */
+  relayFunctions: Record<Database, string | undefined>;
+  /** The API Gateway management endpoint for WebSocket pushes (the event's domainName is wrong offline). */
   websocketEndpoint: string;
-  outboxRetentionHours: number;
-  logLevel: string;
+  dbPoolMax: number;
+  dbConnectTimeoutMs: number;
+  dbStatementTimeoutMs: number;
+  /** Bound on every AWS SDK call (relay wake-ups, pushes, broker discovery). */
+  awsRequestTimeoutMs: number;
+  /** Bound on one publish to Kafka, retries included. */
+  kafkaSendTimeoutMs: number;
+  /** The broker's message.max.bytes: a larger record is set aside instead of sent. */
+  kafkaMaxRecordBytes: number;
+  retention: {
+    /** Published outbox rows. */
+    outboxHours: number;
+    /** Inbox rows: longer than the topics keep records (7 days), so no redelivery is ever taken for new. */
+    inboxHours: number;
+    /** An Idempotency-Key replays its first answer this long, and is forgotten after. */
+    idempotencyKeyHours: number;
+  };
 }
 
 function list(value: string | undefined): string[] {
   return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-function positiveNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
@@ -39,11 +56,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mskClusterArn: env.MSK_CLUSTER_ARN || undefined,
     awsRegion: env.AWS_REGION ?? "us-east-1",
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
-    ordersRelayFunction: env.ORDERS_RELAY_FUNCTION ?? "gozon-shop-dev-ordersOutboxRelay",
-    paymentsRelayFunction: env.PAYMENTS_RELAY_FUNCTION ?? "gozon-shop-dev-paymentsOutboxRelay",
-    websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://localhost:3001",
-    outboxRetentionHours: positiveNumber("OUTBOX_RETENTION_HOURS", 72),
-    logLevel: env.LOG_LEVEL ?? "info",
+    relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },
+    websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
+    dbPoolMax: positiveNumber(env, "DB_POOL_MAX", 4),
+    dbConnectTimeoutMs: positiveNumber(env, "DB_CONNECT_TIMEOUT_MS", 2_000),
+    dbStatementTimeoutMs: positiveNumber(env, "DB_STATEMENT_TIMEOUT_MS", 8_000),
+    awsRequestTimeoutMs: positiveNumber(env, "AWS_REQUEST_TIMEOUT_MS", 3_000),
+    kafkaSendTimeoutMs: positiveNumber(env, "KAFKA_SEND_TIMEOUT_MS", 5_000),
+    kafkaMaxRecordBytes: positiveNumber(env, "KAFKA_MAX_RECORD_BYTES", 1_000_000),
+    retention: {
+      outboxHours: positiveNumber(env, "OUTBOX_RETENTION_HOURS", 72),
+      inboxHours: positiveNumber(env, "INBOX_RETENTION_HOURS", 14 * 24),
+      idempotencyKeyHours: positiveNumber(env, "IDEMPOTENCY_KEY_RETENTION_HOURS", 24),
+    },
   };
 }
 

@@ -1,7 +1,6 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
+import { websocketHandler } from "../../shared/handlers/websocket.ts";
 import { removeConnection } from "../../shared/notifications/connections.ts";
 
-export const handler = async (event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResultV2> => {
+export const handler = websocketHandler(async (event) => {
   await removeConnection(event.requestContext.connectionId);
-  return { statusCode: 200 };
-};
+});

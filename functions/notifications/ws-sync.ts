@@ -1,10 +1,17 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
-import { removeConnection } from "../../shared/notifications/connections.ts";
-import { sendSnapshot } from "../../shared/notifications/snapshot.ts";
+import { websocketHandler } from "../../shared/handlers/websocket.ts";
+import { knownBalance } from "../../shared/notifications/balances.ts";
+import { removeConnection, userOfConnection } from "../../shared/notifications/connections.ts";
+import { pushFrame } from "../../shared/notifications/push.ts";
+import { listOrders } from "../../shared/orders/orders.ts";
 
-/** The "sync" route: {"action":"sync"} -> a SNAPSHOT frame on the same connection. */
-export const handler = async (event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResultV2> => {
+/**
+ * The "sync" route: {"action":"sync"} -> a SNAPSHOT frame on the same connection, so a page that
+ * was closed while things happened catches up. Everything comes from the orders database.
+ */
+export const handler = websocketHandler(async (event) => {
   const connectionId = event.requestContext.connectionId;
-  if ((await sendSnapshot(connectionId)) === "gone") await removeConnection(connectionId);
-  return { statusCode: 200 };
-};
+  const userId = await userOfConnection(connectionId);
+  if (!userId) return;
+  const [orders, balance] = await Promise.all([listOrders(userId), knownBalance(userId)]);
+  if ((await pushFrame(connectionId, { type: "SNAPSHOT", user_id: userId, orders, balance })) === "gone") await removeConnection(connectionId);
+});

@@ -1,4 +1,4 @@
-import { httpHandler } from "../../shared/http/handler.ts";
+import { httpHandler } from "../../shared/handlers/http.ts";
 import { checkHealth } from "../../shared/ops/health.ts";
 
 export const handler = httpHandler(async () => {

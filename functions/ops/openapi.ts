@@ -1,4 +1,4 @@
-import { httpHandler } from "../../shared/http/handler.ts";
+import { httpHandler } from "../../shared/handlers/http.ts";
 import { openApiDocument } from "../../shared/http/openapi.ts";
 
 // Built once per container: the document only changes with the code.

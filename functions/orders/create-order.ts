@@ -1,17 +1,19 @@
-import { createOrderRequest } from "../../shared/http/contract.ts";
-import { httpHandler, replayHeaders } from "../../shared/http/handler.ts";
+import { createOrderRequest } from "../../shared/contract/http.ts";
+import { httpHandler, replayHeaders } from "../../shared/handlers/http.ts";
 import { idempotencyKeyOf, jsonBody, parse } from "../../shared/http/request.ts";
 import { placeOrder } from "../../shared/orders/orders.ts";
 
 export const handler = httpHandler(async (event) => {
   const input = parse(createOrderRequest, jsonBody(event));
-  const { result: order, replayed } = await placeOrder(
+  const { result, after } = await placeOrder(
     { userId: input.user_id, amount: input.amount, description: input.description },
     idempotencyKeyOf(event),
   );
+  const { result: order, replayed } = result;
   return {
     status: 201,
     headers: { location: `/api/orders/${order.id}`, ...replayHeaders(replayed) },
     body: { message: "Order created and awaiting payment", order_id: order.id, status: order.status, order },
+    after,
   };
 });

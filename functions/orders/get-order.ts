@@ -1,5 +1,5 @@
-import { orderPath } from "../../shared/http/contract.ts";
-import { httpHandler } from "../../shared/http/handler.ts";
+import { orderPath } from "../../shared/contract/http.ts";
+import { httpHandler } from "../../shared/handlers/http.ts";
 import { parse } from "../../shared/http/request.ts";
 import { findOrder } from "../../shared/orders/orders.ts";
 

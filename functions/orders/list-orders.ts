@@ -1,5 +1,5 @@
-import { userQuery } from "../../shared/http/contract.ts";
-import { httpHandler } from "../../shared/http/handler.ts";
+import { userQuery } from "../../shared/contract/http.ts";
+import { httpHandler } from "../../shared/handlers/http.ts";
 import { parse, queryOf } from "../../shared/http/request.ts";
 import { listOrders } from "../../shared/orders/orders.ts";
 

@@ -1,5 +1,3 @@
-import { config } from "../../shared/config.ts";
-import { ordersDb } from "../../shared/db/pool.ts";
-import { relayHandler } from "../../shared/messaging/relay-handler.ts";
+import { relayHandler } from "../../shared/handlers/relay.ts";
 
-export const handler = relayHandler(ordersDb, () => config().outboxRetentionHours);
+export const handler = relayHandler("orders");

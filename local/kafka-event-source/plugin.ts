@@ -1,16 +1,19 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry } from "kafkajs";
+import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Producer } from "kafkajs";
+import { deadLetterOf, type Failure } from "../../shared/messaging/dead-letter.ts";
+import { deliverPartition } from "./delivery.ts";
+import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./error-handling.ts";
 import { lambdaEventFor } from "./lambda-event.ts";
 
 /**
- * A local stand-in for Lambda's Kafka event source mapping, started with `sls offline start`
- * (serverless-offline ignores msk and kafka events). For every such event it runs a kafkajs
- * consumer group and, per partition and in offset order:
- * - builds the event Lambda would send and invokes the function through serverless-offline's
- *   Lambda endpoint, synchronously;
- * - commits the batch's offsets only after the function succeeded;
- * - on failure retries the same batch with backoff, so nothing behind it on that partition
- *   is handed over first (Lambda's default: retry until success).
+ * Lambda's Kafka event source mapping, for `sls offline start` (serverless-offline ignores msk and
+ * kafka events) and for `sls package`:
+ * - offline, a kafkajs consumer group per event invokes the function through serverless-offline's
+ *   Lambda endpoint, synchronously, with the event AWS would send, and commits offsets only after
+ *   success; failures are handled as `custom.kafkaEventSource.mappings.<function>` says, with AWS's
+ *   semantics (see delivery.ts);
+ * - at package time, the same settings are merged into the generated EventSourceMapping (osls's
+ *   msk schema has no place for them), so AWS and the local run behave alike.
  */
 
 interface KafkaishEvent {
@@ -27,13 +30,20 @@ interface FunctionDefinition {
   events?: Array<{ msk?: KafkaishEvent; kafka?: KafkaishEvent }>;
 }
 
+interface CustomSettings {
+  kafkaEventSource?: { brokers?: string; mappings?: Record<string, MappingSettings> };
+  "serverless-offline"?: { lambdaPort?: number | string; host?: string };
+}
+
 interface Serverless {
   service: {
     service: string;
-    custom?: { kafkaEventSource?: { brokers?: string; retryBackoffMs?: number }; "serverless-offline"?: { lambdaPort?: number | string; host?: string } };
+    custom?: CustomSettings;
+    provider: { compiledCloudFormationTemplate: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } };
     getAllFunctions(): string[];
     getFunction(key: string): FunctionDefinition;
   };
+  getProvider(name: "aws"): { naming: { getLambdaLogicalId(functionKey: string): string } };
 }
 
 interface Logging {
@@ -48,13 +58,16 @@ interface Mapping {
   batchSize: number;
   fromBeginning: boolean;
   groupId: string;
+  settings: MappingSettings;
+  handling: ErrorHandling;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export default class KafkaEventSourcePlugin {
   readonly hooks: Record<string, () => Promise<void>>;
   private readonly consumers: Consumer[] = [];
+  private producer: Producer | undefined;
   private started = false;
 
   constructor(
@@ -66,11 +79,13 @@ export default class KafkaEventSourcePlugin {
       // serverless-offline's own init hook runs first (it is listed first), so its Lambda endpoint is up.
       "offline:start:init": () => this.start(),
       "before:offline:start:end": () => this.stop(),
+      "after:package:compileEvents": async () => this.mergeIntoTemplate(),
     };
   }
 
   private mappings(): Mapping[] {
     const service = this.serverless.service;
+    const settings = service.custom?.kafkaEventSource?.mappings ?? {};
     return service.getAllFunctions().flatMap((functionKey) => {
       const fn = service.getFunction(functionKey);
       return (fn.events ?? []).flatMap((event): Mapping[] => {
@@ -84,9 +99,28 @@ export default class KafkaEventSourcePlugin {
           batchSize: spec.batchSize ?? 100,
           fromBeginning: spec.startingPosition !== "LATEST",
           groupId: spec.consumerGroupId ?? `${service.service}-${functionKey}`,
+          settings: settings[functionKey] ?? {},
+          handling: errorHandlingOf(settings[functionKey], spec.topic),
         }];
       });
     });
+  }
+
+  /** Puts each mapping's settings into its EventSourceMapping resource, under AWS's names. */
+  private mergeIntoTemplate(): void {
+    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
+    const naming = this.serverless.getProvider("aws").naming;
+    for (const mapping of this.mappings()) {
+      const functionId = naming.getLambdaLogicalId(mapping.functionKey);
+      const target = Object.values(resources).find(
+        (r) =>
+          r.Type === "AWS::Lambda::EventSourceMapping" &&
+          JSON.stringify(r.Properties.FunctionName).includes(`"${functionId}"`) &&
+          (r.Properties.Topics as string[] | undefined)?.includes(mapping.topic),
+      );
+      if (!target) throw new Error(`kafkaEventSource: no EventSourceMapping of ${mapping.functionKey} for ${mapping.topic}`);
+      Object.assign(target.Properties, mapping.settings);
+    }
   }
 
   async start(): Promise<void> {
@@ -103,10 +137,18 @@ export default class KafkaEventSourcePlugin {
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 1,
     });
-    const kafka = new Kafka({ clientId: "kafka-event-source", brokers, logLevel: logLevel.WARN, logCreator: () => (entry) => this.kafkaLog(entry) });
-    const backoffMs = Number(custom.kafkaEventSource?.retryBackoffMs ?? 200);
+    const kafka = new Kafka({
+      clientId: "kafka-event-source",
+      brokers,
+      logLevel: logLevel.WARN,
+      logCreator: () => (entry) => this.kafkaLog(entry),
+      connectionTimeout: 1_000,
+      requestTimeout: 10_000,
+    });
     const mappings = this.mappings();
-    await this.waitForTopics(brokers, [...new Set(mappings.map((m) => m.topic))]);
+    await this.waitForTopics(kafka, [...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])]))]);
+    this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
+    await this.producer.connect();
 
     await Promise.all(
       mappings.map(async (mapping) => {
@@ -118,13 +160,16 @@ export default class KafkaEventSourcePlugin {
           allowAutoTopicCreation: false,
         });
         this.consumers.push(consumer);
+        consumer.on(consumer.events.CRASH, ({ payload }) =>
+          this.logging.log.warning(`Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`),
+        );
         await consumer.connect();
         await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
         await consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 4,
-          eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload, backoffMs),
+          eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload),
         });
         this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
@@ -133,33 +178,53 @@ export default class KafkaEventSourcePlugin {
     process.stdout.write(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})\n`);
   }
 
-  private async deliverBatch(
+  private async deliverBatch(mapping: Mapping, brokers: string[], lambda: LambdaClient, consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
+    await deliverPartition(batch.messages, {
+      topic: batch.topic,
+      partition: batch.partition,
+      batchSize: mapping.batchSize,
+      handling: mapping.handling,
+      invoke: (records) => this.invoke(lambda, mapping.functionName, lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records)),
+      commit: async (next) => {
+        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        resolveOffset((BigInt(next) - 1n).toString());
+      },
+      deadLetter: (records, failure) => this.deadLetter(mapping, batch.topic, batch.partition, records, failure),
+      heartbeat,
+      stillOwned: () => isRunning() && !isStale(),
+      warn: (line) => this.logging.log.warning(`Kafka event source: ${mapping.functionKey}: ${line}`),
+      sleep,
+      now: Date.now,
+    });
+  }
+
+  /** Writes failed records to the mapping's on-failure topic, intact, with why they failed (dead-letter.ts). */
+  private async deadLetter(
     mapping: Mapping,
-    brokers: string[],
-    lambda: LambdaClient,
-    consumer: Consumer,
-    { batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload,
-    backoffMs: number,
+    topic: string,
+    partition: number,
+    records: KafkaMessage[],
+    failure: Omit<Failure, "functionName">,
   ): Promise<void> {
-    for (let start = 0; start < batch.messages.length; start += mapping.batchSize) {
-      const chunk: KafkaMessage[] = batch.messages.slice(start, start + mapping.batchSize);
-      const event = lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, chunk);
-      for (let attempt = 1; ; attempt += 1) {
-        if (!isRunning() || isStale()) return; // uncommitted: the partition's next owner starts here again
-        const failure = await this.invoke(lambda, mapping.functionName, event);
-        if (failure === undefined) break;
-        this.logging.log.warning(
-          `Kafka event source: ${mapping.functionKey} failed on ${batch.topic}-${batch.partition} ` +
-            `offsets ${chunk[0]!.offset}..${chunk.at(-1)!.offset} (attempt ${attempt}): ${failure}`,
-        );
-        await sleep(Math.min(backoffMs * 2 ** (attempt - 1), 5_000));
-        await heartbeat();
-      }
-      const last = chunk.at(-1)!.offset;
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-      resolveOffset(last);
-      await heartbeat();
-    }
+    const messages = records.map((m) => {
+      const letter = deadLetterOf(
+        {
+          topic,
+          partition,
+          offset: Number(m.offset),
+          timestamp: Number(m.timestamp),
+          key: m.key,
+          value: m.value ?? Buffer.alloc(0),
+          headers: Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
+            (Array.isArray(value) ? value : [value]).map((v) => ({ name, value: Buffer.from(v ?? "") })),
+          ),
+        },
+        { ...failure, functionName: mapping.functionName },
+      );
+      return { key: letter.key, value: letter.value, headers: Object.fromEntries(letter.headers.map((h) => [h.name, h.value])) };
+    });
+    await this.producer!.send({ topic: mapping.handling.onFailureTopic!, acks: -1, messages });
   }
 
   /**
@@ -174,45 +239,38 @@ export default class KafkaEventSourcePlugin {
     else this.logging.log.warning(line);
   }
 
-  /** The broker may still be starting (the start command brings both up at once), and topics are never auto-created. */
-  private async waitForTopics(brokers: string[], topics: string[], timeoutMs = 180_000): Promise<void> {
-    const kafka = new Kafka({ clientId: "kafka-event-source-setup", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
+  /** Topics are never auto-created; the start command creates them before serverless-offline starts. */
+  private async waitForTopics(kafka: Kafka, topics: string[], timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    let said = false;
     for (;;) {
       const admin = kafka.admin();
       try {
         await admin.connect();
         const existing = new Set(await admin.listTopics());
-        if (topics.every((t) => existing.has(t))) return;
-      } catch {
-        // not up yet
+        const missing = topics.filter((t) => !existing.has(t));
+        if (missing.length === 0) return;
+        if (Date.now() > deadline) throw new Error(`Kafka event source: topics ${missing.join(", ")} do not exist`);
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
       } finally {
         await admin.disconnect().catch(() => undefined);
       }
-      if (Date.now() > deadline) throw new Error(`Kafka event source: topics ${topics.join(", ")} did not appear within ${timeoutMs / 1000} s`);
-      if (!said) this.logging.log.notice(`Kafka event source: waiting for topics ${topics.join(", ")}`);
-      said = true;
       await sleep(250);
     }
   }
 
-  /** Invokes the function and answers undefined on success, or why it failed. */
-  private async invoke(lambda: LambdaClient, functionName: string, event: object): Promise<string | undefined> {
-    try {
-      const answer = await lambda.send(
-        new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(event)) }),
-      );
-      if (!answer.FunctionError) return undefined;
-      return `${answer.FunctionError}: ${Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8").slice(0, 500)}`;
-    } catch (error) {
-      return error instanceof Error ? error.message : String(error);
-    }
+  /** Invokes the function synchronously and answers its error type (if any) and its payload. */
+  private async invoke(lambda: LambdaClient, functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
+    const answer = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(event)) }),
+    );
+    const payload = Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8");
+    return answer.FunctionError ? { functionError: answer.FunctionError, payload } : { payload };
   }
 
   async stop(): Promise<void> {
     const consumers = this.consumers.splice(0);
-    await Promise.all(consumers.map((c) => c.disconnect().catch(() => undefined)));
+    await Promise.all([...consumers.map((c) => c.disconnect().catch(() => undefined)), this.producer?.disconnect().catch(() => undefined)]);
     if (consumers.length) this.logging.log.notice("Kafka event source stopped");
   }
 }

@@ -1,7 +1,6 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import type pg from "pg";
-import { withTransaction } from "./transaction.ts";
 
 /**
  * Applies the `NNN_name.sql` files of each folder, folder by folder and in file order, recording
@@ -16,7 +15,9 @@ export async function migrate(pool: pg.Pool, dirs: string[]): Promise<string[]> 
     }
   }
   const applied: string[] = [];
-  await withTransaction(pool, async (tx) => {
+  const tx = await pool.connect();
+  try {
+    await tx.query("BEGIN");
     await tx.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
     await tx.query(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
@@ -28,6 +29,12 @@ export async function migrate(pool: pg.Pool, dirs: string[]): Promise<string[]> 
       await tx.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
       applied.push(version);
     }
-  });
+    await tx.query("COMMIT");
+  } catch (error) {
+    await tx.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  } finally {
+    tx.release();
+  }
   return applied;
 }

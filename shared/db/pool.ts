@@ -1,33 +1,45 @@
 import pg from "pg";
+import type { Database } from "../after-commit.ts";
 import { config } from "../config.ts";
+import { logger } from "../logger.ts";
 
 // BIGINT columns hold money in whole units; they stay far below 2^53, so numbers are safe and
 // far nicer to work with than the strings pg returns by default.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
 export type Pool = pg.Pool;
-export type Queryable = pg.Pool | pg.PoolClient;
 
 const pools = new Map<string, pg.Pool>();
 
-/** One small pool per database URL per container: a Lambda handles one event at a time. */
+/**
+ * One small pool per database per container (a Lambda handles one event at a time). Every wait is
+ * bounded: a database that is down or hangs fails the call within seconds instead of holding it.
+ */
 export function poolFor(connectionString: string): pg.Pool {
   let pool = pools.get(connectionString);
   if (!pool) {
-    // allowExitOnIdle: `sls invoke local` ends when the handler is done, not 30 s later.
-    pool = new pg.Pool({ connectionString, max: 4, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 5_000, allowExitOnIdle: true });
+    const cfg = config();
+    pool = new pg.Pool({
+      connectionString,
+      max: cfg.dbPoolMax,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: cfg.dbConnectTimeoutMs,
+      // The server ends a statement that runs too long; the client gives up on a server that went silent.
+      statement_timeout: cfg.dbStatementTimeoutMs,
+      query_timeout: cfg.dbStatementTimeoutMs + 2_000,
+      keepAlive: true,
+      // `sls invoke local` ends when the handler is done, not 30 s later.
+      allowExitOnIdle: true,
+    });
     // An idle client losing its server must not crash the container; the next query reconnects.
-    pool.on("error", () => undefined);
+    pool.on("error", (error) => logger.warn({ err: error, database: pool?.options.database }, "idle database connection lost"));
     pools.set(connectionString, pool);
   }
   return pool;
 }
 
-export const ordersDb = (): pg.Pool => poolFor(config().ordersDatabaseUrl);
-export const paymentsDb = (): pg.Pool => poolFor(config().paymentsDatabaseUrl);
-
-export async function closeAllPools(): Promise<void> {
-  const all = [...pools.values()];
-  pools.clear();
-  await Promise.all(all.map((p) => p.end()));
+export function databaseUrl(database: Database): string {
+  return database === "orders" ? config().ordersDatabaseUrl : config().paymentsDatabaseUrl;
 }
+
+export const db = (database: Database): pg.Pool => poolFor(databaseUrl(database));

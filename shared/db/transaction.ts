@@ -1,19 +1,71 @@
 import type pg from "pg";
+import type { AfterCommit, Database } from "../after-commit.ts";
+import { logger } from "../logger.ts";
+import { db } from "./pool.ts";
 
-export type Tx = pg.PoolClient;
+/**
+ * A transaction in progress: its statements, and what the code inside it asks to happen once it
+ * has committed (collected as data, see AfterCommit).
+ */
+export interface Tx {
+  readonly database: Database;
+  query: pg.PoolClient["query"];
+  afterCommit(effect: AfterCommit): void;
+}
+
+export interface Committed<T> {
+  result: T;
+  after: AfterCommit[];
+}
 
 /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
-export async function withTransaction<T>(pool: pg.Pool, work: (tx: Tx) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
+export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
+  const client = await db(database).connect();
+  // A checked-out client has no listener of the pool's: a server that dies mid-transaction would
+  // otherwise emit an unhandled 'error' and take the whole process with it.
+  const onError = (error: Error) => logger.warn({ err: error, database }, "database connection lost during a transaction");
+  client.on("error", onError);
+  let broken: unknown;
   try {
     await client.query("BEGIN");
-    const result = await work(client);
+    const after: AfterCommit[] = [];
+    const tx: Tx = { database, query: client.query.bind(client) as Tx["query"], afterCommit: (effect) => void after.push(effect) };
+    const result = await work(tx);
     await client.query("COMMIT");
-    return result;
+    return { result, after: dedupe(after) };
   } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
+    await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
     throw error;
   } finally {
-    client.release();
+    client.removeListener("error", onError);
+    // A connection whose rollback failed is in an unknown state: the pool drops it.
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}
+
+/** One relay wake-up per database is enough, however many rows a transaction wrote. */
+function dedupe(effects: AfterCommit[]): AfterCommit[] {
+  const seen = new Set<string>();
+  return effects.filter((effect) => {
+    if (effect.kind !== "relay") return true;
+    if (seen.has(effect.database)) return false;
+    seen.add(effect.database);
+    return true;
+  });
+}
+
+/**
+ * Runs `work` behind a savepoint: if it throws, only its own statements are undone and the
+ * transaction goes on. Lets a batch commit the records before one that fails.
+ */
+export async function withSavepoint<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
+  await tx.query("SAVEPOINT record");
+  try {
+    const result = await work();
+    await tx.query("RELEASE SAVEPOINT record");
+    return result;
+  } catch (error) {
+    await tx.query("ROLLBACK TO SAVEPOINT record");
+    throw error;
   }
 }

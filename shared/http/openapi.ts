@@ -1,5 +1,5 @@
 import { z } from "zod";
-import * as api from "./contract.ts";
+import * as api from "../contract/http.ts";
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
@@ -24,7 +24,7 @@ export const routes: Route[] = [
     method: "post", path: "/api/payments/create_account", tag: "payments", summary: "Open an account (one per user)",
     body: api.createAccountRequest,
     responses: {
-      201: { description: "Account created with balance 0", schema: api.accountCreated },
+      201: { description: "Account created with balance 0", schema: api.accountChanged },
       400: badRequest,
       409: { description: "The user already has an account", schema: api.problem },
     },
@@ -33,7 +33,7 @@ export const routes: Route[] = [
     method: "post", path: "/api/payments/deposit", tag: "payments", summary: "Add money to an account",
     body: api.depositRequest, idempotent: true,
     responses: {
-      200: { description: "The new balance", schema: api.balanceUpdated },
+      200: { description: "The new balance", schema: api.accountChanged },
       400: badRequest,
       404: { description: "No account for this user", schema: api.problem },
       422: { description: "Idempotency-Key reused with a different body", schema: api.problem },

@@ -1,20 +1,21 @@
 import type middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import type { z } from "zod";
+import type { problem } from "../contract/http.ts";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { DomainError } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { TimedOut } from "../timeout.ts";
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  field?: string;
-}
+export type Problem = z.infer<typeof problem>;
 
-export function problemResponse(problem: Problem): APIGatewayProxyStructuredResultV2 {
+/** Seconds a client should wait before trying again while a database is away. */
+const RETRY_AFTER_SECONDS = 2;
+
+export function problemResponse(problem: Problem, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: problem.status,
-    headers: { "content-type": "application/problem+json" },
+    headers: { "content-type": "application/problem+json", ...headers },
     body: JSON.stringify(problem),
   };
 }
@@ -35,24 +36,38 @@ export function problemOf(error: DomainError): Problem {
 }
 
 /**
- * The one place errors become responses: domain errors keep their status and field; anything
- * else is logged in full and answered with a bare 500, never a stack trace or SQL text.
+ * Any error as a response. Domain errors keep their status and field; a database that cannot be
+ * reached is a 503 with Retry-After (it heals by itself); anything else is logged in full and
+ * answered with a bare 500, never a stack trace or SQL text.
  */
+export function responseForError(error: unknown, path: string | undefined): APIGatewayProxyStructuredResultV2 {
+  if (error instanceof DomainError) return problemResponse(problemOf(error));
+  if (isDatabaseUnavailable(error) || error instanceof TimedOut) {
+    logger.warn({ err: error, path }, "database unavailable; answered 503");
+    return problemResponse(
+      {
+        type: "https://gozon.example/problems/service-unavailable",
+        title: "Service unavailable",
+        status: 503,
+        detail: `The shop cannot reach its database right now. Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
+      },
+      { "retry-after": String(RETRY_AFTER_SECONDS) },
+    );
+  }
+  logger.error({ err: error, path }, "unhandled error");
+  return problemResponse({
+    type: "https://gozon.example/problems/internal-error",
+    title: "Internal error",
+    status: 500,
+    detail: "Something went wrong on our side. Please try again.",
+  });
+}
+
+/** The one place HTTP errors become responses. */
 export function problemErrors(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2> {
   return {
     onError: async (request) => {
-      const error = request.error;
-      if (error instanceof DomainError) {
-        request.response = problemResponse(problemOf(error));
-        return;
-      }
-      logger.error({ err: error, path: request.event.rawPath }, "unhandled error");
-      request.response = problemResponse({
-        type: "https://gozon.example/problems/internal-error",
-        title: "Internal error",
-        status: 500,
-        detail: "Something went wrong on our side. Please try again.",
-      });
+      request.response = responseForError(request.error, request.event.rawPath);
     },
   };
 }

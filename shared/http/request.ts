@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
 import { InvalidInput } from "../errors.ts";
-import { idempotencyKey as idempotencyKeySchema } from "./contract.ts";
+import { idempotencyKey as idempotencyKeySchema } from "../contract/http.ts";
 
 /** Validates `input` against `schema`; the first problem becomes a 400 naming its field. */
 export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

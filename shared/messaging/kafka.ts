@@ -1,18 +1,25 @@
 import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
-import { Kafka, logLevel, type Producer } from "kafkajs";
+import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
 import { config } from "../config.ts";
 import { logger } from "../logger.ts";
+import { withTimeout } from "../timeout.ts";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
+
+/** Every AWS SDK client of the functions: bounded connection and request times, one retry. */
+export function awsClientOptions(cfg = config()) {
+  return {
+    region: cfg.awsRegion,
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: cfg.awsRequestTimeoutMs, requestTimeout: cfg.awsRequestTimeoutMs },
+  };
+}
 
 /**
  * Where the brokers are: KAFKA_BROKERS when given (local runs, self-managed Kafka), otherwise
  * asked of the MSK control plane for the cluster in MSK_CLUSTER_ARN.
  */
-export async function discoverBrokers(
-  cfg = config(),
-  msk: Pick<KafkaClient, "send"> = new KafkaClient({ region: cfg.awsRegion }),
-): Promise<string[]> {
+export async function discoverBrokers(cfg = config(), msk: Pick<KafkaClient, "send"> = new KafkaClient(awsClientOptions(cfg))): Promise<string[]> {
   if (cfg.kafkaBrokers.length > 0) return cfg.kafkaBrokers;
   if (!cfg.mskClusterArn) throw new Error("Set KAFKA_BROKERS or MSK_CLUSTER_ARN");
   const answer = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: cfg.mskClusterArn }));
@@ -28,44 +35,60 @@ const kafkaLogger = () => ({ namespace, level, log }: { namespace: string; level
   else if (level === logLevel.WARN) logger.warn(fields, message);
 };
 
+/** A kafkajs client whose every wait is short: a broker that is away fails a call in seconds. */
 export function kafkaClient(brokers: string[], clientId: string): Kafka {
   return new Kafka({
     clientId,
     brokers,
-    logLevel: logLevel.WARN,
+    logLevel: logLevel.ERROR,
     logCreator: kafkaLogger,
-    connectionTimeout: 3_000,
-    retry: { initialRetryTime: 100, retries: 8 },
+    connectionTimeout: 1_000,
+    requestTimeout: 5_000,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
   });
 }
-
-let producer: Promise<Producer> | undefined;
 
 /**
- * The container's idempotent producer, connected once and reused while the container is warm.
- * kafkajs cannot keep order with more than one request in flight on an idempotent producer.
+ * A connection kept for the container's life (a producer, an admin), made on first use. A failed
+ * or timed-out connect leaves nothing behind, and `reset` drops one that went bad, so the next
+ * call starts afresh.
  */
-export function sharedProducer(): Promise<Producer> {
-  producer ??= (async () => {
-    const p = kafkaClient(await discoverBrokers(), "outbox-relay").producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // Idempotence holds only if a send is retried until it lands; while the broker is away the
-      // relay keeps its lock and the others step aside (a Lambda timeout ends it on AWS).
-      retry: { initialRetryTime: 100, maxRetryTime: 2_000, retries: Number.MAX_SAFE_INTEGER },
-    });
-    await p.connect();
-    return p;
-  })().catch((error: unknown) => {
-    producer = undefined;
-    throw error;
-  });
-  return producer;
+function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(what: string, make: (brokers: string[]) => T) {
+  let current: Promise<T> | undefined;
+  const reset = (): void => {
+    const dropped = current;
+    current = undefined;
+    void dropped?.then((c) => c.disconnect()).catch(() => undefined);
+  };
+  const get = (): Promise<T> => {
+    current ??= (async () => {
+      const client = make(await withTimeout(discoverBrokers(), config().awsRequestTimeoutMs * 2, "broker discovery"));
+      try {
+        await withTimeout(client.connect(), config().kafkaSendTimeoutMs, `${what} connect`);
+      } catch (error) {
+        void client.disconnect().catch(() => undefined);
+        throw error;
+      }
+      return client;
+    })();
+    current.catch(() => (current = undefined));
+    return current;
+  };
+  return { get, reset };
 }
 
-export async function disconnectSharedProducer(): Promise<void> {
-  const current = producer;
-  producer = undefined;
-  if (current) await (await current).disconnect().catch(() => undefined);
-}
+/**
+ * The container's idempotent producer. kafkajs keeps order only with one request in flight on an
+ * idempotent producer; retries are few, because the relay, not the producer, waits out an outage.
+ */
+export const sharedProducer = connectedOnce<Producer>("producer", (brokers) =>
+  kafkaClient(brokers, "outbox-relay").producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+  }),
+);
+
+/** One admin connection per container, for health checks: a check opens no connection of its own. */
+export const sharedAdmin = connectedOnce<Admin>("admin", (brokers) => kafkaClient(brokers, "health").admin());

@@ -1,17 +1,21 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import type { Database } from "../after-commit.ts";
 import { config } from "../config.ts";
 import { logger } from "../logger.ts";
+import { awsClientOptions } from "./kafka.ts";
 
 let lambda: LambdaClient | undefined;
 
 /**
- * Asks the outbox relay function to run now, without waiting for it (an asynchronous Lambda
+ * Asks a database's outbox relay to run now, without waiting for it (an asynchronous Lambda
  * invoke, a few ms). This is what puts a committed row on Kafka within milliseconds; the relay's
  * one-minute schedule only sweeps up after a lost request. Never throws: the row is safe either way.
  */
-export async function requestRelay(functionName: string): Promise<void> {
+export async function requestRelay(database: Database): Promise<void> {
   const cfg = config();
-  lambda ??= new LambdaClient({ region: cfg.awsRegion, ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}) });
+  const functionName = cfg.relayFunctions[database];
+  if (!functionName) return;
+  lambda ??= new LambdaClient({ ...awsClientOptions(cfg), ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}) });
   try {
     await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from("{}") }));
   } catch (error) {

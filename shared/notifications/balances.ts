@@ -1,18 +1,16 @@
-import { ordersDb } from "../db/pool.ts";
+import type { BalanceUpdated } from "../contract/events.ts";
+import { db } from "../db/pool.ts";
 import type { Tx } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
-import type { AfterCommit } from "../messaging/consume.ts";
-import { TOPICS, type BalanceUpdated } from "../messaging/events.ts";
 import { recordInInbox } from "../messaging/inbox.ts";
-import { notifyUser } from "./notify.ts";
 
 /**
  * Keeps the latest announced balance of a user (for snapshots), inside the caller's transaction,
- * and pushes it to the user's open sockets after the commit. The version guard drops an
+ * and has it pushed to the user's open sockets after the commit. The version guard drops an
  * announcement older than the one already kept.
  */
-export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<AfterCommit | undefined> {
-  if (!(await recordInInbox(tx, event.event_id, TOPICS.balanceUpdated))) return undefined;
+export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void> {
+  if (!(await recordInInbox(tx, event.event_id, "payments.balance-updated"))) return;
   const kept = await tx.query(
     `INSERT INTO known_balances (user_id, balance, version) VALUES ($1, $2, $3)
      ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance, version = excluded.version, updated_at = now()
@@ -21,12 +19,17 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<Afte
   );
   if (kept.rowCount !== 1) {
     logger.info({ correlation_id: event.correlation_id, user_id: event.user_id, version: event.version }, "stale balance announcement not pushed");
-    return undefined;
+    return;
   }
-  return () => notifyUser(event.user_id, [{ type: "BALANCE_UPDATED", user_id: event.user_id, balance: event.balance }], event.correlation_id);
+  tx.afterCommit({
+    kind: "push",
+    userId: event.user_id,
+    frames: [{ type: "BALANCE_UPDATED", user_id: event.user_id, balance: event.balance }],
+    correlationId: event.correlation_id,
+  });
 }
 
 export async function knownBalance(userId: string): Promise<number | null> {
-  const result = await ordersDb().query<{ balance: number }>("SELECT balance FROM known_balances WHERE user_id = $1", [userId]);
+  const result = await db("orders").query<{ balance: number }>("SELECT balance FROM known_balances WHERE user_id = $1", [userId]);
   return result.rows[0]?.balance ?? null;
 }

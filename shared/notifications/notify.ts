@@ -1,14 +1,13 @@
+import type { Frame } from "../contract/frames.ts";
 import { logger } from "../logger.ts";
-import type { Order } from "../orders/orders.ts";
 import { connectionsOf, removeConnection } from "./connections.ts";
-import { orderUpdatedFrame, type Frame } from "./frames.ts";
 import { pushFrame } from "./push.ts";
 
 /**
  * Sends frames to every open connection of a user. A push is best effort: a closed connection is
  * forgotten, any other failure is logged, and neither fails the work that caused the push.
  */
-export async function notifyUser(userId: string, frames: Frame[], correlationId?: string): Promise<void> {
+export async function notifyUser(userId: string, frames: Frame[], correlationId: string): Promise<void> {
   const log = logger.child({ correlation_id: correlationId, user_id: userId });
   let connections: string[];
   try {
@@ -32,9 +31,4 @@ export async function notifyUser(userId: string, frames: Frame[], correlationId?
       }
     }),
   );
-}
-
-/** An order reached its final status. */
-export async function notifyOrderSettled(order: Order): Promise<void> {
-  await notifyUser(order.user_id, [orderUpdatedFrame(order)], order.id);
 }

@@ -1,64 +1,52 @@
-import { ordersDb, paymentsDb } from "../db/pool.ts";
-import { discoverBrokers, kafkaClient } from "../messaging/kafka.ts";
-import { outboxBacklog } from "../messaging/outbox.ts";
+import type { z } from "zod";
+import type { Database } from "../after-commit.ts";
+import type { health } from "../contract/http.ts";
+import { db } from "../db/pool.ts";
+import { sharedAdmin } from "../messaging/kafka.ts";
+import { outboxBacklog } from "../messaging/relay.ts";
+import { withTimeout } from "../timeout.ts";
 
-export interface Check {
-  ok: boolean;
-  detail?: string;
-}
+export type HealthReport = z.infer<typeof health>;
+type Check = HealthReport["checks"]["kafka"];
 
-export interface HealthReport {
-  status: "ok" | "degraded";
-  checks: { kafka: Check; orders_db: Check; payments_db: Check };
-  /** Outbox lag per database: rows waiting for the relay, and the age of the oldest. */
-  outbox: Record<"orders" | "payments", { pending: number; oldest_seconds: number | null } | null>;
-}
+const PROBE_TIMEOUT_MS = 2_000;
 
-async function probe(run: () => Promise<string | undefined>, timeoutMs = 2_000): Promise<Check> {
-  let timer: NodeJS.Timeout | undefined;
+async function probe(what: string, run: () => Promise<string | undefined>): Promise<Check> {
   try {
-    const detail = await Promise.race([
-      run(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      }),
-    ]);
+    const detail = await withTimeout(run(), PROBE_TIMEOUT_MS, what);
     return detail ? { ok: true, detail } : { ok: true };
   } catch (error) {
     return { ok: false, detail: error instanceof Error ? error.message : String(error) };
-  } finally {
-    clearTimeout(timer);
   }
 }
 
 async function kafkaCheck(): Promise<string> {
-  const admin = kafkaClient(await discoverBrokers(), "health").admin();
-  await admin.connect();
   try {
-    const cluster = await admin.describeCluster();
+    const cluster = await (await sharedAdmin.get()).describeCluster();
     return `${cluster.brokers.length} broker(s)`;
-  } finally {
-    await admin.disconnect();
+  } catch (error) {
+    sharedAdmin.reset();
+    throw error;
   }
 }
 
-async function backlog(pool: typeof ordersDb): Promise<HealthReport["outbox"]["orders"]> {
+async function backlog(database: Database): Promise<HealthReport["outbox"]["orders"]> {
   try {
-    const { pending, oldestSeconds } = await outboxBacklog(pool());
-    return { pending, oldest_seconds: oldestSeconds };
+    const { pending, oldestSeconds, parked } = await withTimeout(outboxBacklog(db(database)), PROBE_TIMEOUT_MS, "outbox backlog");
+    return { pending, oldest_seconds: oldestSeconds, parked };
   } catch {
     return null;
   }
 }
 
-/** Kafka and both databases, each asked for a real answer, and how far each outbox lags. */
+/** Kafka and both databases, each asked for a real answer within 2 s, and how far each outbox lags. */
 export async function checkHealth(): Promise<HealthReport> {
   const [kafka, orders_db, payments_db] = await Promise.all([
-    probe(kafkaCheck),
-    probe(async () => void (await ordersDb().query("SELECT 1"))),
-    probe(async () => void (await paymentsDb().query("SELECT 1"))),
+    probe("kafka", kafkaCheck),
+    probe("orders database", async () => void (await db("orders").query("SELECT 1"))),
+    probe("payments database", async () => void (await db("payments").query("SELECT 1"))),
   ]);
   const ok = kafka.ok && orders_db.ok && payments_db.ok;
-  const [orders, payments] = await Promise.all([orders_db.ok ? backlog(ordersDb) : null, payments_db.ok ? backlog(paymentsDb) : null]);
+  const [orders, payments] = await Promise.all([orders_db.ok ? backlog("orders") : null, payments_db.ok ? backlog("payments") : null]);
   return { status: ok ? "ok" : "degraded", checks: { kafka, orders_db, payments_db }, outbox: { orders, payments } };
 }

@@ -1,27 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
+import { orderUpdated } from "../contract/frames.ts";
+import type { Order } from "../contract/order.ts";
+import type { PaymentProcessed } from "../contract/events.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
-import { ordersDb } from "../db/pool.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { db } from "../db/pool.ts";
+import { withTransaction, type Committed, type Tx } from "../db/transaction.ts";
 import { NotFound } from "../errors.ts";
 import { forOrder } from "../logger.ts";
-import { orderCreated, TOPICS } from "../messaging/events.ts";
-import { addToOutbox } from "../messaging/outbox.ts";
-import { requestRelay } from "../messaging/relay-trigger.ts";
-
-export const ORDER_STATUSES = ["NEW", "FINISHED", "CANCELLED"] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-export interface Order {
-  id: string;
-  user_id: string;
-  amount: number;
-  description: string;
-  status: OrderStatus;
-  reason: string | null;
-  created_at: string;
-  updated_at: string;
-}
+import { recordInInbox } from "../messaging/inbox.ts";
+import { emit } from "../messaging/outbox.ts";
 
 export interface NewOrder {
   userId: string;
@@ -29,36 +17,57 @@ export interface NewOrder {
   description: string;
 }
 
-export const ORDER_COLUMNS = `id, user_id, amount, description, status, reason,
+const ORDER_COLUMNS = `id, user_id, amount, description, status, reason,
   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS created_at,
   to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS updated_at`;
 
 /**
- * Creates an order (status NEW) and its orders.created event in one transaction, then asks the
- * relay to publish right away. Payment happens asynchronously.
+ * Creates an order (status NEW) and its orders.created event in one transaction. Payment happens
+ * asynchronously, once the relay has published the event.
  */
-export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Replayable<Order>> {
-  const outcome = await withTransaction(ordersDb(), (tx) =>
-    oncePerIdempotencyKey(tx, "orders.create", idempotencyKey, input, async () => {
+export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Committed<Replayable<Order>>> {
+  const committed = await withTransaction("orders", (tx) =>
+    oncePerIdempotencyKey(tx, "orders.create", idempotencyKey, input, config().retention.idempotencyKeyHours, async () => {
       const inserted = await tx.query<Order>(
         `INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, $3, $4) RETURNING ${ORDER_COLUMNS}`,
         [randomUUID(), input.userId, input.amount, input.description],
       );
       const order = inserted.rows[0]!;
-      const event = orderCreated({ order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description });
-      await addToOutbox(tx, { eventId: event.event_id, topic: TOPICS.ordersCreated, key: order.user_id, payload: event });
+      await emit(tx, "orders.created", { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description }, order.id);
       return order;
     }),
   );
-  if (!outcome.replayed) {
-    forOrder(outcome.result.id).info({ user_id: input.userId, amount: input.amount }, "order placed");
-    await requestRelay(config().ordersRelayFunction);
+  if (!committed.result.replayed) forOrder(committed.result.result.id).info({ user_id: input.userId, amount: input.amount }, "order placed");
+  return committed;
+}
+
+/**
+ * Moves an order from NEW to the payment's final status, once, inside the caller's transaction
+ * (with the inbox row). A duplicate event, or one for an order already final, changes nothing.
+ * The user's open sockets hear about it after the commit.
+ */
+export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void> {
+  const log = forOrder(event.order_id, { event_id: event.event_id });
+  if (!(await recordInInbox(tx, event.event_id, "payments.processed"))) {
+    log.info("duplicate payment result ignored");
+    return;
   }
-  return outcome;
+  const updated = await tx.query<Order>(
+    `UPDATE orders SET status = $2, reason = $3, updated_at = now()
+      WHERE id = $1 AND status = 'NEW' RETURNING ${ORDER_COLUMNS}`,
+    [event.order_id, event.status, event.reason],
+  );
+  const order = updated.rows[0];
+  if (!order) {
+    log.warn({ status: event.status }, "payment result for an unknown or already final order ignored");
+    return;
+  }
+  log.info({ status: order.status, reason: order.reason }, "order settled");
+  tx.afterCommit({ kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
 }
 
 export async function findOrder(orderId: string): Promise<Order> {
-  const result = await ordersDb().query<Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [orderId]);
+  const result = await db("orders").query<Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [orderId]);
   const order = result.rows[0];
   if (!order) throw new NotFound(`No order with id ${orderId}`, "id");
   return order;
@@ -66,7 +75,7 @@ export async function findOrder(orderId: string): Promise<Order> {
 
 /** A user's orders, newest first. */
 export async function listOrders(userId: string): Promise<Order[]> {
-  const result = await ordersDb().query<Order>(
+  const result = await db("orders").query<Order>(
     `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 500`,
     [userId],
   );

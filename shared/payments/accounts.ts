@@ -1,9 +1,9 @@
-import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
-import { paymentsDb } from "../db/pool.ts";
-import { withTransaction } from "../db/transaction.ts";
+import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
+import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
+import { db } from "../db/pool.ts";
+import { withTransaction, type Committed } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
-import { requestRelay } from "../messaging/relay-trigger.ts";
 import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
 export interface Account {
@@ -12,25 +12,23 @@ export interface Account {
 }
 
 /** Opens an account with balance 0 and announces that balance, so snapshots know it from the start. */
-export async function openAccount(userId: string): Promise<Account> {
-  const account = await withTransaction(paymentsDb(), async (tx) => {
+export async function openAccount(userId: string): Promise<Committed<Account>> {
+  return withTransaction("payments", async (tx) => {
     const inserted = await tx.query<ChangedAccount>(
       "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING RETURNING user_id, balance, version",
       [userId],
     );
     const opened = inserted.rows[0];
     if (!opened) throw new Conflict(`An account for user ${userId} already exists`, "user_id");
-    await announceBalance(tx, opened, "opened");
+    await announceBalance(tx, opened, "opened", randomUUID());
     return { user_id: opened.user_id, balance: opened.balance };
   });
-  await requestRelay(config().paymentsRelayFunction);
-  return account;
 }
 
 /** Adds money to an account, with its ledger entry and balance event, in one transaction. */
-export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Replayable<Account>> {
-  const outcome = await withTransaction(paymentsDb(), (tx) =>
-    oncePerIdempotencyKey(tx, "payments.deposit", idempotencyKey, { userId, amount }, async () => {
+export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Committed<Replayable<Account>>> {
+  return withTransaction("payments", (tx) =>
+    oncePerIdempotencyKey(tx, "payments.deposit", idempotencyKey, { userId, amount }, config().retention.idempotencyKeyHours, async () => {
       const updated = await tx.query<ChangedAccount>(
         `UPDATE accounts SET balance = balance + $2, version = version + 1, updated_at = now()
           WHERE user_id = $1 RETURNING user_id, balance, version`,
@@ -39,16 +37,14 @@ export async function deposit(userId: string, amount: number, idempotencyKey?: s
       const changed = updated.rows[0];
       if (!changed) throw new NotFound(`No account for user ${userId}`, "user_id");
       await tx.query("INSERT INTO ledger (user_id, kind, amount) VALUES ($1, 'DEPOSIT', $2)", [userId, amount]);
-      await announceBalance(tx, changed, "deposit");
+      await announceBalance(tx, changed, "deposit", randomUUID());
       return { user_id: changed.user_id, balance: changed.balance };
     }),
   );
-  if (!outcome.replayed) await requestRelay(config().paymentsRelayFunction);
-  return outcome;
 }
 
 export async function balanceOf(userId: string): Promise<Account> {
-  const result = await paymentsDb().query<Account>("SELECT user_id, balance FROM accounts WHERE user_id = $1", [userId]);
+  const result = await db("payments").query<Account>("SELECT user_id, balance FROM accounts WHERE user_id = $1", [userId]);
   const account = result.rows[0];
   if (!account) throw new NotFound(`No account for user ${userId}`, "user_id");
   return account;

@@ -1,8 +1,9 @@
+import type { OrderCreated, PaymentProcessed } from "../contract/events.ts";
+import type { PaymentFailureReason } from "../contract/order.ts";
 import type { Tx } from "../db/transaction.ts";
 import { forOrder } from "../logger.ts";
-import { paymentProcessed, TOPICS, type OrderCreated, type PaymentFailureReason, type PaymentProcessed } from "../messaging/events.ts";
 import { recordInInbox } from "../messaging/inbox.ts";
-import { addToOutbox } from "../messaging/outbox.ts";
+import { emit } from "../messaging/outbox.ts";
 import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
 export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
@@ -15,15 +16,14 @@ export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
  */
 export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOutcome> {
   const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
-  if (!(await recordInInbox(tx, event.event_id, TOPICS.ordersCreated)) || !(await claimPayment(tx, event))) {
+  if (!(await recordInInbox(tx, event.event_id, "orders.created")) || !(await claimPayment(tx, event))) {
     log.info("order already charged; event ignored");
     return "duplicate";
   }
   const reason = await debit(tx, event);
   const status = reason === null ? "FINISHED" : "CANCELLED";
   await tx.query("UPDATE payments SET status = $2, reason = $3 WHERE order_id = $1", [event.order_id, status, reason]);
-  const result = paymentProcessed({ order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason });
-  await addToOutbox(tx, { eventId: result.event_id, topic: TOPICS.paymentsProcessed, key: event.user_id, payload: result });
+  await emit(tx, "payments.processed", { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason }, event.order_id);
   log.info({ status, reason }, "payment processed");
   return status;
 }

@@ -1,13 +1,10 @@
 import { z } from "zod";
-import { PAYMENT_FAILURE_REASONS } from "../messaging/events.ts";
-import { ORDER_STATUSES } from "../orders/orders.ts";
+import { MAX_AMOUNT, MAX_DESCRIPTION_LENGTH, order, printableText } from "./order.ts";
 
 /**
  * The HTTP API's shapes, written once: handlers validate with them and the OpenAPI document is
  * generated from them, so the docs cannot drift from what the code accepts.
  */
-export const MAX_AMOUNT = 1_000_000_000;
-export const MAX_DESCRIPTION_LENGTH = 500;
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
 export const userId = z
@@ -29,40 +26,36 @@ export const createOrderRequest = z
   .object({
     user_id: userId,
     amount,
-    description: z
-      .string({ error: "must be a string" })
-      .max(MAX_DESCRIPTION_LENGTH, `must be at most ${MAX_DESCRIPTION_LENGTH} characters`)
-      .default(""),
+    description: printableText(MAX_DESCRIPTION_LENGTH).default(""),
   })
   .meta({ id: "CreateOrderRequest" });
 export const userQuery = z.object({ user_id: userId });
 export const orderPath = z.object({ id: userId.meta({ example: "0b7e6a52-3c1e-4e55-9d3e-8f1b2a7c9d10" }) });
 
-export const idempotencyKey = z.string().min(1).max(255, "must be at most 255 characters");
+export const idempotencyKey = z
+  .string()
+  .min(1, "must not be empty")
+  .max(255, "must be at most 255 characters")
+  .regex(/^[\x21-\x7e]+$/, "must be printable ASCII without spaces");
 
 export const account = z.object({ user_id: z.uuid(), balance: z.number().int() }).meta({ id: "Account" });
-export const accountCreated = account.extend({ message: z.string() }).meta({ id: "AccountCreated" });
-export const balanceUpdated = account.extend({ message: z.string() }).meta({ id: "BalanceUpdated" });
+/** The answer to opening an account and to a deposit: the account as it is now, and what happened. */
+export const accountChanged = account.extend({ message: z.string() }).meta({ id: "AccountChanged" });
 
-export const order = z
-  .object({
-    id: z.uuid(),
-    user_id: z.uuid(),
-    amount: z.number().int(),
-    description: z.string(),
-    status: z.enum(ORDER_STATUSES),
-    reason: z.enum(PAYMENT_FAILURE_REASONS).nullable(),
-    created_at: z.iso.datetime(),
-    updated_at: z.iso.datetime(),
-  })
-  .meta({ id: "Order" });
+export { order };
 export const orderCreatedResponse = z
   .object({ message: z.string(), order_id: z.uuid(), status: z.literal("NEW"), order })
   .meta({ id: "OrderCreated" });
 export const orderList = z.array(order).meta({ id: "OrderList" });
 
 const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
-const outboxLag = z.object({ pending: z.number().int(), oldest_seconds: z.number().nullable() }).nullable();
+const outboxLag = z
+  .object({
+    pending: z.number().int(),
+    oldest_seconds: z.number().nullable(),
+    parked: z.number().int().meta({ description: "Rows the broker refused, set aside with their error" }),
+  })
+  .nullable();
 export const health = z
   .object({
     status: z.enum(["ok", "degraded"]),

@@ -1,0 +1,105 @@
+import type { KafkaMessage } from "kafkajs";
+import type { FailureReason } from "../../shared/messaging/dead-letter.ts";
+import { retryDelayMs, verdictOf, type ErrorHandling } from "./error-handling.ts";
+
+export interface DeliveryPorts {
+  topic: string;
+  partition: number;
+  batchSize: number;
+  handling: ErrorHandling;
+  /** Invokes the function synchronously with these records; a transport failure counts as a function error. */
+  invoke(batch: KafkaMessage[]): Promise<{ functionError?: string; payload: string }>;
+  /** Commits the partition's offset: everything before `next` is done. */
+  commit(next: string): Promise<void>;
+  /** Sends records to the on-failure destination. */
+  deadLetter(records: KafkaMessage[], failure: { reason: FailureReason; error: string; attempts: number }): Promise<void>;
+  heartbeat(): Promise<void>;
+  /** False once the consumer stops or the partition moved to another member: leave the rest uncommitted. */
+  stillOwned(): boolean;
+  warn(line: string): void;
+  sleep(ms: number): Promise<void>;
+  now(): number;
+}
+
+const nextOf = (message: KafkaMessage): string => (BigInt(message.offset) + 1n).toString();
+
+/**
+ * Lambda's handling of one partition's records, in offset order:
+ * - batches of at most BatchSize, committed only after the function succeeded with them;
+ * - records older than MaximumRecordAgeInSeconds go to the destination without an invocation;
+ * - a partial batch response commits the records before the first reported failure, and the
+ *   retry starts at that record;
+ * - a failure splits the batch in two first when BisectBatchOnFunctionError is on (a split is not
+ *   a retry, as for streams), until the failing record is alone;
+ * - after MaximumRetryAttempts retries the batch goes to the on-failure destination (or, without
+ *   one, is dropped, as on AWS, loudly) and the partition moves on.
+ */
+export async function deliverPartition(messages: KafkaMessage[], ports: DeliveryPorts): Promise<void> {
+  const { handling } = ports;
+  const queue: KafkaMessage[][] = [];
+  for (let i = 0; i < messages.length; i += ports.batchSize) queue.push(messages.slice(i, i + ports.batchSize));
+  let attempts = 0;
+  while (queue.length > 0) {
+    if (!ports.stillOwned()) return;
+    let batch = queue.shift()!;
+
+    const fresh = batch.findIndex((m) => ports.now() - Number(m.timestamp) <= handling.maxRecordAgeMs);
+    const expired = fresh === -1 ? batch : batch.slice(0, fresh);
+    if (expired.length > 0) {
+      await giveUp(ports, expired, { reason: "record-too-old", error: `older than ${handling.maxRecordAgeMs / 1000} s`, attempts: 0 });
+      batch = batch.filter((m) => !expired.includes(m));
+      if (batch.length === 0) continue;
+    }
+
+    const verdict = await invokeWithHeartbeats(ports, batch);
+    if (verdict.ok) {
+      await ports.commit(nextOf(batch.at(-1)!));
+      attempts = 0;
+      continue;
+    }
+    const done = batch.filter((m) => BigInt(m.offset) < BigInt(verdict.from));
+    const failed = batch.slice(done.length);
+    if (done.length > 0) {
+      await ports.commit(nextOf(done.at(-1)!));
+      attempts = 0;
+    }
+    ports.warn(`${ports.topic}-${ports.partition} offsets ${failed[0]!.offset}..${failed.at(-1)!.offset} failed (attempt ${attempts + 1}): ${verdict.error}`);
+    if (handling.bisect && failed.length > 1) {
+      const half = Math.ceil(failed.length / 2);
+      queue.unshift(failed.slice(0, half), failed.slice(half));
+      continue;
+    }
+    attempts += 1;
+    if (handling.maxRetryAttempts >= 0 && attempts > handling.maxRetryAttempts) {
+      await giveUp(ports, failed, { reason: "retries-exhausted", error: verdict.error, attempts });
+      attempts = 0;
+      continue;
+    }
+    await ports.sleep(retryDelayMs(attempts));
+    await ports.heartbeat();
+    queue.unshift(failed);
+  }
+}
+
+async function giveUp(ports: DeliveryPorts, records: KafkaMessage[], failure: { reason: FailureReason; error: string; attempts: number }): Promise<void> {
+  if (ports.handling.onFailureTopic) {
+    await ports.deadLetter(records, failure);
+    ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} sent to ${ports.handling.onFailureTopic} (${failure.reason})`);
+  } else {
+    ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} dropped (${failure.reason}); no on-failure destination`);
+  }
+  await ports.commit(nextOf(records.at(-1)!));
+}
+
+/** Keeps the group membership alive while a slow invocation runs, as Lambda's poller does. */
+async function invokeWithHeartbeats(ports: DeliveryPorts, batch: KafkaMessage[]) {
+  const timer = setInterval(() => void ports.heartbeat().catch(() => undefined), 1_000);
+  try {
+    const answer = await ports.invoke(batch);
+    return verdictOf(answer, batch, ports.topic, ports.partition, ports.handling);
+  } catch (error) {
+    return { ok: false as const, from: batch[0]!.offset, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearInterval(timer);
+  }
+}

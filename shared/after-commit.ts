@@ -1,0 +1,15 @@
+import type { Frame } from "./contract/frames.ts";
+
+/** The two databases, each with its own outbox and relay. */
+export type Database = "orders" | "payments";
+
+/**
+ * What must happen once a transaction has committed, said as data by the code that made the change
+ * and carried out in one place (shared/handlers/after-commit.ts), never before the commit and
+ * never inside the domain.
+ */
+export type AfterCommit =
+  /** Rows wait in this database's outbox: the relay should publish them now. */
+  | { kind: "relay"; database: Database }
+  /** These frames go to every open socket of the user. */
+  | { kind: "push"; userId: string; frames: Frame[]; correlationId: string };

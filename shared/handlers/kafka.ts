@@ -1,0 +1,91 @@
+import type { Context, MSKEvent } from "aws-lambda";
+import type { Database } from "../after-commit.ts";
+import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
+import { withTransaction, type Tx } from "../db/transaction.ts";
+import { isDatabaseUnavailable } from "../db/unavailable.ts";
+import { logger } from "../logger.ts";
+import { sleep } from "../timeout.ts";
+import { parkRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
+import { decodeRecord, partitionsOf } from "../messaging/records.ts";
+import { carryOut } from "./after-commit.ts";
+
+/** Lambda's partial batch response for Kafka: the first failed record of each partition. */
+export interface KafkaBatchResponse {
+  batchItemFailures: Array<{ itemIdentifier: { partition: string; offset: number } }>;
+}
+
+class RecordFailed extends Error {
+  constructor(
+    readonly record: ReceivedRecord,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
+const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.topic}-${r.partition}`;
+
+/**
+ * A Kafka consumer function: every record of the event, partition by partition in offset order,
+ * validated against its topic's schema and handed to `handle`, all in one transaction (one commit
+ * per batch). What the handlers ask for after the commit is carried out once it has happened.
+ * - A record that cannot be read (not UTF-8, not JSON, wrong shape) can never succeed: it is parked
+ *   on the dead-letter topic, intact, and the batch goes on.
+ * - A record whose handling fails is reported as a batch item failure, and nothing after it on
+ *   its partition is handled, so each key keeps its order. The records before it are committed.
+ *   The event source retries from it, and dead-letters it once its retries are spent.
+ * - While the database cannot be reached the whole invocation waits for it (bounded by the time
+ *   left), then fails as a whole: an outage is nobody's record's fault and must not spend retries.
+ */
+export function kafkaHandler<T extends Topic>(options: {
+  topic: T;
+  database: Database;
+  handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
+}): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
+  const { schema } = TOPICS[options.topic];
+  return async (event, context) => {
+    const partitions = partitionsOf(event);
+    const functionName = context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "consumer";
+    const failed = new Map<string, ReceivedRecord>();
+    for (let wait = 250; ; ) {
+      try {
+        const { after } = await withTransaction(options.database, async (tx) => {
+          for (const records of partitions) {
+            for (const record of records) {
+              const failure = failed.get(partitionKey(record));
+              if (failure && record.offset >= failure.offset) break;
+              const decoded = decodeRecord(record, schema);
+              if (!decoded.ok) {
+                logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
+                await parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
+                continue;
+              }
+              try {
+                await options.handle(tx, decoded.event as EventOf<T>);
+              } catch (error) {
+                throw isDatabaseUnavailable(error) ? error : new RecordFailed(record, error);
+              }
+            }
+          }
+        });
+        await carryOut(after);
+        return {
+          batchItemFailures: [...failed.values()].map((r) => ({ itemIdentifier: { partition: partitionKey(r), offset: r.offset } })),
+        };
+      } catch (error) {
+        if (error instanceof RecordFailed) {
+          // Undo the whole transaction and run again without this record and those behind it.
+          const { record } = error;
+          logger.error({ err: error.cause, topic: record.topic, partition: record.partition, offset: record.offset }, "record failed; reported for retry");
+          failed.set(partitionKey(record), record);
+          continue;
+        }
+        const left = context?.getRemainingTimeInMillis() ?? 0;
+        if (!isDatabaseUnavailable(error) || left < wait + 10_000) throw error;
+        logger.warn({ err: error, retry_in_ms: wait }, "database unavailable; waiting for it");
+        await sleep(wait);
+        wait = Math.min(wait * 2, 2_000);
+      }
+    }
+  };
+}

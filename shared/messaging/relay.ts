@@ -1,0 +1,161 @@
+import type pg from "pg";
+import { logger } from "../logger.ts";
+import { sleep } from "../timeout.ts";
+import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "./publisher.ts";
+
+/**
+ * The outbox relay: one small component with one job, publishing committed outbox rows to Kafka.
+ * Delivery rules:
+ * - One relay per database at a time (a session advisory lock), so each key's records reach Kafka
+ *   in commit order even when invocations overlap. A relay that finds the lock taken returns at
+ *   once; the holder looks once more after letting go, so what it was asked for is published.
+ *   The lock dies with its connection, so a crashed relay blocks nobody.
+ * - Rows are read while unpublished, oldest first, never through a cursor on id (a late-committing
+ *   row would be skipped); no transaction stays open while Kafka is being waited for.
+ * - A batch is marked published only after the broker acknowledged it (acks=all), so a crash in
+ *   between publishes it again; consumers drop the second copy by event id.
+ * - While the broker is unavailable the holder keeps the lock and retries with backoff until
+ *   `deadline`, then gives up the run (the caller asks for another); nothing is lost or reordered.
+ * - A row the broker refuses (too large, invalid) is parked with its error and attempt count, and
+ *   the rows behind it go on: a refused row must never wedge the outbox.
+ */
+export interface RelayOptions {
+  publisher: Publisher;
+  batchSize?: number;
+  /** Epoch ms after which a run waiting for the broker gives up. */
+  deadline: number;
+}
+
+export interface RelayResult {
+  published: number;
+  parked: number;
+  /** Another relay held the outbox; it publishes whatever this call was asked for. */
+  deferred: boolean;
+  /** The broker stayed unavailable until the deadline; rows are still waiting. */
+  brokerUnavailable: boolean;
+}
+
+const RELAY_LOCK = "hashtext('outbox-relay')";
+
+interface Row {
+  id: number;
+  topic: string;
+  record_key: Buffer | null;
+  record_value: Buffer;
+  record_headers: Array<{ name: string; value: string }>;
+}
+
+export async function relayOutbox(pool: pg.Pool, options: RelayOptions): Promise<RelayResult> {
+  const total: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false };
+  for (;;) {
+    const run = await relayWhileLocked(pool, options);
+    total.published += run.published;
+    total.parked += run.parked;
+    if (run.deferred || run.brokerUnavailable) return { ...total, deferred: run.deferred, brokerUnavailable: run.brokerUnavailable };
+    if (!(await hasUnpublishedRows(pool))) return total;
+  }
+}
+
+async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<RelayResult> {
+  const result: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false };
+  const client = await pool.connect();
+  const onError = (error: Error) => logger.warn({ err: error }, "relay lost its database connection");
+  client.on("error", onError);
+  let broken: Error | undefined;
+  try {
+    const lock = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${RELAY_LOCK}) AS locked`);
+    if (!lock.rows[0]?.locked) return { ...result, deferred: true };
+    try {
+      for (let backoff = 250; ; ) {
+        const rows = await unpublishedRows(client, options.batchSize ?? 500);
+        if (rows.length === 0) return result;
+        try {
+          const outcome = await publishOrPark(client, options.publisher, rows);
+          result.published += outcome.published;
+          result.parked += outcome.parked;
+          backoff = 250;
+        } catch (error) {
+          if (!(error instanceof BrokerUnavailable)) throw error;
+          if (Date.now() + backoff > options.deadline) return { ...result, brokerUnavailable: true };
+          logger.warn({ err: error.message, retry_in_ms: backoff }, "broker unavailable; relay keeps its rows and retries");
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, 2_000);
+        }
+      }
+    } finally {
+      await client.query(`SELECT pg_advisory_unlock(${RELAY_LOCK})`).catch((error: Error) => (broken = error));
+    }
+  } catch (error) {
+    broken = error as Error;
+    throw error;
+  } finally {
+    client.removeListener("error", onError);
+    // A connection that may still hold the lock must not go back to the pool.
+    client.release(broken);
+  }
+}
+
+async function unpublishedRows(client: pg.PoolClient, limit: number): Promise<Row[]> {
+  const result = await client.query<Row>(
+    `SELECT id, topic, record_key, record_value, record_headers FROM outbox
+      WHERE published_at IS NULL AND parked_at IS NULL ORDER BY id LIMIT $1`,
+    [limit],
+  );
+  return result.rows;
+}
+
+const recordOf = (row: Row): OutboundRecord => ({
+  topic: row.topic,
+  key: row.record_key,
+  value: row.record_value,
+  headers: row.record_headers.map(({ name, value }) => ({ name, value: Buffer.from(value, "base64") })),
+});
+
+/**
+ * Publishes the rows as one batch. If the broker refuses the batch, the rows go one at a time, in
+ * order, to find the refused ones; those are parked and the others published.
+ */
+async function publishOrPark(client: pg.PoolClient, publisher: Publisher, rows: Row[]): Promise<{ published: number; parked: number }> {
+  try {
+    await publisher.publish(rows.map(recordOf));
+    await markPublished(client, rows);
+    return { published: rows.length, parked: 0 };
+  } catch (error) {
+    if (!(error instanceof RecordsRefused)) throw error;
+    if (rows.length === 1) {
+      await client.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, parked_at = now() WHERE id = $1", [rows[0]!.id, error.reason]);
+      logger.error({ outbox_id: rows[0]!.id, topic: rows[0]!.topic, reason: error.reason }, "broker refused an outbox row; parked");
+      return { published: 0, parked: 1 };
+    }
+    const total = { published: 0, parked: 0 };
+    for (const row of rows) {
+      const one = await publishOrPark(client, publisher, [row]);
+      total.published += one.published;
+      total.parked += one.parked;
+    }
+    return total;
+  }
+}
+
+async function markPublished(client: pg.PoolClient, rows: Row[]): Promise<void> {
+  await client.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)", [rows.map((r) => r.id)]);
+}
+
+async function hasUnpublishedRows(pool: pg.Pool): Promise<boolean> {
+  const result = await pool.query<{ pending: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM outbox WHERE published_at IS NULL AND parked_at IS NULL) AS pending",
+  );
+  return result.rows[0]?.pending ?? false;
+}
+
+/** Outbox lag: how many rows wait, how old the oldest is, and how many the broker refused. */
+export async function outboxBacklog(pool: pg.Pool): Promise<{ pending: number; oldestSeconds: number | null; parked: number }> {
+  const result = await pool.query<{ pending: number; oldest: number | null; parked: number }>(
+    `SELECT count(*) FILTER (WHERE parked_at IS NULL)::int AS pending,
+            extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest,
+            count(*) FILTER (WHERE parked_at IS NOT NULL)::int AS parked
+       FROM outbox WHERE published_at IS NULL`,
+  );
+  const row = result.rows[0];
+  return { pending: row?.pending ?? 0, oldestSeconds: row?.oldest ?? null, parked: row?.parked ?? 0 };
+}
