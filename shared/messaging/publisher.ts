@@ -1,4 +1,4 @@
-import type { IHeaders } from "kafkajs";
+import type { IHeaders, Producer } from "kafkajs";
 import { config } from "../config.ts";
 import { withTimeout } from "../timeout.ts";
 import { sharedProducer } from "./kafka.ts";
@@ -53,15 +53,15 @@ function headersOf(record: OutboundRecord): IHeaders {
   return headers;
 }
 
-/** Publishes through the container's idempotent producer, every send bounded in time. */
-export const kafkaPublisher: Publisher = {
+/** Publishes through a producer (by default the container's idempotent one), every send bounded in time. */
+export const kafkaPublisher = (producers: { get(): Promise<Producer>; reset(): void } = sharedProducer): Publisher => ({
   async publish(records) {
     const cfg = config();
     const tooLarge = records.find((r) => r.value.length + (r.key?.length ?? 0) > cfg.kafkaMaxRecordBytes);
     if (tooLarge) throw new RecordsRefused(`MESSAGE_TOO_LARGE (${tooLarge.value.length} bytes, at most ${cfg.kafkaMaxRecordBytes})`);
     let producer;
     try {
-      producer = await sharedProducer.get();
+      producer = await producers.get();
     } catch (error) {
       throw new BrokerUnavailable(error);
     }
@@ -81,9 +81,9 @@ export const kafkaPublisher: Publisher = {
       );
     } catch (error) {
       // After a failed send an idempotent producer's sequence numbers cannot be trusted: start afresh.
-      sharedProducer.reset();
+      producers.reset();
       const refusal = refusalOf(error);
       throw refusal ? new RecordsRefused(refusal) : new BrokerUnavailable(error);
     }
   },
-};
+});

@@ -7,8 +7,9 @@ import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
 import pg from "pg";
 import type { RunningStack } from "../../local/stack.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
-import { orderCreated, TOPICS } from "../../shared/messaging/events.ts";
-import { addToOutbox, relayOutbox } from "../../shared/messaging/outbox.ts";
+import { addToOutbox, emit } from "../../shared/messaging/outbox.ts";
+import { kafkaPublisher } from "../../shared/messaging/publisher.ts";
+import { relayOutbox } from "../../shared/messaging/relay.ts";
 import { assertDocumented, documentedAnswers } from "../support/contract.ts";
 import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
 import { startTestStack, TEST_PORTS } from "../support/stack.ts";
@@ -30,6 +31,8 @@ describe("money is never lost or taken twice", () => {
     orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 4 });
     payments = new pg.Pool({ connectionString: stack.paymentsDatabaseUrl, max: 4 });
     kafka = new Kafka({ clientId: "money-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+    // The shared modules this file calls directly (the outbox writer) read their database from here.
+    process.env.ORDERS_DATABASE_URL = stack.ordersDatabaseUrl;
   });
   after(async () => {
     await orders?.end();
@@ -52,11 +55,27 @@ describe("money is never lost or taken twice", () => {
   }
 
   /** Runs the orders relay function through serverless-offline's Lambda endpoint, as AWS would. */
-  async function invokeOrdersRelay(event: object): Promise<{ published: number; pruned: number }> {
+  async function invokeOrdersRelay(event: object): Promise<{ published: number; pruned?: { outbox: number } }> {
     const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
     const answer = await lambda.send(new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from(JSON.stringify(event)) }));
     assert.equal(answer.FunctionError, undefined);
     return JSON.parse(Buffer.from(answer.Payload!).toString());
+  }
+
+  /** Waits until `group` has committed every record now on `topic`: all copies were consumed. */
+  async function consumedAll(group: string, topic: string): Promise<void> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(topic);
+      await eventually(async () => {
+        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+        const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+        return ends.every((end) => (at.get(end.partition) ?? -1n) >= BigInt(end.high)) ? true : undefined;
+      }, 30_000, `${group} consumed ${topic}`);
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   async function ledgerOf(user: string) {
@@ -86,7 +105,7 @@ describe("money is never lost or taken twice", () => {
     const consumer = kafka.consumer({ groupId: `redeliver-${randomUUID()}` });
     const seen: KafkaMessage[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topic: TOPICS.ordersCreated, fromBeginning: false });
+    await consumer.subscribe({ topic: "orders.created", fromBeginning: false });
     await consumer.run({ eachMessage: async ({ message }) => void (message.key?.toString() === user && seen.push(message)) });
     await eventually(async () => (consumer.describeGroup().then((g) => (g.state === "Stable" ? true : undefined))), 15_000, "test consumer joined");
     try {
@@ -94,19 +113,16 @@ describe("money is never lost or taken twice", () => {
       await eventually(async () => (seen.length >= 10 ? true : undefined), 15_000, "all 10 events seen");
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic: TOPICS.ordersCreated, messages: seen.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+      await producer.send({ topic: "orders.created", messages: seen.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
       await producer.disconnect();
       await settledStatuses(placed.map((p) => p.body.order_id));
-      const duplicatesSeen = await eventually(async () => {
-        const { rows } = await payments.query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM inbox WHERE event_id = ANY($1)",
-          [seen.map((m) => JSON.parse(m.value!.toString()).event_id)],
-        );
-        return rows[0]!.n === 10 ? rows[0]!.n : undefined;
-      });
-      assert.equal(duplicatesSeen, 10);
-      // give the redelivered copies time to be consumed, then check nothing moved
-      await new Promise((resolve) => setTimeout(resolve, 1500));
+      // The payments consumer has now taken in every copy, the redelivered ones included.
+      await consumedAll("gozon-payments-charges", "orders.created");
+      const { rows } = await payments.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM inbox WHERE event_id = ANY($1)",
+        [seen.map((m) => JSON.parse(m.value!.toString()).event_id)],
+      );
+      assert.equal(rows[0]!.n, 10);
       const ledger = await ledgerOf(user);
       const spent = placed.reduce((sum, _p, i) => sum + 50 + i, 0);
       assert.deepEqual(ledger, { charges: 10, per_order_max: 1, sum: 1000 - spent, balance: 1000 - spent });
@@ -119,11 +135,10 @@ describe("money is never lost or taken twice", () => {
     const user = await fundedUser(1000);
     const orderIds = Array.from({ length: 5 }, () => randomUUID());
     // Orders written the way the service writes them, but with no relay request, so only the crashing relay sees them.
-    await withTransaction(orders, async (tx) => {
+    await withTransaction("orders", async (tx) => {
       for (const id of orderIds) {
         await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [id, user]);
-        const event = orderCreated({ order_id: id, user_id: user, amount: 100, description: "crash test" });
-        await addToOutbox(tx, { eventId: event.event_id, topic: TOPICS.ordersCreated, key: user, payload: event });
+        await emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
       }
     });
     const crash = spawn(process.execPath, ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname], {
@@ -133,7 +148,7 @@ describe("money is never lost or taken twice", () => {
     const signal = await new Promise<NodeJS.Signals | null>((resolve) => crash.once("exit", (_code, sig) => resolve(sig)));
     assert.equal(signal, "SIGKILL", "the relay died after publishing");
     const { rows } = await orders.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND payload->>'order_id' = ANY($1)",
+      "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND convert_from(record_value, 'UTF8')::jsonb->>'order_id' = ANY($1)",
       [orderIds],
     );
     assert.equal(rows[0]!.n, 5, "its rows are still unpublished");
@@ -143,7 +158,7 @@ describe("money is never lost or taken twice", () => {
 
     const statuses = await settledStatuses(orderIds);
     assert.ok([...statuses.values()].every((s) => s === "FINISHED"));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await consumedAll("gozon-payments-charges", "orders.created");
     assert.deepEqual(await ledgerOf(user), { charges: 5, per_order_max: 1, sum: 500, balance: 500 });
   });
 
@@ -170,14 +185,18 @@ describe("money is never lost or taken twice", () => {
       const users = Array.from({ length: 10 }, () => newUserId());
       let writing = true;
       const relays = relayPools.map(async (pool, i) => {
-        while (writing) await relayOutbox(pool, async () => producers[i]!);
-        await relayOutbox(pool, async () => producers[i]!);
+        const publisher = kafkaPublisher({ get: async () => producers[i]!, reset: () => undefined });
+        const relay = () => relayOutbox(pool, { publisher, deadline: Date.now() + 30_000 });
+        while (writing) await relay();
+        await relay();
       });
       // Each user commits its 100 events one after another; the users interleave.
       await Promise.all(
         users.map(async (user) => {
           for (let seq = 0; seq < 100; seq += 1) {
-            await withTransaction(orders, (tx) => addToOutbox(tx, { eventId: randomUUID(), topic, key: user, payload: { seq } }));
+            await withTransaction("orders", (tx) =>
+              addToOutbox(tx, { eventId: randomUUID(), topic, key: Buffer.from(user), value: Buffer.from(JSON.stringify({ seq })), headers: [] }),
+            );
           }
         }),
       );
@@ -196,12 +215,12 @@ describe("money is never lost or taken twice", () => {
   it("the scheduled sweep deletes rows published longer ago than the retention, and keeps the rest", async () => {
     const [old, recent] = [randomUUID(), randomUUID()];
     await orders.query(
-      `INSERT INTO outbox (event_id, topic, message_key, payload, published_at) VALUES
+      `INSERT INTO outbox (event_id, topic, record_key, record_value, published_at) VALUES
          ($1, 'retention-test', 'k', '{}', now() - interval '73 hours'),
          ($2, 'retention-test', 'k', '{}', now() - interval '1 hour')`,
       [old, recent],
     );
-    assert.ok((await invokeOrdersRelay({ source: "aws.events", "detail-type": "Scheduled Event" })).pruned >= 1);
+    assert.ok((await invokeOrdersRelay({ source: "aws.events", "detail-type": "Scheduled Event" })).pruned!.outbox >= 1);
     const { rows } = await orders.query<{ event_id: string }>("SELECT event_id FROM outbox WHERE event_id = ANY($1)", [[old, recent]]);
     assert.deepEqual(rows.map((r) => r.event_id), [recent]);
   });
@@ -223,21 +242,23 @@ describe("money is never lost or taken twice", () => {
     const user = await fundedUser(100);
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: TOPICS.ordersCreated, messages: [{ key: user, value: "{this is not an event" }] });
+    await producer.send({ topic: "orders.created", messages: [{ key: user, value: "{this is not an event" }] });
     await producer.disconnect();
     const placed = await shop.placeOrder(user, 40);
     const statuses = await settledStatuses([placed.body.order_id]);
     assert.equal(statuses.get(placed.body.order_id), "FINISHED");
 
     const consumer = kafka.consumer({ groupId: `dlt-${randomUUID()}` });
-    const parked: unknown[] = [];
+    const parked: KafkaMessage[] = [];
     await consumer.connect();
-    await consumer.subscribe({ topic: `${TOPICS.ordersCreated}.dlt`, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void parked.push(JSON.parse(message.value!.toString())) });
+    await consumer.subscribe({ topic: "orders.created.dlt", fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void parked.push(message) });
     try {
-      const found = await eventually(async () => parked.find((p) => (p as { value: string }).value === "{this is not an event"), 15_000, "dead letter");
-      assert.equal((found as { source_topic: string }).source_topic, TOPICS.ordersCreated);
-      assert.equal((found as { error: string }).error, "value is not JSON");
+      // The dead letter is the record itself, untouched, with where and why it failed in headers.
+      const found = await eventually(async () => parked.find((p) => p.value?.toString() === "{this is not an event"), 15_000, "dead letter");
+      assert.equal(found.key?.toString(), user);
+      assert.equal(found.headers!["dlt-source-topic"]!.toString(), "orders.created");
+      assert.equal(found.headers!["dlt-error"]!.toString(), "value is not JSON");
     } finally {
       await consumer.disconnect();
     }
@@ -248,7 +269,7 @@ describe("money is never lost or taken twice", () => {
     const admin = kafka.admin();
     await admin.connect();
     const committed = async () =>
-      JSON.stringify(await admin.fetchOffsets({ groupId: "gozon-payments-charges", topics: [TOPICS.ordersCreated] }));
+      JSON.stringify(await admin.fetchOffsets({ groupId: "gozon-payments-charges", topics: ["orders.created"] }));
     try {
       const before = await committed();
       // Payments loses its inbox for a moment: every charge fails until it is back.

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { routes } from "../../shared/http/openapi.ts";
-import { problem } from "../../shared/http/contract.ts";
+import { problem } from "../../shared/contract/http.ts";
 import type { ApiResponse } from "./shop-client.ts";
 
 /** Which documented route a concrete request path belongs to ("/api/orders/123" -> "/api/orders/{id}"). */

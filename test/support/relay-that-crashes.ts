@@ -1,21 +1,20 @@
 /**
- * The real outbox relay with a producer that dies (SIGKILL) right after the broker acknowledged
+ * The real outbox relay with a publisher that dies (SIGKILL) right after the broker acknowledged
  * the batch and before the relay could mark its rows: the worst moment for a crash.
  */
-import type { Producer } from "kafkajs";
-import { ordersDb } from "../../shared/db/pool.ts";
-import { sharedProducer } from "../../shared/messaging/kafka.ts";
-import { relayOutbox } from "../../shared/messaging/outbox.ts";
+import { db } from "../../shared/db/pool.ts";
+import { kafkaPublisher } from "../../shared/messaging/publisher.ts";
+import { relayOutbox } from "../../shared/messaging/relay.ts";
 
-const real = await sharedProducer();
-const dying = {
-  sendBatch: async (batch: Parameters<Producer["sendBatch"]>[0]) => {
-    const acked = await real.sendBatch(batch);
-    process.kill(process.pid, "SIGKILL");
-    return acked;
+const real = kafkaPublisher();
+await relayOutbox(db("orders"), {
+  deadline: Date.now() + 30_000,
+  publisher: {
+    publish: async (records) => {
+      await real.publish(records);
+      process.kill(process.pid, "SIGKILL");
+    },
   },
-} as unknown as Producer;
-
-await relayOutbox(ordersDb(), async () => dying);
+});
 console.error("unreachable: the relay should have been killed");
 process.exit(1);

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { createOrderRequest, depositRequest, userQuery } from "../../shared/http/contract.ts";
-import { httpHandler } from "../../shared/http/handler.ts";
+import { createOrderRequest, depositRequest, userQuery } from "../../shared/contract/http.ts";
+import { httpHandler } from "../../shared/handlers/http.ts";
 import { jsonBody, parse, idempotencyKeyOf } from "../../shared/http/request.ts";
 import { InvalidInput, NotFound } from "../../shared/errors.ts";
 
