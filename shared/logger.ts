@@ -9,7 +9,24 @@ export const logger = pino({
   base: { service: process.env.SERVICE_NAME ?? "gozon-shop", fn: process.env.AWS_LAMBDA_FUNCTION_NAME },
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },
+  // pg and kafkajs hang whole clients and sockets on their errors: log what explains the error, not those.
+  serializers: { err: (error: unknown) => describeError(error) },
 });
+
+export function describeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: String(error) };
+  const { code, type, retriable } = error as { code?: unknown; type?: unknown; retriable?: unknown };
+  return {
+    type: error.name,
+    message: error.message,
+    ...(code !== undefined ? { code } : {}),
+    ...(type !== undefined ? { kafka_error: type } : {}),
+    ...(retriable !== undefined ? { retriable } : {}),
+    ...(error.cause !== undefined ? { cause: describeError(error.cause) } : {}),
+    // An error a driver names (a code, a Kafka error type) explains itself; any other one is a bug, and its stack says where.
+    ...(code === undefined && type === undefined ? { stack: error.stack } : {}),
+  };
+}
 
 export type Logger = typeof logger;
 

@@ -1,0 +1,36 @@
+import path from "node:path";
+import pg from "pg";
+import { migrate } from "../../shared/db/migrate.ts";
+import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
+import { postgresPart, postgresUrl } from "../../local/postgres/instance.ts";
+import { Supervisor } from "../../local/supervisor.ts";
+
+export interface TestDatabases {
+  ordersUrl: string;
+  paymentsUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real PostgreSQL server of its own with the two databases the shop uses, migrated as the start
+ * command migrates them. The shared code under test finds them through the usual variables.
+ */
+export async function startTestDatabases(name: string, port: number): Promise<TestDatabases> {
+  const supervisor = new Supervisor(
+    postgresPart({ name: "ordersDb", label: `${name} PostgreSQL`, dir: path.join(LOCAL_DIR, `test-${name}`, "db"), port, database: "orders" }),
+    { say: () => undefined, record: () => undefined, giveUp: (error) => console.error(error.message) },
+  );
+  await supervisor.start();
+  const admin = new pg.Client({ connectionString: postgresUrl(port, "postgres") });
+  await admin.connect();
+  await admin.query("CREATE DATABASE payments").finally(() => admin.end());
+  const ordersUrl = postgresUrl(port, "orders");
+  const paymentsUrl = postgresUrl(port, "payments");
+  for (const [url, folders] of [[ordersUrl, ["messaging", "orders"]], [paymentsUrl, ["messaging", "payments"]]] as const) {
+    const pool = new pg.Pool({ connectionString: url, max: 1 });
+    await migrate(pool, folders.map((f) => path.join(ROOT, "migrations", f))).finally(() => pool.end());
+  }
+  process.env.ORDERS_DATABASE_URL = ordersUrl;
+  process.env.PAYMENTS_DATABASE_URL = paymentsUrl;
+  return { ordersUrl, paymentsUrl, stop: () => supervisor.stop() };
+}
