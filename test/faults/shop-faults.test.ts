@@ -1,0 +1,206 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import pg from "pg";
+import type { PartName, RunningStack } from "../../local/stack.ts";
+import { startStack } from "../../local/stack.ts";
+import { eventually } from "../support/shop-client.ts";
+import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
+
+/** Ports of their own, so this suite runs beside `npm start` and the other suites. */
+const PORTS = { http: 4200, websocket: 4201, lambda: 4202, frontend: 4208, kafka: 39092, kafkaController: 39093, ordersDb: 58432, paymentsDb: 58433 };
+const RATE = 20;
+
+/**
+ * The shop under faults, with orders flowing at a steady rate: each part killed (SIGKILL) and
+ * brought back by the start command's supervisor, poison records on every consumed topic, and a
+ * function that fails for one record every time. Whatever happens, no accepted order is lost or
+ * charged twice, every balance adds up, and a fresh order settles afterwards.
+ */
+describe("the shop heals itself", () => {
+  let stack: RunningStack;
+  let kafka: Kafka;
+  const lines: string[] = [];
+
+  before(async () => {
+    stack = await startStack({
+      name: "faults",
+      ports: PORTS,
+      progress: (line) => (lines.push(line), console.log(`  [stack] ${line}`)),
+      output: (line) => void lines.push(line),
+    });
+    kafka = new Kafka({ clientId: "fault-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  interface Outcome {
+    traffic: TrafficReport;
+    money: MoneyCheck;
+  }
+
+  /** Orders flow before, during and after `fault`; then every accepted order must settle, correctly. */
+  async function underTraffic(name: string, fault: (traffic: Traffic) => Promise<void>, settleWithinMs = 60_000): Promise<Outcome> {
+    const traffic = new Traffic(stack.apiUrl, RATE);
+    await traffic.openAccounts(10, 200);
+    traffic.start();
+    await eventually(async () => (traffic.placed.length >= RATE * 2 ? true : undefined), 30_000, "orders flowing");
+    await fault(traffic);
+    const after = traffic.placed.length;
+    await eventually(async () => (traffic.placed.length >= after + RATE * 3 ? true : undefined), 60_000, "orders accepted again after the fault");
+    const report = await traffic.stop();
+    const settledBy = Date.now() + settleWithinMs;
+    let money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, traffic.placed, traffic.users);
+    while (money.lost > 0 && Date.now() < settledBy) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, traffic.placed, traffic.users);
+    }
+    console.log(
+      `  ${name}: sent ${report.sent}, accepted ${report.accepted}, refused ${report.refused} ${JSON.stringify(report.refusals)}, ` +
+        `settled ${money.settled}, lost ${money.lost}, charged twice ${money.chargedTwice}, unbalanced accounts ${money.unbalanced.length}`,
+    );
+    assert.equal(money.lost, 0, "every accepted order is final");
+    assert.equal(money.chargedTwice, 0, "no order charged twice");
+    assert.deepEqual(money.unbalanced, [], "balances equal deposits minus FINISHED orders");
+    await freshOrderSettles(traffic);
+    return { traffic: report, money };
+  }
+
+  async function freshOrderSettles(traffic: Traffic): Promise<void> {
+    const placed = await traffic.request("POST", "/api/orders", { user_id: traffic.users[0], amount: 1, description: "after the fault" });
+    assert.equal(placed.status, 201);
+    await eventually(async () => {
+      const order = await traffic.request("GET", `/api/orders/${String(placed.body.order_id)}`);
+      return order.body.status !== "NEW" ? true : undefined;
+    }, 30_000, "a fresh order settled");
+  }
+
+  const kill = (part: PartName, outageMs?: number) => async () => {
+    const seen = lines.length;
+    await stack.kill(part, { outageMs });
+    const said = lines.slice(seen).join("\n");
+    assert.match(said, /exited unexpectedly/, `the start command said ${part} died`);
+    assert.match(said, /is back/, `the start command said ${part} is back`);
+  };
+
+  it("the broker killed for 30 s: orders are still accepted, and all of them settle within 30 s of its return", async () => {
+    let returned = 0;
+    const outcome = await underTraffic("broker down 30 s", async () => {
+      await kill("kafka", 30_000)();
+      returned = Date.now();
+    }, 30_000);
+    assert.equal(outcome.traffic.refused, 0, "the outbox accepted every order while the broker was away");
+    console.log(`    all settled ${((Date.now() - returned) / 1000).toFixed(1)} s after the broker returned (fresh order included)`);
+  });
+
+  it("the orders PostgreSQL killed for 15 s: its endpoints answer 503 meanwhile, and it heals", async () => {
+    const outcome = await underTraffic("orders PostgreSQL down 15 s", async (traffic) => {
+      const probe = (async () => {
+        await eventually(async () => {
+          const started = Date.now();
+          const answer = await traffic.request("GET", `/api/orders?user_id=${traffic.users[0]}`).catch(() => undefined);
+          if (answer?.status !== 503) return undefined;
+          assert.ok(Date.now() - started < 5_000, "answered within 5 s");
+          return true;
+        }, 15_000, "a 503 while the database is down");
+      })();
+      await Promise.all([kill("ordersDb", 15_000)(), probe]);
+    });
+    assert.ok((outcome.traffic.refusals["503"] ?? 0) > 0, "orders were refused with 503 while the database was down");
+  });
+
+  it("the payments PostgreSQL killed for 15 s: charges wait for it, none is lost or doubled", async () => {
+    await underTraffic("payments PostgreSQL down 15 s", kill("paymentsDb", 15_000));
+  });
+
+  it("serverless-offline killed: the start command restarts it and nothing committed is lost", async () => {
+    await underTraffic("serverless-offline killed", kill("offline"));
+  });
+
+  it("poison records of every kind on every consumed topic go to the dead-letter topics intact, and nothing stops", async () => {
+    const poison: Array<[string, Buffer]> = [
+      ["NUL", Buffer.from([0x7b, 0x00, 0x7d])],
+      ["invalid UTF-8", Buffer.from([0xc3, 0x28, 0xa0, 0xa1])],
+      ["not JSON", Buffer.from("definitely not json")],
+      ["wrong shape", Buffer.from("[1,2,3]")],
+      ["missing key", Buffer.from(JSON.stringify({ event_type: "OrderCreated", event_version: 1 }))],
+      ["near the size limit", Buffer.alloc(900_000, 0x7b)],
+    ];
+    const topics = ["orders.created", "payments.processed", "payments.balance-updated"];
+    const marker = randomUUID();
+    await underTraffic("poison records", async () => {
+      const producer = kafka.producer();
+      await producer.connect();
+      for (const topic of topics) {
+        await producer.send({ topic, messages: poison.map(([, value]) => ({ key: marker, value, headers: { poison: marker } })) });
+      }
+      await producer.disconnect();
+    });
+    for (const topic of topics) {
+      const letters = await readUntil(`${topic}.dlt`, (m) => m.headers?.poison?.toString() === marker, poison.length);
+      assert.deepEqual(
+        letters.map((m) => m.value!.toString("hex")).sort(),
+        poison.map(([, v]) => v.toString("hex")).sort(),
+        `every poison record of ${topic} reached ${topic}.dlt byte for byte`,
+      );
+      assert.ok(letters.every((m) => m.headers!["dlt-reason"]!.toString() === "unreadable"));
+    }
+  });
+
+  it("a record whose handling fails every time is retried, dead-lettered, and settles once redriven; the rest flow meanwhile", async () => {
+    const payments = new pg.Client({ connectionString: stack.paymentsDatabaseUrl });
+    await payments.connect();
+    const AMOUNT = 4242;
+    try {
+      // A fault injected in the real database: charging an order of this amount always fails.
+      await payments.query(`
+        CREATE FUNCTION fail_charge() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'injected failure for amount %', NEW.amount; END $$;
+        CREATE TRIGGER fail_charge BEFORE INSERT ON payments FOR EACH ROW WHEN (NEW.amount = ${AMOUNT}) EXECUTE FUNCTION fail_charge();`);
+      let failing = "";
+      let failingUser = "";
+      const outcome = underTraffic("one record fails every time", async (traffic) => {
+        failingUser = traffic.users[1]!;
+        await traffic.request("POST", "/api/payments/deposit", { user_id: failingUser, amount: AMOUNT });
+        const placed = await traffic.request("POST", "/api/orders", { user_id: failingUser, amount: AMOUNT, description: "fails every time" });
+        failing = String(placed.body.order_id);
+        traffic.placed.push({ orderId: failing, userId: failingUser, amount: AMOUNT });
+        const [letter] = await readUntil("orders.created.dlt", (m) => m.value?.toString().includes(failing) ?? false, 1, 120_000);
+        assert.equal(letter!.headers!["dlt-reason"]!.toString(), "retries-exhausted");
+        assert.match(letter!.headers!["dlt-error"]!.toString(), /reported record/);
+        const order = await traffic.request("GET", `/api/orders/${failing}`);
+        assert.equal(order.body.status, "NEW", "not charged, not lost: it waits on the dead-letter topic");
+        await payments.query("DROP TRIGGER fail_charge ON payments; DROP FUNCTION fail_charge();");
+        const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "redrive", "orders.created.dlt", `${letter!.partition}:${letter!.offset}`], {
+          env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
+        });
+        assert.match(stdout, /1 record\(s\) sent back/);
+      });
+      await outcome;
+      const { rows } = await payments.query("SELECT count(*)::int AS n FROM ledger WHERE order_id = $1", [failing]);
+      assert.deepEqual(rows, [{ n: 1 }], "the redriven order was charged exactly once");
+    } finally {
+      await payments.query("DROP TRIGGER IF EXISTS fail_charge ON payments; DROP FUNCTION IF EXISTS fail_charge();").catch(() => undefined);
+      await payments.end();
+    }
+  });
+
+  /** Reads a topic from the start until `count` records match (with their DLT partition and offset). */
+  async function readUntil(topic: string, match: (m: KafkaMessage) => boolean, count: number, timeoutMs = 60_000) {
+    const found: Array<KafkaMessage & { partition: number }> = [];
+    const consumer = kafka.consumer({ groupId: `fault-read-${randomUUID()}`, maxBytes: 10_000_000 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ partition, message }) => void (match(message) && found.push({ ...message, partition })) });
+    try {
+      await eventually(async () => (found.length >= count ? true : undefined), timeoutMs, `${count} record(s) on ${topic}`);
+      return found;
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+});
