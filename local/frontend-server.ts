@@ -1,5 +1,4 @@
 import { createServer, type Server, type ServerResponse } from "node:http";
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
@@ -23,19 +22,29 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
   const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
   const swagger = sirv(swaggerDir, { dev: true });
   const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/" })};\n`;
-  const docsPage = (await readFile(path.join(swaggerDir, "index.html"), "utf8")).replace(
-    /<script src="\.\/swagger-initializer\.js"[^>]*><\/script>/,
-    `<script>window.onload = () => { window.ui = SwaggerUIBundle({ url: ${JSON.stringify(`${options.apiUrl}/api/openapi.json`)}, dom_id: "#swagger-ui", presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: "StandaloneLayout" }); };</script>`,
-  );
+  // swagger-ui-dist's index.html loads swagger-initializer.js, which points at the Petstore demo: ours points at the API.
+  const initializer = `window.onload = () => {
+  window.ui = SwaggerUIBundle({
+    url: ${JSON.stringify(`${options.apiUrl}/api/openapi.json`)},
+    dom_id: "#swagger-ui",
+    deepLinking: true,
+    presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
+    layout: "StandaloneLayout",
+  });
+};
+`;
 
   const server: Server = createServer((req, res) => {
     const url = req.url ?? "/";
     if (url === "/config.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
       res.end(config);
-    } else if (url === "/docs" || url === "/docs/" || url.startsWith("/docs/index.html")) {
-      res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
-      res.end(docsPage);
+    } else if (url === "/docs") {
+      res.writeHead(301, { location: "/docs/" });
+      res.end();
+    } else if (url.split("?")[0] === "/docs/swagger-initializer.js") {
+      res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
+      res.end(initializer);
     } else if (url.startsWith("/docs/")) {
       req.url = url.slice("/docs".length);
       swagger(req, res, () => notFound(res));

@@ -1,13 +1,16 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import { migrate } from "../shared/db/migrate.ts";
-import { deadLetterTopic, TOPICS } from "../shared/messaging/events.ts";
-import { ensureTopics, startKafkaBroker } from "./kafka/broker.ts";
+import { ALL_TOPICS } from "../shared/contract/events.ts";
+import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { startFrontend } from "./frontend-server.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { LOCAL_DIR, ROOT } from "./paths.ts";
-import { postgresUrl, startPostgres } from "./postgres/instance.ts";
+import { postgresPart, postgresUrl } from "./postgres/instance.ts";
+import { Supervisor, type Part, type PartName } from "./supervisor.ts";
+
+export type { PartName } from "./supervisor.ts";
 
 export interface StackPorts {
   http: number;
@@ -29,11 +32,13 @@ export interface StackOptions {
   /** Names the folder under .local/ that holds this stack's data. */
   name: string;
   ports?: Partial<StackPorts>;
-  /** Progress lines for people watching. */
+  /** Progress lines for people watching, and the supervisor's lines once it runs (a part died, is back). */
   progress?: (line: string) => void;
   /** Every line serverless-offline prints (the functions' JSON logs among them). */
   output?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
+  /** Aborting it during start-up stops what started so far; startStack() then rejects. */
+  signal?: AbortSignal;
 }
 
 export interface RunningStack {
@@ -45,9 +50,12 @@ export interface RunningStack {
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;
   stop(): Promise<void>;
+  /** Kills the part as `kill -9` would (or with `signal`); the supervisor notices and restarts it, waiting `outageMs` first when given. Resolves once the part is back and ready. */
+  kill(part: PartName, options?: { signal?: NodeJS.Signals; outageMs?: number }): Promise<void>;
+  pidOf(part: PartName): number | undefined;
+  /** Resolves if a part could not be brought back, once everything else was stopped. */
+  failed: Promise<Error>;
 }
-
-export const SHOP_TOPICS = Object.values(TOPICS).flatMap((topic) => [topic, deadLetterTopic(topic)]);
 
 async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -60,33 +68,42 @@ async function timed<T>(progress: (line: string) => void, what: string, work: ()
 /**
  * The whole shop on this machine: Kafka and two Postgres servers (unless KAFKA_BROKERS,
  * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), migrations, topics,
- * serverless-offline with the Kafka event source, and the frontend. stop() undoes it in reverse.
+ * then serverless-offline with the Kafka event source, then the frontend. Each process it starts
+ * is supervised: one that dies is started again on its data. stop() undoes it in reverse.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const ports = { ...DEFAULT_PORTS, ...options.ports };
   const env = options.env ?? process.env;
   const progress = options.progress ?? (() => undefined);
   const dir = path.join(LOCAL_DIR, options.name);
-  // What serves requests stops first (frontend, then serverless-offline and its consumers), the
-  // infrastructure under it last.
-  const servers: Array<() => Promise<void>> = [];
-  const stops: Array<() => Promise<void>> = [];
-  const stop = async () => {
-    for (const undo of [...servers.reverse(), ...stops.reverse()]) await undo().catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
-  };
-
-  await stopLeftovers(dir, progress);
   const kafkaBrokers = env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",") : [`127.0.0.1:${ports.kafka}`];
   const ordersDatabaseUrl = env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders");
   const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
   const apiUrl = `http://127.0.0.1:${ports.http}`;
   const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
-  try {
-    // serverless-offline bundles the functions while the infrastructure comes up; its Kafka event
-    // source waits for the topics before it subscribes.
-    const offline = startOffline(
+
+  await stopLeftovers(dir, progress);
+  let fail: (error: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => (fail = resolve));
+  const hooks = {
+    say: progress,
+    record: (pid: number, marker: string) => void recordProcess(dir, pid, marker).catch(() => undefined),
+    giveUp: (error: Error) => void stop().then(() => fail(error)),
+  };
+  const supervise = (part: Part) => new Supervisor(part, hooks);
+  const kafka = env.KAFKA_BROKERS ? undefined : supervise(kafkaPart({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress }));
+  const ordersDb = env.ORDERS_DATABASE_URL
+    ? undefined
+    : supervise(postgresPart({ name: "ordersDb", label: "orders PostgreSQL", dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" }));
+  const paymentsDb = env.PAYMENTS_DATABASE_URL
+    ? undefined
+    : supervise(postgresPart({ name: "paymentsDb", label: "payments PostgreSQL", dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" }));
+  const offline = supervise(
+    offlinePart({
       dir,
-      {
+      apiUrl,
+      output: options.output ?? (() => undefined),
+      env: {
         ...env,
         ORDERS_DATABASE_URL: ordersDatabaseUrl,
         PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
@@ -97,55 +114,72 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         WEBSOCKET_PORT: String(ports.websocket),
         LAMBDA_PORT: String(ports.lambda),
       },
-      options.output ?? (() => undefined),
-    );
-    servers.push(offline.stop);
-    await recordProcess(dir, offline.pid, `GOZON_STACK=${dir}`);
+    }),
+  );
+  const parts = new Map<PartName, Supervisor>();
+  for (const supervisor of [kafka, ordersDb, paymentsDb, offline]) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
-    // Started here, stopped by stop(), and written down in case this process dies first.
-    const own = (what: string, start: () => Promise<{ pid: number | undefined; marker: string; stop(): Promise<void> }>) =>
-      timed(progress, what, async () => {
-        const started = await start();
-        stops.push(started.stop);
-        await recordProcess(dir, started.pid, started.marker);
-      });
+  let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
+  let stopping: Promise<void> | undefined;
+  // What serves requests stops first (frontend, then serverless-offline and its consumers), the
+  // infrastructure under it last.
+  const stop = () =>
+    (stopping ??= (async () => {
+      const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
+      await safely(() => frontend?.stop());
+      await safely(() => offline.stop());
+      await Promise.all([kafka, ordersDb, paymentsDb].map((part) => safely(() => part?.stop())));
+    })());
+
+  // Each database is migrated as soon as it is up, the topics made as soon as Kafka is; the
+  // functions start only then, so they never meet an unmigrated database or a missing topic.
+  const bringUp = async () => {
+    const infra = (supervisor: Supervisor | undefined, what: string) => (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve());
     await Promise.all([
-      env.KAFKA_BROKERS ||
-        own(`Kafka broker (KRaft) on ${kafkaBrokers[0]}`, () =>
-          startKafkaBroker({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress }),
-        ),
-      env.ORDERS_DATABASE_URL ||
-        own(`orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`, () =>
-          startPostgres({ dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" }),
-        ),
-      env.PAYMENTS_DATABASE_URL ||
-        own(`payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`, () =>
-          startPostgres({ dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" }),
-        ),
-    ]);
-
-    await timed(progress, "migrations and topics", async () => {
-      await Promise.all([
+      infra(kafka, `Kafka broker (KRaft) on ${kafkaBrokers[0]}`).then(() => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS))),
+      infra(ordersDb, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`).then(() =>
         // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-        migrateDatabase(ordersDatabaseUrl, ["messaging", "orders"]),
-        migrateDatabase(paymentsDatabaseUrl, ["messaging", "payments"]),
-        ensureTopics(kafkaBrokers, SHOP_TOPICS),
-      ]);
-    });
-
-    await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, async () => {
-      await offline.ready;
-      await waitForHealth(apiUrl, offline.exited);
-    });
-
-    const frontend = await startFrontend({ port: ports.frontend, host: env.OFFLINE_HOST ?? "127.0.0.1", apiUrl, wsUrl });
-    servers.push(frontend.stop);
-
-    return { apiUrl, wsUrl, frontendUrl: frontend.url, docsUrl: frontend.docsUrl, kafkaBrokers, ordersDatabaseUrl, paymentsDatabaseUrl, stop };
+        timed(progress, "orders migrations", () => migrateDatabase(ordersDatabaseUrl, ["messaging", "orders"])),
+      ),
+      infra(paymentsDb, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`).then(() =>
+        timed(progress, "payments migrations", () => migrateDatabase(paymentsDatabaseUrl, ["messaging", "payments"])),
+      ),
+    ]);
+    await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, () => offline.start());
+    if (stopping) throw new Error("stopped");
+    frontend = await startFrontend({ port: ports.frontend, host: env.OFFLINE_HOST ?? "127.0.0.1", apiUrl, wsUrl });
+  };
+  const started = bringUp();
+  started.catch(() => undefined); // a start-up given up on still fails later, with nobody listening
+  const aborted = new Promise<never>((_, reject) => {
+    const abort = () => reject(new Error("start-up interrupted"));
+    if (options.signal?.aborted) abort();
+    options.signal?.addEventListener("abort", abort, { once: true });
+  });
+  try {
+    await Promise.race([started, aborted, failed.then((error) => Promise.reject(error))]);
   } catch (error) {
     await stop();
     throw error;
   }
+
+  return {
+    apiUrl,
+    wsUrl,
+    frontendUrl: frontend!.url,
+    docsUrl: frontend!.docsUrl,
+    kafkaBrokers,
+    ordersDatabaseUrl,
+    paymentsDatabaseUrl,
+    stop,
+    failed,
+    pidOf: (part) => parts.get(part)?.pid,
+    kill: async (part, { signal, outageMs } = {}) => {
+      const supervisor = parts.get(part);
+      if (!supervisor) throw new Error(`${part} was not started by this stack (the environment points at an existing server), so it is not supervised`);
+      await supervisor.kill(signal, outageMs);
+    },
+  };
 }
 
 async function migrateDatabase(url: string, folders: string[]): Promise<void> {
@@ -168,67 +202,46 @@ const LOCAL_AWS_ENV = {
   SLS_TELEMETRY_DISABLED: "1",
 };
 
-function startOffline(marker: string, env: NodeJS.ProcessEnv, output: (line: string) => void) {
+/** `sls offline start`: ready once its Kafka event source said so and the health check answers 200. */
+function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.ProcessEnv; output: (line: string) => void }): Part {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
   // In-process by default: a worker thread per concurrent request (the default) means 100 cold
   // starts for a burst of 100 orders, which a 2-core machine cannot absorb. OFFLINE_WORKERS=1
   // brings workers back, for hot reload while editing handlers.
-  const mode = env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
-  // Its own process group: Ctrl-C reaches only the start command, which stops things in order.
-  const child: ChildProcess = spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
-    cwd: ROOT,
-    // serverless-offline prints two lines per invocation, synchronously into a pipe: at "warning"
-    // it keeps them to itself, which frees the single event loop every function runs on.
-    env: { ...env, ...LOCAL_AWS_ENV, GOZON_STACK: marker, LOG_LEVEL: env.OFFLINE_LOG_LEVEL ?? "warning" },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  let exitCode: number | null = null;
-  const exit = new Promise<void>((resolve) => child.once("exit", (code) => ((exitCode = code ?? -1), resolve())));
-  const ready = new Promise<void>((resolve, reject) => {
-    const onLine = (line: string) => {
-      output(line);
-      if (line.includes("Kafka event source ready")) resolve();
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buffered = "";
-      stream?.on("data", (chunk: Buffer) => {
-        buffered += chunk.toString("utf8");
-        const lines = buffered.split("\n");
-        buffered = lines.pop() ?? "";
-        lines.forEach(onLine);
-      });
-    }
-    void exit.then(() => reject(new Error(`serverless-offline exited with code ${exitCode} before it was ready`)));
-  });
-  ready.catch(() => undefined); // awaited later; an early failure must not go unhandled meanwhile
+  const mode = options.env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
+  const logFile = path.join(options.dir, "offline.log");
   return {
-    ready,
-    pid: child.pid,
-    exited: () => exitCode,
-    stop: async () => {
-      if (exitCode !== null) return;
-      child.kill("SIGINT");
-      const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
-      await exit;
-      clearTimeout(timer);
+    name: "offline",
+    label: "serverless-offline",
+    marker: `GOZON_STACK=${options.dir}`,
+    startTimeoutMs: 120_000,
+    stopGraceMs: 5_000,
+    async launch(attempt) {
+      if (attempt.fresh) await rm(logFile, { force: true });
+      await mkdir(options.dir, { recursive: true });
+      let consuming = false;
+      const child = attempt.spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
+        cwd: ROOT,
+        // serverless-offline prints two lines per invocation, synchronously into a pipe: at "warning"
+        // it keeps them to itself, which frees the single event loop every function runs on.
+        env: { ...options.env, ...LOCAL_AWS_ENV, GOZON_STACK: options.dir, LOG_LEVEL: options.env.OFFLINE_LOG_LEVEL ?? "warning" },
+        logFile,
+        stopSignal: "SIGINT",
+        onLine: (line) => {
+          options.output(line);
+          if (line.includes("Kafka event source ready")) consuming = true;
+        },
+      });
+      await attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 });
+      await attempt.wait(
+        async () => {
+          const response = await fetch(`${options.apiUrl}/api/health`, { signal: AbortSignal.timeout(5_000) });
+          if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 300)}`);
+          return true;
+        },
+        { what: `GET ${options.apiUrl}/api/health to answer 200`, exited: child, intervalMs: 200 },
+      );
+      return child;
     },
   };
-}
-
-async function waitForHealth(apiUrl: string, exited: () => number | null, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  while (Date.now() < deadline) {
-    if (exited() !== null) throw new Error(`serverless-offline exited with code ${exited()}`);
-    try {
-      const response = await fetch(`${apiUrl}/api/health`);
-      if (response.ok) return;
-      last = await response.text();
-    } catch (error) {
-      last = String(error);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`GET ${apiUrl}/api/health did not answer 200 within ${timeoutMs / 1000} s: ${last}`);
 }

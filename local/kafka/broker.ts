@@ -1,25 +1,16 @@
-import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { access, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { promisify } from "node:util";
 import { Kafka, logLevel } from "kafkajs";
+import { describeExit } from "../process.ts";
+import type { Part } from "../supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
 
 export interface KafkaBrokerOptions {
   dir: string;
-  port?: number;
-  controllerPort?: number;
+  port: number;
+  controllerPort: number;
   log?: (line: string) => void;
-}
-
-export interface RunningKafka {
-  brokers: string[];
-  pid: number | undefined;
-  /** A string only this broker's command line holds. */
-  marker: string;
-  stop(): Promise<void>;
 }
 
 const LOG4J2 = `status = warn
@@ -56,6 +47,9 @@ min.insync.replicas=1
 num.partitions=3
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
+# A broker restarted after a crash registers only once its dead self's session has expired (9 s by default).
+broker.heartbeat.interval.ms=500
+broker.session.timeout.ms=3000
 log.cleaner.dedupe.buffer.size=8388608
 num.network.threads=2
 num.io.threads=2
@@ -73,51 +67,54 @@ function clusterId(): string {
 const JVM = ["-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Djava.awt.headless=true"];
 
 /**
- * A single-node Apache Kafka broker in KRaft mode, run with java from Maven Central's jars:
- * fresh storage every start, ready only once a client gets real metadata back.
+ * A single-node Apache Kafka broker in KRaft mode, run with java from Maven Central's jars. The
+ * first start of a run formats fresh storage; a restart runs on what is there. Ready only once a
+ * client gets real metadata back.
  */
-export async function startKafkaBroker(options: KafkaBrokerOptions): Promise<RunningKafka> {
-  const port = options.port ?? 9092;
-  const controllerPort = options.controllerPort ?? 9093;
-  const log = options.log ?? (() => undefined);
-  const classpath = (await ensureKafkaJars(undefined, log)).join(path.delimiter);
-  const dataDir = path.join(options.dir, "data");
-  await rm(options.dir, { recursive: true, force: true });
-  await mkdir(dataDir, { recursive: true });
+export function kafkaPart(options: KafkaBrokerOptions): Part {
   const propertiesFile = path.join(options.dir, "server.properties");
   const log4jFile = path.join(options.dir, "log4j2.properties");
-  await writeFile(propertiesFile, serverProperties(dataDir, port, controllerPort));
-  await writeFile(log4jFile, LOG4J2);
-  const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
-
-  await promisify(execFile)("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile]);
-
   const logFile = path.join(options.dir, "broker.log");
-  const out = createWriteStream(logFile);
-  const classes = await classArchive();
-  const java: ChildProcess = spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { stdio: ["ignore", "pipe", "pipe"] });
-  java.stdout?.pipe(out);
-  java.stderr?.pipe(out);
-  let exited: number | null = null;
-  const exit = new Promise<void>((resolve) => java.once("exit", (code) => ((exited = code ?? -1), resolve())));
-
-  const brokers = [`127.0.0.1:${port}`];
-  const stop = async () => {
-    if (exited !== null) return;
-    java.kill("SIGTERM");
-    const timer = setTimeout(() => java.kill("SIGKILL"), 30_000);
-    await exit;
-    clearTimeout(timer);
-    await classes.keep();
+  const brokers = [`127.0.0.1:${options.port}`];
+  return {
+    name: "kafka",
+    label: "Kafka broker",
+    marker: propertiesFile,
+    startTimeoutMs: 90_000,
+    // A clean shutdown lets the next start skip log recovery.
+    stopGraceMs: 10_000,
+    async launch(attempt) {
+      const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
+      const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
+      if (attempt.fresh) {
+        const dataDir = path.join(options.dir, "data");
+        await rm(options.dir, { recursive: true, force: true });
+        await mkdir(dataDir, { recursive: true });
+        await writeFile(propertiesFile, serverProperties(dataDir, options.port, options.controllerPort));
+        await writeFile(log4jFile, LOG4J2);
+        const format = attempt.spawn("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
+        const { code } = await format.exited;
+        if (code !== 0) throw new Error(`formatting the storage failed (${describeExit(format.exitStatus!)})`);
+      }
+      const classes = await classArchive();
+      const java = attempt.spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { logFile });
+      void java.exited.then(() => classes.keep());
+      const kafka = new Kafka({ clientId: "readiness", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
+      await attempt.wait(
+        async () => {
+          const admin = kafka.admin();
+          try {
+            await admin.connect();
+            return (await admin.describeCluster()).brokers.length > 0;
+          } finally {
+            await admin.disconnect().catch(() => undefined);
+          }
+        },
+        { what: `Kafka to answer on ${brokers[0]}`, exited: java, intervalMs: 100 },
+      );
+      return java;
+    },
   };
-  try {
-    await waitUntilAnswering(brokers, () => exited, 90_000);
-  } catch (error) {
-    await stop();
-    const tail = (await readFile(logFile, "utf8").catch(() => "")).split("\n").slice(-30).join("\n");
-    throw new Error(`${(error as Error).message}\n--- ${logFile} (tail) ---\n${tail}`);
-  }
-  return { brokers, pid: java.pid, marker: propertiesFile, stop };
 }
 
 /**
@@ -136,26 +133,6 @@ async function classArchive(): Promise<{ flags: string[]; keep(): Promise<void> 
     flags: [`-XX:ArchiveClassesAtExit=${pending}`],
     keep: () => rename(pending, archive).catch(() => rm(pending, { force: true })),
   };
-}
-
-async function waitUntilAnswering(brokers: string[], exited: () => number | null, timeoutMs: number): Promise<void> {
-  const kafka = new Kafka({ clientId: "readiness", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exited() !== null) throw new Error(`Kafka broker exited with code ${exited()} before it was ready`);
-    const admin = kafka.admin();
-    try {
-      await admin.connect();
-      const { brokers: found } = await admin.describeCluster();
-      if (found.length > 0) return;
-    } catch {
-      // not up yet
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-    if (Date.now() > deadline) throw new Error(`Kafka did not answer within ${timeoutMs / 1000} s`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 /** Creates the topics that do not exist yet and waits for their leaders. */
