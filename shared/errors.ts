@@ -37,3 +37,9 @@ export class IdempotencyKeyReused extends DomainError {
     super("This Idempotency-Key was already used with a different request body", "Idempotency-Key");
   }
 }
+
+/** A request body larger than the API takes. */
+export class PayloadTooLarge extends DomainError {
+  readonly status = 413;
+  readonly title = "Payload too large";
+}

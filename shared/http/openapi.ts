@@ -1,5 +1,6 @@
 import { z } from "zod";
 import * as api from "../contract/http.ts";
+import { MAX_BODY_BYTES } from "./request.ts";
 
 /**
  * The OpenAPI 3.1 document, generated from the same zod schemas the handlers validate with.
@@ -18,6 +19,7 @@ interface Route {
 }
 
 const badRequest = { description: "A field is missing or malformed; `field` names it", schema: api.problem };
+const tooLarge = { description: `The body is larger than ${MAX_BODY_BYTES} bytes`, schema: api.problem };
 
 export const routes: Route[] = [
   {
@@ -26,6 +28,7 @@ export const routes: Route[] = [
     responses: {
       201: { description: "Account created with balance 0", schema: api.accountChanged },
       400: badRequest,
+      413: tooLarge,
       409: { description: "The user already has an account", schema: api.problem },
     },
   },
@@ -35,6 +38,7 @@ export const routes: Route[] = [
     responses: {
       200: { description: "The new balance", schema: api.accountChanged },
       400: badRequest,
+      413: tooLarge,
       404: { description: "No account for this user", schema: api.problem },
       422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
     },
@@ -54,6 +58,7 @@ export const routes: Route[] = [
     responses: {
       201: { description: "Order created with status NEW", schema: api.orderCreatedResponse },
       400: badRequest,
+      413: tooLarge,
       422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
     },
   },
@@ -142,7 +147,7 @@ export function openApiDocument(serverUrl = "/") {
       title: "Gozon Async Shop API",
       version: "1.0.0",
       description:
-        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every error is application/problem+json.",
+        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every error is application/problem+json. While a database is unreachable, its endpoints answer 503 with Retry-After; try again then.",
     },
     servers: [{ url: serverUrl }],
     paths,

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from "aws-lambda";
 import type { z } from "zod";
-import { InvalidInput } from "../errors.ts";
+import { InvalidInput, PayloadTooLarge } from "../errors.ts";
 import { idempotencyKey as idempotencyKeySchema } from "../contract/http.ts";
 
 /** Validates `input` against `schema`; the first problem becomes a 400 naming its field. */
@@ -13,10 +13,14 @@ export function parse<S extends z.ZodType>(schema: S, input: unknown): z.output<
   throw new InvalidInput(field ? `${field} ${detail}` : detail, field || "body");
 }
 
-/** The request body as JSON, or a 400 that says it is not. */
+/** Every request body of this API is a small JSON object; anything larger is refused unread. */
+export const MAX_BODY_BYTES = 16 * 1024;
+
+/** The request body as JSON, or a 4xx that says why not. */
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
   if (!raw) throw new InvalidInput("The request body must be a JSON object", "body");
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new PayloadTooLarge(`The request body must be at most ${MAX_BODY_BYTES} bytes`, "body");
   try {
     return JSON.parse(raw);
   } catch {

@@ -317,6 +317,9 @@ describe("money is never lost or taken twice", () => {
       ["GET", `/api/orders/${randomUUID()}`],
       ["GET", "/api/orders/1"],
       ["GET", "/api/health"],
+      ["POST", "/api/payments/create_account", { user_id: newUserId(), padding: "x".repeat(20_000) }],
+      ["POST", "/api/payments/deposit", { user_id: user, amount: 1, padding: "x".repeat(20_000) }],
+      ["POST", "/api/orders", { user_id: user, amount: 1, description: "x".repeat(20_000) }],
     ];
     const seen = new Set<string>();
     for (const [method, path, body, headers] of requests) seen.add(assertDocumented(method, path, await shop.request(method, path, body, headers)));
