@@ -1,6 +1,33 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/**
+ * Dependencies point one way: functions -> handlers -> domains (orders, payments, notifications,
+ * ops) -> messaging -> db -> contract. No domain imports another; nothing in shared/ or functions/
+ * imports the local runtime. Each entry: the folder, and the folders it must not import.
+ */
+const LAYERS = {
+  "shared/contract": ["after-commit", "config", "db", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout"],
+  "shared/db": ["handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/messaging": ["handlers", "http", "notifications", "ops", "orders", "payments"],
+  "shared/http": ["handlers", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/orders": ["handlers", "http", "notifications", "ops", "payments"],
+  "shared/payments": ["handlers", "http", "notifications", "ops", "orders"],
+  "shared/notifications": ["handlers", "http", "ops", "orders", "payments"],
+  "shared/ops": ["handlers", "http", "notifications", "orders", "payments"],
+};
+const layerRules = Object.entries(LAYERS).map(([folder, forbidden]) => ({
+  files: [`${folder}/**/*.ts`],
+  rules: {
+    "no-restricted-imports": ["error", {
+      patterns: [
+        { group: forbidden.flatMap((f) => [`../${f}/*`, `../${f}.ts`]), message: `${folder} must not depend on this (see LAYERS in eslint.config.js)` },
+        { group: ["**/local/*", "**/functions/*"], message: "shared code never imports the local runtime or a handler" },
+      ],
+    }],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ["node_modules/", ".esbuild/", ".serverless/", ".cache/", ".local/", "test-results/"] },
   js.configs.recommended,
@@ -32,4 +59,9 @@ export default tseslint.config(
     files: ["local/**/*.ts", "scripts/**/*.ts", "test/**/*.ts"],
     rules: { "no-console": "off" },
   },
+  {
+    files: ["functions/**/*.ts", "shared/*.ts", "shared/handlers/**/*.ts"],
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/local/*"], message: "the functions never import the local runtime" }] }] },
+  },
+  ...layerRules,
 );

@@ -55,7 +55,10 @@ async function readAll(topic: string): Promise<DeadLetter[]> {
         eachMessage: async ({ partition, message }) => {
           letters.push({ partition, offset: message.offset, message, meta: metaOf(message.headers) });
           if (BigInt(message.offset) >= (waiting.get(partition) ?? -1n)) waiting.delete(partition);
-          if (waiting.size === 0) (clearTimeout(timer), resolve());
+          if (waiting.size === 0) {
+            clearTimeout(timer);
+            resolve();
+          }
         },
       });
     });
