@@ -119,7 +119,7 @@ export function spawnChild(command: string, args: string[], options: SpawnOption
  * True once no process of the group is left, zombies aside: an orphan's zombie lingers until
  * PID 1 reaps it (here about two seconds later), and it holds nothing.
  */
-async function groupGone(pgid: number): Promise<boolean> {
+export async function groupGone(pgid: number): Promise<boolean> {
   try {
     process.kill(-pgid, 0);
   } catch (error) {

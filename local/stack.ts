@@ -184,6 +184,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
 async function migrateDatabase(url: string, folders: string[]): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
+  // A server stopped meanwhile (Ctrl-C) fails the query; unheard, the client's error would end the process.
+  pool.on("connect", (client) => client.on("error", () => undefined));
   try {
     await migrate(pool, folders.map((folder) => path.join(ROOT, "migrations", folder)));
   } finally {

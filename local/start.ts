@@ -1,3 +1,6 @@
+import path from "node:path";
+import { watchOver } from "./leftovers.ts";
+import { LOCAL_DIR } from "./paths.ts";
 import { killAllChildren } from "./process.ts";
 import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
 
@@ -8,6 +11,7 @@ import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
  * folder (.local/dev) with STACK_NAME.
  */
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const name = process.env.STACK_NAME ?? "dev";
 const started = Date.now();
 const verbose = process.argv.includes("--verbose");
 if (verbose) process.env.OFFLINE_LOG_LEVEL ??= "notice";
@@ -18,6 +22,7 @@ let firstSignalAt = 0;
 const starting = new AbortController();
 // However this process ends, nothing it started outlives it.
 process.on("exit", killAllChildren);
+watchOver(path.join(LOCAL_DIR, name));
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) {
@@ -40,7 +45,7 @@ for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal
 console.log("Starting Gozon Async Shop (Ctrl-C stops everything)");
 try {
   stack = await startStack({
-    name: process.env.STACK_NAME ?? "dev",
+    name,
     ports: {
       http: port("HTTP_PORT", DEFAULT_PORTS.http),
       websocket: port("WEBSOCKET_PORT", DEFAULT_PORTS.websocket),

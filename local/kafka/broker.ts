@@ -82,7 +82,7 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
     marker: propertiesFile,
     startTimeoutMs: 90_000,
     // A clean shutdown lets the next start skip log recovery.
-    stopGraceMs: 10_000,
+    stopGraceMs: 5_000,
     async launch(attempt) {
       const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
       const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];

@@ -139,7 +139,7 @@ async function processesMentioning(needle: string): Promise<string[]> {
 
 describe("npm start, interrupted with Ctrl-C while it is still starting", () => {
   const moments = [
-    { when: "while the infrastructure starts", line: "… Kafka broker" },
+    { when: "while the infrastructure starts", line: "✓ orders PostgreSQL" },
     { when: "while serverless-offline starts", line: "… serverless-offline" },
   ];
   for (const { when, line } of moments) {
