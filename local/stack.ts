@@ -148,6 +148,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, () => offline.start());
     if (stopping) throw new Error("stopped");
     frontend = await startFrontend({ port: ports.frontend, host: env.OFFLINE_HOST ?? "127.0.0.1", apiUrl, wsUrl });
+    if (stopping) await frontend.stop(); // stop() came while it was opening
   };
   const started = bringUp();
   started.catch(() => undefined); // a start-up given up on still fails later, with nobody listening
@@ -156,6 +157,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     if (options.signal?.aborted) abort();
     options.signal?.addEventListener("abort", abort, { once: true });
   });
+  aborted.catch(() => undefined); // an abort after start-up is no one's concern
   try {
     await Promise.race([started, aborted, failed.then((error) => Promise.reject(error))]);
   } catch (error) {
