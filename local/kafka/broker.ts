@@ -86,17 +86,17 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
     async launch(attempt) {
       const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
       const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
+      const classes = await classArchive();
       if (attempt.fresh) {
         const dataDir = path.join(options.dir, "data");
         await rm(options.dir, { recursive: true, force: true });
         await mkdir(dataDir, { recursive: true });
         await writeFile(propertiesFile, serverProperties(dataDir, options.port, options.controllerPort));
         await writeFile(log4jFile, LOG4J2);
-        const format = attempt.spawn("java", [...jvm, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
+        const format = attempt.spawn("java", [...jvm, ...classes.reuse, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
         const { code } = await format.exited;
         if (code !== 0) throw new Error(`formatting the storage failed (${describeExit(format.exitStatus!)})`);
       }
-      const classes = await classArchive();
       const java = attempt.spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { logFile });
       void java.exited.then(() => classes.keep());
       const kafka = new Kafka({ clientId: "readiness", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
@@ -124,13 +124,15 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
  * half-written one. The archive only matches this exact, sorted classpath; on a mismatch the JVM
  * says so in broker.log and starts without it.
  */
-async function classArchive(): Promise<{ flags: string[]; keep(): Promise<void> }> {
+async function classArchive(): Promise<{ flags: string[]; reuse: string[]; keep(): Promise<void> }> {
   const archive = path.join(kafkaLibDir(), "..", "broker.jsa");
   const exists = await access(archive).then(() => true, () => false);
-  if (exists) return { flags: [`-XX:SharedArchiveFile=${archive}`], keep: async () => undefined };
+  // The storage formatter loads a subset of the broker's classes: it can map them too.
+  if (exists) return { flags: [`-XX:SharedArchiveFile=${archive}`], reuse: [`-XX:SharedArchiveFile=${archive}`], keep: async () => undefined };
   const pending = `${archive}.${process.pid}.${Date.now()}`;
   return {
     flags: [`-XX:ArchiveClassesAtExit=${pending}`],
+    reuse: [],
     keep: () => rename(pending, archive).catch(() => rm(pending, { force: true })),
   };
 }
