@@ -13,7 +13,7 @@ export const logger = pino({
   serializers: { err: (error: unknown) => describeError(error) },
 });
 
-export function describeError(error: unknown): Record<string, unknown> {
+function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
   const { code, type, retriable } = error as { code?: unknown; type?: unknown; retriable?: unknown };
   return {

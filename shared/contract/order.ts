@@ -5,7 +5,6 @@ import { z } from "zod";
  * the order as everyone outside the orders database sees it.
  */
 export const ORDER_STATUSES = ["NEW", "FINISHED", "CANCELLED"] as const;
-export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const PAYMENT_FAILURE_REASONS = ["insufficient_funds", "account_not_found", "invalid_amount"] as const;
 export type PaymentFailureReason = (typeof PAYMENT_FAILURE_REASONS)[number];

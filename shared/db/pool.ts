@@ -15,7 +15,7 @@ const pools = new Map<string, pg.Pool>();
  * One small pool per database per container (a Lambda handles one event at a time). Every wait is
  * bounded: a database that is down or hangs fails the call within seconds instead of holding it.
  */
-export function poolFor(connectionString: string): pg.Pool {
+function poolFor(connectionString: string): pg.Pool {
   let pool = pools.get(connectionString);
   if (!pool) {
     const cfg = config();
@@ -38,7 +38,7 @@ export function poolFor(connectionString: string): pg.Pool {
   return pool;
 }
 
-export function databaseUrl(database: Database): string {
+function databaseUrl(database: Database): string {
   return database === "orders" ? config().ordersDatabaseUrl : config().paymentsDatabaseUrl;
 }
 

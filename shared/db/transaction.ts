@@ -53,19 +53,3 @@ function dedupe(effects: AfterCommit[]): AfterCommit[] {
     return true;
   });
 }
-
-/**
- * Runs `work` behind a savepoint: if it throws, only its own statements are undone and the
- * transaction goes on. Lets a batch commit the records before one that fails.
- */
-export async function withSavepoint<T>(tx: Tx, work: () => Promise<T>): Promise<T> {
-  await tx.query("SAVEPOINT record");
-  try {
-    const result = await work();
-    await tx.query("RELEASE SAVEPOINT record");
-    return result;
-  } catch (error) {
-    await tx.query("ROLLBACK TO SAVEPOINT record");
-    throw error;
-  }
-}

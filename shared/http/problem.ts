@@ -25,7 +25,7 @@ function slug(title: string): string {
 }
 
 /** A domain error as problem details: its status, its title, and the field at fault. */
-export function problemOf(error: DomainError): Problem {
+function problemOf(error: DomainError): Problem {
   return {
     type: `https://gozon.example/problems/${slug(error.title)}`,
     title: error.title,
