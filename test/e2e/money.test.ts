@@ -12,7 +12,7 @@ import { kafkaPublisher } from "../../shared/messaging/publisher.ts";
 import { relayOutbox } from "../../shared/messaging/relay.ts";
 import { assertDocumented, documentedAnswers } from "../support/contract.ts";
 import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
-import { startTestStack, TEST_PORTS } from "../support/stack.ts";
+import { localFunctionName, startTestStack, TEST_PORTS } from "../support/stack.ts";
 
 /**
  * Money under concurrency, redelivery and crashes, against the real broker and databases.
@@ -57,7 +57,7 @@ describe("money is never lost or taken twice", () => {
   /** Runs the orders relay function through serverless-offline's Lambda endpoint, as AWS would. */
   async function invokeOrdersRelay(event: object): Promise<{ published: number; pruned?: { outbox: number } }> {
     const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-    const answer = await lambda.send(new InvokeCommand({ FunctionName: "gozon-shop-dev-ordersOutboxRelay", Payload: Buffer.from(JSON.stringify(event)) }));
+    const answer = await lambda.send(new InvokeCommand({ FunctionName: localFunctionName("ordersOutboxRelay"), Payload: Buffer.from(JSON.stringify(event)) }));
     assert.equal(answer.FunctionError, undefined);
     return JSON.parse(Buffer.from(answer.Payload!).toString());
   }

@@ -1,9 +1,14 @@
+import { readFileSync } from "node:fs";
 import { startStack, type RunningStack, type StackPorts } from "../../local/stack.ts";
 
-/** Ports apart from `npm start`'s, so the tests can run while the shop is up. */
+/**
+ * Ports apart from `npm start`'s, so the tests can run while the shop is up. TEST_PORT_SHIFT moves
+ * them and the stacks' folders, for a second run beside these (another checkout, another person).
+ */
+const shift = Number(process.env.TEST_PORT_SHIFT ?? 0);
 export const TEST_PORTS = {
-  http: 4000, websocket: 4001, lambda: 4002, frontend: 4008,
-  kafka: 19092, kafkaController: 19093, ordersDb: 56432, paymentsDb: 56433,
+  http: 4000 + shift, websocket: 4001 + shift, lambda: 4002 + shift, frontend: 4008 + shift,
+  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 56432 + shift, paymentsDb: 56433 + shift,
 };
 
 /**
@@ -14,7 +19,7 @@ export async function startTestStack(name: string, options: { ports?: StackPorts
   const lines: string[] = [];
   try {
     return await startStack({
-      name: `test-${name}`,
+      name: `test-${name}${shift ? `-${shift}` : ""}`,
       ports: options.ports ?? TEST_PORTS,
       progress: (line) => {
         console.log(`  [stack] ${line}`);
@@ -30,4 +35,10 @@ export async function startTestStack(name: string, options: { ports?: StackPorts
     console.log(lines.slice(-60).join("\n"));
     throw error;
   }
+}
+
+/** A function's name as serverless-offline knows it: `<service>-<stage>-<key>`, from serverless.yml. */
+export function localFunctionName(key: string): string {
+  const service = /^service:\s*(\S+)/m.exec(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8"))?.[1];
+  return `${service}-dev-${key}`;
 }
