@@ -113,6 +113,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         HTTP_PORT: String(ports.http),
         WEBSOCKET_PORT: String(ports.websocket),
         LAMBDA_PORT: String(ports.lambda),
+        ESBUILD_WORK_FOLDER: path.relative(ROOT, path.join(dir, "esbuild")),
       },
     }),
   );

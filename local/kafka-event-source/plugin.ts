@@ -1,6 +1,7 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Producer } from "kafkajs";
 import { deadLetterOf, type Failure } from "../../shared/messaging/dead-letter.ts";
+import { waitUntil } from "../process.ts";
 import { deliverPartition } from "./delivery.ts";
 import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./error-handling.ts";
 import { lambdaEventFor } from "./lambda-event.ts";
@@ -240,23 +241,22 @@ export default class KafkaEventSourcePlugin {
   }
 
   /** Topics are never auto-created; the start command creates them before serverless-offline starts. */
-  private async waitForTopics(kafka: Kafka, topics: string[], timeoutMs = 60_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const admin = kafka.admin();
-      try {
-        await admin.connect();
-        const existing = new Set(await admin.listTopics());
-        const missing = topics.filter((t) => !existing.has(t));
-        if (missing.length === 0) return;
-        if (Date.now() > deadline) throw new Error(`Kafka event source: topics ${missing.join(", ")} do not exist`);
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      } finally {
-        await admin.disconnect().catch(() => undefined);
-      }
-      await sleep(250);
-    }
+  private async waitForTopics(kafka: Kafka, topics: string[]): Promise<void> {
+    await waitUntil(
+      async () => {
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          const existing = new Set(await admin.listTopics());
+          const missing = topics.filter((t) => !existing.has(t));
+          if (missing.length > 0) throw new Error(`missing ${missing.join(", ")}`);
+          return true;
+        } finally {
+          await admin.disconnect().catch(() => undefined);
+        }
+      },
+      { timeoutMs: 60_000, intervalMs: 250, what: `Kafka event source: topics ${topics.join(", ")}` },
+    );
   }
 
   /** Invokes the function synchronously and answers its error type (if any) and its payload. */
