@@ -4,12 +4,22 @@ import type { Database } from "./after-commit.ts";
  * Every setting the functions read, in one typed place. serverless.yml provides them (locally
  * through the start command); the defaults serve code run outside it, such as the integration tests.
  */
+/**
+ * How the functions' Kafka clients reach the brokers: `none` is plaintext (the local broker), `tls`
+ * is TLS without client authentication, `iam` is MSK's IAM access control (SASL OAUTHBEARER over
+ * TLS, tokens signed with the function's role).
+ */
+export const KAFKA_AUTH_MODES = ["none", "tls", "iam"] as const;
+export type KafkaAuth = (typeof KAFKA_AUTH_MODES)[number];
+
 export interface Config {
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;
   /** Comma-separated host:port list; empty means "discover through the MSK control plane". */
   kafkaBrokers: string[];
   mskClusterArn: string | undefined;
+  /** KAFKA_AUTH; unset, it is `iam` when the brokers are found through MSK and `none` otherwise. */
+  kafkaAuth: KafkaAuth;
   awsRegion: string;
   /** serverless-offline's Lambda endpoint locally; undefined on AWS (the SDK's default applies). */
   lambdaEndpoint: string | undefined;
@@ -48,12 +58,21 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function kafkaAuth(env: NodeJS.ProcessEnv, discovered: boolean): KafkaAuth {
+  const raw = env.KAFKA_AUTH;
+  if (raw === undefined || raw === "") return discovered ? "iam" : "none";
+  if (!(KAFKA_AUTH_MODES as readonly string[]).includes(raw)) throw new Error(`KAFKA_AUTH must be one of ${KAFKA_AUTH_MODES.join(", ")}, got "${raw}"`);
+  return raw as KafkaAuth;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const kafkaBrokers = list(env.KAFKA_BROKERS ?? (env.MSK_CLUSTER_ARN ? "" : "127.0.0.1:9092"));
   return {
     ordersDatabaseUrl: env.ORDERS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55432/orders",
     paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55433/payments",
-    kafkaBrokers: list(env.KAFKA_BROKERS ?? (env.MSK_CLUSTER_ARN ? "" : "127.0.0.1:9092")),
+    kafkaBrokers,
     mskClusterArn: env.MSK_CLUSTER_ARN || undefined,
+    kafkaAuth: kafkaAuth(env, kafkaBrokers.length === 0),
     awsRegion: env.AWS_REGION ?? "us-east-1",
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },

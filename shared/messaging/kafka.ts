@@ -1,6 +1,6 @@
 import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
-import { Kafka, logLevel, type Admin, type Producer } from "kafkajs";
-import { config } from "../config.ts";
+import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from "kafkajs";
+import { config, type Config } from "../config.ts";
 import { logger } from "../logger.ts";
 import { withTimeout } from "../timeout.ts";
 
@@ -15,16 +15,23 @@ export function awsClientOptions(cfg = config()) {
   };
 }
 
+/** Which of MSK's bootstrap broker lists fits each way of authenticating (their ports differ). */
+const BROKER_LIST_OF = {
+  iam: "BootstrapBrokerStringSaslIam",
+  tls: "BootstrapBrokerStringTls",
+  none: "BootstrapBrokerString",
+} as const;
+
 /**
  * Where the brokers are: KAFKA_BROKERS when given (local runs, self-managed Kafka), otherwise
- * asked of the MSK control plane for the cluster in MSK_CLUSTER_ARN.
+ * asked of the MSK control plane for the cluster in MSK_CLUSTER_ARN: the list for KAFKA_AUTH.
  */
 export async function discoverBrokers(cfg = config(), msk: Pick<KafkaClient, "send"> = new KafkaClient(awsClientOptions(cfg))): Promise<string[]> {
   if (cfg.kafkaBrokers.length > 0) return cfg.kafkaBrokers;
   if (!cfg.mskClusterArn) throw new Error("Set KAFKA_BROKERS or MSK_CLUSTER_ARN");
   const answer = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: cfg.mskClusterArn }));
-  const list = answer.BootstrapBrokerStringSaslIam ?? answer.BootstrapBrokerStringTls ?? answer.BootstrapBrokerString;
-  if (!list) throw new Error(`MSK cluster ${cfg.mskClusterArn} reported no bootstrap brokers`);
+  const list = answer[BROKER_LIST_OF[cfg.kafkaAuth]];
+  if (!list) throw new Error(`MSK cluster ${cfg.mskClusterArn} reported no ${BROKER_LIST_OF[cfg.kafkaAuth]} (KAFKA_AUTH=${cfg.kafkaAuth}: is that access enabled on the cluster?)`);
   return list.split(",");
 }
 
@@ -35,11 +42,38 @@ const kafkaLogger = () => ({ namespace, level, log }: { namespace: string; level
   else if (level === logLevel.WARN) logger.warn(fields, message);
 };
 
+/**
+ * How a client authenticates, by KAFKA_AUTH. With `iam`, each connection signs a short-lived token
+ * with the function's own credentials (aws-msk-iam-sasl-signer-js); what the role may do on the
+ * cluster, its topics and groups is then MSK's IAM access control. The signer is loaded only then.
+ */
+export function kafkaSecurity(cfg: Pick<Config, "kafkaAuth" | "awsRegion"> = config()): Pick<KafkaConfig, "ssl" | "sasl"> {
+  switch (cfg.kafkaAuth) {
+    case "none":
+      return {};
+    case "tls":
+      return { ssl: true };
+    case "iam":
+      return {
+        ssl: true,
+        sasl: {
+          mechanism: "oauthbearer",
+          oauthBearerProvider: async () => {
+            const { generateAuthToken } = await import("aws-msk-iam-sasl-signer-js");
+            const { token } = await generateAuthToken({ region: cfg.awsRegion });
+            return { value: token };
+          },
+        },
+      };
+  }
+}
+
 /** A kafkajs client whose every wait is short: a broker that is away fails a call in seconds. */
 export function kafkaClient(brokers: string[], clientId: string): Kafka {
   return new Kafka({
     clientId,
     brokers,
+    ...kafkaSecurity(),
     logLevel: logLevel.ERROR,
     logCreator: kafkaLogger,
     connectionTimeout: 1_000,

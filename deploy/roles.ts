@@ -1,0 +1,209 @@
+import { ALL_TOPICS } from "../shared/contract/events.ts";
+import { stageParams, type StageParams } from "./stage-settings.ts";
+
+/**
+ * One IAM role per function, holding only what that function does (serverless.yml sets each
+ * function's `role:` to the logical id made here). What a function does is written once, in
+ * ACCESS below; what its Kafka event source reads (topic, consumer group, dead-letter topic) is
+ * taken from its `msk` event and from `custom.kafkaEventSource.mappings`, so the two cannot drift.
+ *
+ * Every role may write its own log group, and, inside a VPC, manage the network interfaces Lambda
+ * needs there. Beyond that:
+ * - `invokes`: the outbox relays it wakes after a commit (an asynchronous invoke; a relay asks for
+ *   its own next run while the broker is away),
+ * - `pushes`: it posts frames to connections of this stage's WebSocket API, and only that API,
+ * - `publishes`: the topics it produces to (the relays: what their outbox holds, dead letters
+ *   parked by their database's consumers included),
+ * - `probesKafka`: it connects to the cluster, nothing more (the health check),
+ * - an `msk` event: what Lambda's event source mapping needs with this role (MSK's control plane,
+ *   the VPC, and with IAM access control: read its topic, commit as its group, write its
+ *   on-failure topic).
+ * With kafkaAuth "iam", MSK authorizes each Kafka request against these `kafka-cluster:` actions.
+ */
+
+type Relay = "ordersOutboxRelay" | "paymentsOutboxRelay";
+
+interface Access {
+  invokes?: Relay[];
+  pushes?: true;
+  publishes?: string[];
+  probesKafka?: true;
+}
+
+export const ACCESS: Record<string, Access> = {
+  createOrder: { invokes: ["ordersOutboxRelay"] },
+  listOrders: {},
+  getOrder: {},
+  onPaymentProcessed: { invokes: ["ordersOutboxRelay"], pushes: true },
+  createAccount: { invokes: ["paymentsOutboxRelay"] },
+  deposit: { invokes: ["paymentsOutboxRelay"] },
+  getBalance: {},
+  onOrderCreated: { invokes: ["paymentsOutboxRelay"] },
+  ordersOutboxRelay: { invokes: ["ordersOutboxRelay"], publishes: ["orders.created", "payments.processed.dlt", "payments.balance-updated.dlt"] },
+  paymentsOutboxRelay: { invokes: ["paymentsOutboxRelay"], publishes: ["payments.processed", "payments.balance-updated", "orders.created.dlt"] },
+  wsConnect: {},
+  wsDisconnect: {},
+  wsSync: { pushes: true },
+  onBalanceUpdated: { invokes: ["ordersOutboxRelay"], pushes: true },
+  health: { probesKafka: true },
+  openapi: {},
+};
+
+interface MskEvent {
+  arn: string;
+  topic: string;
+  consumerGroupId?: string;
+}
+
+export interface FunctionConfig {
+  name?: string;
+  role?: string;
+  events?: Array<{ msk?: MskEvent } & Record<string, unknown>>;
+}
+
+interface MappingSettings {
+  DestinationConfig?: { OnFailure?: { Destination?: string } };
+}
+
+export interface RolesInput {
+  service: string;
+  stage: string;
+  params: Pick<StageParams, "mskClusterArn" | "kafkaAuth" | "kafkaBrokers" | "vpc">;
+  functions: Record<string, FunctionConfig>;
+  mappings: Record<string, MappingSettings>;
+}
+
+type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: unknown };
+
+export const roleLogicalId = (functionKey: string): string => `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}Role`;
+
+const ref = (name: string) => ({ Ref: name });
+/** arn:<partition>:<service>:<region>:<account>:<resource>, from the stack's own pseudo parameters. */
+const arnHere = (service: string, resource: string) => ({
+  "Fn::Join": [":", ["arn", ref("AWS::Partition"), service, ref("AWS::Region"), ref("AWS::AccountId"), resource]],
+});
+
+/** MSK names a topic or group of a cluster after the cluster: …:cluster/<name>/<uuid> -> …:topic/<name>/<uuid>/<topic>. */
+export function mskResourceArn(clusterArn: string, kind: "topic" | "group", name: string): string {
+  const match = /^(arn:[^:]+:kafka:[^:]+:[^:]+):cluster\/([^/]+\/[^/]+)$/.exec(clusterArn);
+  if (!match) throw new Error(`not an MSK cluster ARN: ${clusterArn}`);
+  return `${match[1]}:${kind}/${match[2]}/${name}`;
+}
+
+const statement = (Sid: string, Action: string[], Resource: unknown): Statement => ({ Sid, Effect: "Allow", Action, Resource });
+
+function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput): Statement[] {
+  const { service, stage, params } = input;
+  const access = ACCESS[functionKey]!;
+  const functionName = fn.name ?? `${service}-${stage}-${functionKey}`;
+  const iam = params.kafkaAuth === "iam";
+  const cluster = params.mskClusterArn;
+  const consumes = (fn.events ?? []).flatMap((e) => (e.msk ? [e.msk] : []));
+  const usesKafka = consumes.length > 0 || Boolean(access.publishes?.length) || Boolean(access.probesKafka);
+  const statements: Statement[] = [
+    statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], arnHere("logs", `log-group:/aws/lambda/${functionName}:*`)),
+  ];
+
+  // Lambda creates the function's network interfaces with its role; the MSK event source mapping
+  // describes the cluster's VPC with it. Neither accepts narrower resources than "*".
+  const network = [
+    ...(params.vpc ? ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"] : []),
+    ...(consumes.length ? ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"] : []),
+  ];
+  if (network.length) statements.push(statement("NetworkInterfaces", [...new Set(network)], "*"));
+
+  if (access.invokes?.length) {
+    statements.push(statement("WakeOutboxRelay", ["lambda:InvokeFunction"], access.invokes.map((relay) => arnHere("lambda", `function:${service}-${stage}-${relay}`))));
+  }
+  if (access.pushes) {
+    statements.push(
+      statement("PushToThisApiConnections", ["execute-api:ManageConnections"], {
+        "Fn::Join": ["", ["arn:", ref("AWS::Partition"), ":execute-api:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":", ref("WebsocketsApi"), `/${stage}/POST/@connections/*`]],
+      }),
+    );
+  }
+
+  // MSK's control plane: the event source mapping describes the cluster; a client without
+  // KAFKA_BROKERS asks it for the brokers.
+  const controlPlane = [
+    ...(consumes.length ? ["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"] : []),
+    ...(usesKafka && !params.kafkaBrokers ? ["kafka:GetBootstrapBrokers"] : []),
+  ];
+  if (controlPlane.length) statements.push(statement("MskControlPlane", [...new Set(controlPlane)], cluster));
+
+  if (iam && usesKafka) {
+    const onCluster = [
+      "kafka-cluster:Connect",
+      ...(consumes.length ? ["kafka-cluster:DescribeClusterDynamicConfiguration"] : []),
+      ...(access.publishes?.length ? ["kafka-cluster:WriteDataIdempotently"] : []),
+    ];
+    statements.push(statement("ConnectToCluster", onCluster, cluster));
+    for (const [i, event] of consumes.entries()) {
+      const n = consumes.length > 1 ? String(i + 1) : ""; // Sids are unique within a policy
+      if (event.arn !== cluster) throw new Error(`${functionKey}: its msk event names ${event.arn}, the stage's cluster is ${cluster}`);
+      if (!event.consumerGroupId) throw new Error(`${functionKey}: its msk event needs a consumerGroupId, which its role is scoped to`);
+      statements.push(statement(`ReadSourceTopic${n}`, ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], mskResourceArn(cluster, "topic", event.topic)));
+      statements.push(statement(`CommitAsConsumerGroup${n}`, ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"], mskResourceArn(cluster, "group", event.consumerGroupId)));
+      const destination = input.mappings[functionKey]?.DestinationConfig?.OnFailure?.Destination;
+      if (destination?.startsWith("kafka://")) {
+        statements.push(statement(`WriteOnFailureTopic${n}`, ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], mskResourceArn(cluster, "topic", destination.slice("kafka://".length))));
+      }
+    }
+    if (access.publishes?.length) {
+      statements.push(statement("PublishOutboxTopics", ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], access.publishes.map((topic) => mskResourceArn(cluster, "topic", topic))));
+    }
+  }
+  return statements;
+}
+
+/** `resources` for serverless.yml: one AWS::IAM::Role per function. */
+export function functionRoles(input: RolesInput): { Resources: Record<string, unknown> } {
+  const keys = Object.keys(input.functions);
+  const unknown = keys.filter((key) => !(key in ACCESS));
+  if (unknown.length) throw new Error(`deploy/roles.ts: say in ACCESS what ${unknown.join(", ")} may do`);
+  for (const [key, access] of Object.entries(ACCESS)) {
+    if (!(key in input.functions)) throw new Error(`deploy/roles.ts: ACCESS names ${key}, which serverless.yml does not define`);
+    const strange = (access.publishes ?? []).filter((topic) => !ALL_TOPICS.includes(topic));
+    if (strange.length) throw new Error(`deploy/roles.ts: ${key} publishes to ${strange.join(", ")}, which are not topics of shared/contract/events.ts`);
+    const role = input.functions[key]!.role;
+    if (role !== roleLogicalId(key)) throw new Error(`serverless.yml: function ${key} needs \`role: ${roleLogicalId(key)}\` (got ${role ?? "none"})`);
+  }
+  const Resources: Record<string, unknown> = {};
+  for (const key of keys) {
+    Resources[roleLogicalId(key)] = {
+      Type: "AWS::IAM::Role",
+      Properties: {
+        Description: `${input.service} ${input.stage} ${key}: only what this function does (deploy/roles.ts)`,
+        AssumeRolePolicyDocument: {
+          Version: "2012-10-17",
+          Statement: [{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com"] }, Action: ["sts:AssumeRole"] }],
+        },
+        Policies: [{ PolicyName: key, PolicyDocument: { Version: "2012-10-17", Statement: statementsOf(key, input.functions[key]!, input) } }],
+      },
+    };
+  }
+  return { Resources };
+}
+
+interface VariableSourceContext {
+  resolveVariable(variable: string): Promise<unknown>;
+  resolveConfigurationProperty(path: string[]): Promise<unknown>;
+}
+
+/** The `${file(./deploy/roles.cjs)}` entry point, under serverless.yml's `resources`. */
+export default async function resolve({ resolveVariable, resolveConfigurationProperty }: VariableSourceContext) {
+  const [service, stage, region, functions, mappings] = await Promise.all([
+    resolveVariable("self:service"),
+    resolveVariable("sls:stage"),
+    resolveVariable("self:provider.region"),
+    resolveConfigurationProperty(["functions"]),
+    resolveConfigurationProperty(["custom", "kafkaEventSource", "mappings"]),
+  ]);
+  return functionRoles({
+    service: String(service),
+    stage: String(stage),
+    params: stageParams({ serviceDir: process.cwd(), stage: String(stage), region: String(region) }),
+    functions: (functions ?? {}) as Record<string, FunctionConfig>,
+    mappings: (mappings ?? {}) as Record<string, MappingSettings>,
+  });
+}

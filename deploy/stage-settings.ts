@@ -1,0 +1,159 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * The settings of a stage, as serverless.yml's `params` (see `params.default` there).
+ *
+ * - `dev` is the local stage (`npm start`, `sls offline`, `sls invoke local`): zero configuration,
+ *   today's defaults, each overridable by the environment variable of the same name as before.
+ * - Every other stage is an AWS stage and takes every setting from `stages/<stage>.yml`
+ *   (`stages/prod.sample.yml` shows them all). Nothing falls back to localhost: a missing file or
+ *   setting stops `sls package` and `sls deploy` with a message that names it.
+ *
+ * Secrets never pass through here: the stage file names Secrets Manager secrets, and the template
+ * holds CloudFormation dynamic references to them (`{{resolve:secretsmanager:...}}`), resolved by
+ * CloudFormation at deploy time.
+ */
+
+export const LOCAL_STAGE = "dev";
+
+/** What serverless.yml reads with `${param:...}`. */
+export interface StageParams {
+  /** The MSK cluster the `msk` events and the IAM statements name. */
+  mskClusterArn: string;
+  /** KAFKA_AUTH of the functions (shared/config.ts): "" lets the code decide (local). */
+  kafkaAuth: "" | "none" | "tls" | "iam";
+  /** KAFKA_BROKERS of the functions: "" means "ask MSK's control plane". */
+  kafkaBrokers: string;
+  /** provider.vpc; null keeps the local stage out of any VPC. */
+  vpc: { subnetIds: string[]; securityGroupIds: string[] } | null;
+  ordersDatabaseUrl: string;
+  paymentsDatabaseUrl: string;
+  /** The API Gateway management endpoint of this stage's WebSocket API. */
+  websocketEndpoint: string | Record<string, unknown>;
+  /** DB_POOL_MAX: "" keeps the code's default (4, for the local single process). */
+  dbPoolMax: string;
+  /** LAMBDA_ENDPOINT: serverless-offline's Lambda endpoint locally, "" (the SDK's default) on AWS. */
+  lambdaEndpoint: string;
+}
+
+const LOCAL_MSK_CLUSTER_ARN = "arn:aws:kafka:us-east-1:000000000000:cluster/gozon/00000000-0000-0000-0000-000000000000-1";
+
+/** Today's local values; the start command sets most of these variables itself. */
+export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
+  return {
+    mskClusterArn: env.MSK_CLUSTER_ARN || LOCAL_MSK_CLUSTER_ARN,
+    kafkaAuth: (env.KAFKA_AUTH ?? "") as StageParams["kafkaAuth"],
+    kafkaBrokers: env.KAFKA_BROKERS ?? "",
+    vpc: null,
+    ordersDatabaseUrl: env.ORDERS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55432/orders",
+    paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55433/payments",
+    websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
+    dbPoolMax: env.DB_POOL_MAX ?? "",
+    lambdaEndpoint: env.LAMBDA_ENDPOINT ?? "",
+  };
+}
+
+const MSK_CLUSTER_ARN = /^arn:aws[a-z-]*:kafka:([a-z0-9-]+):(\d{12}):cluster\/[^/]+\/[^/]+$/;
+const BROKERS = /^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/;
+
+/** Every setting of an AWS stage file, each with what it is: the error messages quote these. */
+export const SETTINGS = {
+  mskClusterArn: "the MSK cluster's ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>, in the region of the stage",
+  kafkaAuth: 'how the functions and the event source mappings authenticate to MSK: "iam" (the default) or "tls"',
+  kafkaBrokers: 'optional: the bootstrap brokers ("host:port,host:port") for kafkaAuth; by default the functions ask MSK (GetBootstrapBrokers)',
+  subnetIds: "the private subnets the functions run in (a list of subnet-…), which reach the brokers and the databases",
+  securityGroupIds: "the functions' security groups (a list of sg-…), admitted by the brokers' and the databases' groups",
+  ordersDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the orders database\'s connection URL under "url"',
+  paymentsDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
+  dbPoolMax: "optional: connections per database in each function container (default 2)",
+} as const;
+
+const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
+
+export const awsStageFile = z
+  .object({
+    mskClusterArn: z.string().regex(MSK_CLUSTER_ARN, "not an MSK cluster ARN"),
+    kafkaAuth: z.enum(["iam", "tls"]).default("iam"),
+    kafkaBrokers: z.string().regex(BROKERS, 'expected "host:port,host:port"').optional(),
+    subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "not a subnet id")).min(1),
+    securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "not a security group id")).min(1),
+    ordersDatabaseSecret: secretId,
+    paymentsDatabaseSecret: secretId,
+    dbPoolMax: z.number().int().min(1).max(20).default(2),
+  })
+  .strict();
+
+export type AwsStageFile = z.infer<typeof awsStageFile>;
+
+export class StageSettingsError extends Error {}
+
+/** A CloudFormation dynamic reference: the template holds the secret's name, never its value. */
+export const secretUrl = (secret: string): string => `{{resolve:secretsmanager:${secret}:SecretString:url}}`;
+
+/**
+ * `https://<api-id>.execute-api.<region>.<suffix>/<stage>`, from the WebSocket API's id. It names
+ * the API, not its stage resource: the stage depends on the functions, so naming it would be a cycle.
+ */
+export const websocketEndpointOf = (stage: string) => ({
+  "Fn::Join": ["", ["https://", { Ref: "WebsocketsApi" }, ".execute-api.", { Ref: "AWS::Region" }, ".", { Ref: "AWS::URLSuffix" }, `/${stage}`]],
+});
+
+/** Reads and checks an AWS stage's file; every problem is named in one message. */
+export function awsStageParams(file: string, stage: string, region: string): StageParams {
+  const shown = path.relative(process.cwd(), file) || file;
+  if (!existsSync(file)) {
+    throw new StageSettingsError(
+      `Stage "${stage}" has no settings file ${shown}. Copy stages/prod.sample.yml to it and fill in: ${Object.keys(SETTINGS).join(", ")} (README, "Deploying to AWS"). The local stage is "${LOCAL_STAGE}".`,
+    );
+  }
+  const parsed = awsStageFile.safeParse(parseYaml(readFileSync(file, "utf8")) ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const about = key in SETTINGS ? ` (${SETTINGS[key as keyof typeof SETTINGS]})` : "";
+      const what = issue.code === "invalid_type" && issue.input === undefined ? "missing" : issue.code === "unrecognized_keys" ? `unknown setting ${issue.keys.join(", ")}` : issue.message;
+      return `  - ${issue.path.join(".") || "(file)"}${about}: ${what}`;
+    });
+    throw new StageSettingsError(`${shown} (stage "${stage}") is not a complete stage configuration:\n${problems.join("\n")}`);
+  }
+  const settings = parsed.data;
+  const clusterRegion = MSK_CLUSTER_ARN.exec(settings.mskClusterArn)![1];
+  if (clusterRegion !== region) {
+    throw new StageSettingsError(`${shown}: mskClusterArn is in ${clusterRegion}, the stage deploys to ${region} (an event source mapping needs both in one region; pass --region)`);
+  }
+  return {
+    mskClusterArn: settings.mskClusterArn,
+    kafkaAuth: settings.kafkaAuth,
+    kafkaBrokers: settings.kafkaBrokers ?? "",
+    vpc: { subnetIds: settings.subnetIds, securityGroupIds: settings.securityGroupIds },
+    ordersDatabaseUrl: secretUrl(settings.ordersDatabaseSecret),
+    paymentsDatabaseUrl: secretUrl(settings.paymentsDatabaseSecret),
+    websocketEndpoint: websocketEndpointOf(stage),
+    dbPoolMax: String(settings.dbPoolMax),
+    lambdaEndpoint: "",
+  };
+}
+
+/** Where an AWS stage's settings live: stages/<stage>.yml, or the file GOZON_STAGE_FILE names. */
+export function stageFileOf(serviceDir: string, stage: string, env: NodeJS.ProcessEnv = process.env): string {
+  return env.GOZON_STAGE_FILE ? path.resolve(serviceDir, env.GOZON_STAGE_FILE) : path.join(serviceDir, "stages", `${stage}.yml`);
+}
+
+export function stageParams(options: { serviceDir: string; stage: string; region: string; env?: NodeJS.ProcessEnv }): StageParams {
+  const env = options.env ?? process.env;
+  if (options.stage === LOCAL_STAGE) return localParams(env);
+  return awsStageParams(stageFileOf(options.serviceDir, options.stage, env), options.stage, options.region);
+}
+
+interface VariableSourceContext {
+  resolveVariable(variable: string): Promise<unknown>;
+}
+
+/** The `${file(./deploy/stage-settings.cjs)}` entry point. */
+export default async function resolve({ resolveVariable }: VariableSourceContext): Promise<StageParams> {
+  const [stage, region] = await Promise.all([resolveVariable("sls:stage"), resolveVariable("self:provider.region")]);
+  return stageParams({ serviceDir: process.cwd(), stage: String(stage), region: String(region) });
+}

@@ -1,0 +1,394 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { parse as parseYaml } from "yaml";
+import { ALL_TOPICS } from "../../shared/contract/events.ts";
+import { functionRoles, mskResourceArn, roleLogicalId } from "../../deploy/roles.ts";
+import { awsStageFile, localParams, stageParams } from "../../deploy/stage-settings.ts";
+
+/**
+ * `sls package --stage prod` with the sample stage file, offline, in a copy of the service (so the
+ * bundler's work folder never touches the one a running `npm start` uses), then the template as
+ * CloudFormation would get it.
+ */
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+const SAMPLE = parseYaml(await readFile(path.join(ROOT, "stages/prod.sample.yml"), "utf8")) as {
+  mskClusterArn: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+  ordersDatabaseSecret: string;
+  paymentsDatabaseSecret: string;
+};
+const CLUSTER = SAMPLE.mskClusterArn;
+const STAGE = "prod";
+
+/** What the packaging shell has: local values everywhere, none of which may reach the template. */
+const LEAKY_SHELL = {
+  ORDERS_DATABASE_URL: "postgres://postgres@127.0.0.1:55432/orders",
+  PAYMENTS_DATABASE_URL: "postgres://postgres@127.0.0.1:55433/payments",
+  KAFKA_BROKERS: "127.0.0.1:9092",
+  WEBSOCKET_ENDPOINT: "http://127.0.0.1:3001",
+  LAMBDA_ENDPOINT: "http://127.0.0.1:3002",
+  MSK_CLUSTER_ARN: "arn:aws:kafka:us-east-1:000000000000:cluster/local/0000-1",
+};
+
+const execFileP = promisify(execFile);
+
+async function sls(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; output: string }> {
+  const cli = path.join(dir, "node_modules", "serverless", "bin", "serverless.js");
+  try {
+    const { stdout, stderr } = await execFileP(process.execPath, [cli, ...args], {
+      cwd: dir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? tmpdir(),
+        AWS_ACCESS_KEY_ID: "x",
+        AWS_SECRET_ACCESS_KEY: "x",
+        AWS_EC2_METADATA_DISABLED: "true",
+        SLS_TELEMETRY_DISABLED: "1",
+        NPM_CONFIG_UPDATE_NOTIFIER: "false",
+        ...env,
+      },
+      maxBuffer: 32 * 1024 * 1024,
+      timeout: 240_000,
+    });
+    return { ok: true, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    return { ok: false, output: `${e.stdout ?? ""}${e.stderr ?? ""}${e.message}` };
+  }
+}
+
+/** The service's files, the installed packages linked, in a folder of its own. */
+async function serviceCopy(): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), "gozon-package-"));
+  for (const entry of ["serverless.yml", "package.json", "tsconfig.json", "deploy", "stages", "functions", "shared", "local"]) {
+    await mkdir(path.dirname(path.join(dir, entry)), { recursive: true });
+    await cp(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
+  }
+  await symlink(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+interface Resource {
+  Type: string;
+  DependsOn?: string[];
+  Properties: Record<string, unknown>;
+}
+interface PolicyStatement {
+  Sid: string;
+  Effect: string;
+  Action: string[];
+  Resource: unknown;
+}
+
+const FUNCTIONS = [
+  "createOrder", "listOrders", "getOrder", "onPaymentProcessed", "createAccount", "deposit", "getBalance", "onOrderCreated",
+  "ordersOutboxRelay", "paymentsOutboxRelay", "wsConnect", "wsDisconnect", "wsSync", "onBalanceUpdated", "health", "openapi",
+];
+const functionLogicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
+
+/**
+ * What each function may do beyond its logs and its network interfaces, written out here on its own
+ * (not read from deploy/roles.ts), so a role that grows or shrinks fails this test.
+ */
+const EXPECTED_SIDS: Record<string, string[]> = {
+  createOrder: ["WakeOutboxRelay"],
+  listOrders: [],
+  getOrder: [],
+  onPaymentProcessed: ["WakeOutboxRelay", "PushToThisApiConnections", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  createAccount: ["WakeOutboxRelay"],
+  deposit: ["WakeOutboxRelay"],
+  getBalance: [],
+  onOrderCreated: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  ordersOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
+  paymentsOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
+  wsConnect: [],
+  wsDisconnect: [],
+  wsSync: ["PushToThisApiConnections"],
+  onBalanceUpdated: ["WakeOutboxRelay", "PushToThisApiConnections", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  health: ["MskControlPlane", "ConnectToCluster"],
+  openapi: [],
+};
+const WAKES: Record<string, string[]> = {
+  createOrder: ["ordersOutboxRelay"],
+  onPaymentProcessed: ["ordersOutboxRelay"],
+  onBalanceUpdated: ["ordersOutboxRelay"],
+  ordersOutboxRelay: ["ordersOutboxRelay"],
+  createAccount: ["paymentsOutboxRelay"],
+  deposit: ["paymentsOutboxRelay"],
+  onOrderCreated: ["paymentsOutboxRelay"],
+  paymentsOutboxRelay: ["paymentsOutboxRelay"],
+};
+const DATABASES: Record<string, Array<"ORDERS_DATABASE_URL" | "PAYMENTS_DATABASE_URL">> = {
+  createOrder: ["ORDERS_DATABASE_URL"], listOrders: ["ORDERS_DATABASE_URL"], getOrder: ["ORDERS_DATABASE_URL"],
+  onPaymentProcessed: ["ORDERS_DATABASE_URL"], ordersOutboxRelay: ["ORDERS_DATABASE_URL"], wsConnect: ["ORDERS_DATABASE_URL"],
+  wsDisconnect: ["ORDERS_DATABASE_URL"], wsSync: ["ORDERS_DATABASE_URL"], onBalanceUpdated: ["ORDERS_DATABASE_URL"],
+  createAccount: ["PAYMENTS_DATABASE_URL"], deposit: ["PAYMENTS_DATABASE_URL"], getBalance: ["PAYMENTS_DATABASE_URL"],
+  onOrderCreated: ["PAYMENTS_DATABASE_URL"], paymentsOutboxRelay: ["PAYMENTS_DATABASE_URL"],
+  health: ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"],
+  openapi: [],
+};
+
+const joinOf = (value: unknown): unknown[] => {
+  const join = (value as { "Fn::Join"?: [string, unknown[]] })["Fn::Join"];
+  assert.ok(join, `expected an Fn::Join, got ${JSON.stringify(value)}`);
+  return join[1];
+};
+
+describe("the prod template (sls package --stage prod with stages/prod.sample.yml, offline)", { timeout: 300_000 }, () => {
+  let dir: string;
+  let template: { Resources: Record<string, Resource> };
+  let resources: Record<string, Resource>;
+  let text: string;
+
+  before(async () => {
+    dir = await serviceCopy();
+    const packaged = await sls(dir, ["package", "--stage", STAGE, "--package", path.join(dir, "out")], {
+      ...LEAKY_SHELL,
+      GOZON_STAGE_FILE: "stages/prod.sample.yml",
+    });
+    assert.ok(packaged.ok, `sls package failed:\n${packaged.output}`);
+    text = await readFile(path.join(dir, "out", "cloudformation-template-update-stack.json"), "utf8");
+    template = JSON.parse(text) as typeof template;
+    resources = template.Resources;
+  });
+
+  after(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  const fn = (key: string) => resources[functionLogicalId(key)]!;
+  const env = (key: string) => (fn(key).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+  const statements = (key: string): PolicyStatement[] => {
+    const role = resources[roleLogicalId(key)]!;
+    const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }>;
+    assert.equal(policies.length, 1);
+    return policies[0]!.PolicyDocument.Statement;
+  };
+  const sid = (key: string, name: string) => {
+    const found = statements(key).find((s) => s.Sid === name);
+    assert.ok(found, `${key} has a ${name} statement`);
+    return found;
+  };
+  const mappings = () => Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+  const consumerOf = (mapping: Resource) =>
+    FUNCTIONS.find((key) => JSON.stringify(mapping.Properties.FunctionName).includes(`"${functionLogicalId(key)}"`))!;
+
+  it("has no localhost, no plain database URL and no shared role anywhere", () => {
+    for (const local of ["127.0.0.1", "localhost", "http://", "postgres://", ":55432", ":9092"]) {
+      assert.ok(!text.includes(local), `the prod template contains ${local}`);
+    }
+    assert.equal(resources.IamRoleLambdaExecution, undefined);
+  });
+
+  it("gives each of the 16 functions a role of its own", () => {
+    const functions = Object.entries(resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
+    assert.deepEqual(functions.map(([id]) => id).sort(), FUNCTIONS.map(functionLogicalId).sort());
+    const roles = new Set<string>();
+    for (const key of FUNCTIONS) {
+      assert.deepEqual(fn(key).Properties.Role, { "Fn::GetAtt": [roleLogicalId(key), "Arn"] });
+      assert.equal(resources[roleLogicalId(key)]?.Type, "AWS::IAM::Role");
+      roles.add(roleLogicalId(key));
+    }
+    assert.equal(roles.size, 16);
+    assert.equal(Object.values(resources).filter((r) => r.Type === "AWS::IAM::Role").length, 16);
+  });
+
+  it("lets each role do what its function does, and nothing else", () => {
+    for (const key of FUNCTIONS) {
+      const sids = statements(key).map((s) => s.Sid);
+      assert.deepEqual(sids.sort(), ["NetworkInterfaces", "WriteOwnLogs", ...EXPECTED_SIDS[key]!].sort(), `statements of ${key}`);
+      for (const s of statements(key)) {
+        assert.equal(s.Effect, "Allow");
+        assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), `${key} ${s.Sid}: no wildcard action`);
+        if (s.Resource === "*") assert.ok(s.Action.every((a) => a.startsWith("ec2:")), `${key} ${s.Sid}: only ec2 network interface actions on "*"`);
+      }
+      const logs = JSON.stringify(sid(key, "WriteOwnLogs").Resource);
+      assert.ok(logs.includes(`log-group:/aws/lambda/gozon-shop-${STAGE}-${key}:*`), `${key} writes only its own log group`);
+      assert.deepEqual(sid(key, "WriteOwnLogs").Action.sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+    }
+  });
+
+  it("lets a function invoke only the relay it wakes", () => {
+    for (const key of FUNCTIONS) {
+      const wakes = WAKES[key];
+      if (!wakes) {
+        assert.ok(!statements(key).some((s) => s.Action.includes("lambda:InvokeFunction")), `${key} invokes nothing`);
+        continue;
+      }
+      const statement = sid(key, "WakeOutboxRelay");
+      assert.deepEqual(statement.Action, ["lambda:InvokeFunction"]);
+      const targets = (statement.Resource as unknown[]).map((r) => String(joinOf(r).at(-1)));
+      assert.deepEqual(targets, wakes.map((relay) => `function:gozon-shop-${STAGE}-${relay}`));
+    }
+  });
+
+  it("lets only the pushing functions post to connections, and only on this stage of this WebSocket API", () => {
+    for (const key of ["onPaymentProcessed", "onBalanceUpdated", "wsSync"]) {
+      const statement = sid(key, "PushToThisApiConnections");
+      assert.deepEqual(statement.Action, ["execute-api:ManageConnections"]);
+      const parts = joinOf(statement.Resource);
+      assert.ok(parts.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: "WebsocketsApi" })), `${key}: scoped to this API`);
+      assert.equal(parts.at(-1), `/${STAGE}/POST/@connections/*`);
+      assert.ok(!JSON.stringify(parts).includes('"*/'), `${key}: no wildcard API`);
+    }
+    const pushers = FUNCTIONS.filter((key) => statements(key).some((s) => s.Action.includes("execute-api:ManageConnections")));
+    assert.deepEqual(pushers.sort(), ["onBalanceUpdated", "onPaymentProcessed", "wsSync"]);
+  });
+
+  it("puts every function in the stage's VPC", () => {
+    for (const key of FUNCTIONS) {
+      assert.deepEqual(fn(key).Properties.VpcConfig, { SecurityGroupIds: SAMPLE.securityGroupIds, SubnetIds: SAMPLE.subnetIds }, key);
+      const network = sid(key, "NetworkInterfaces").Action;
+      for (const action of ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"]) assert.ok(network.includes(action), `${key} ${action}`);
+    }
+  });
+
+  it("builds WEBSOCKET_ENDPOINT from the WebSocket API's id, and takes every setting from the stage file", () => {
+    for (const key of FUNCTIONS) {
+      const vars = env(key);
+      assert.deepEqual(vars.WEBSOCKET_ENDPOINT, {
+        "Fn::Join": ["", ["https://", { Ref: "WebsocketsApi" }, ".execute-api.", { Ref: "AWS::Region" }, ".", { Ref: "AWS::URLSuffix" }, `/${STAGE}`]],
+      });
+      assert.equal(vars.KAFKA_AUTH, "iam");
+      assert.equal(vars.KAFKA_BROKERS, "");
+      assert.equal(vars.MSK_CLUSTER_ARN, CLUSTER);
+      assert.equal(vars.LAMBDA_ENDPOINT, "");
+      assert.equal(vars.DB_POOL_MAX, "2");
+      assert.equal(vars.ORDERS_RELAY_FUNCTION, `gozon-shop-${STAGE}-ordersOutboxRelay`);
+    }
+    assert.ok(resources.WebsocketsApi, "the API the endpoint names exists");
+  });
+
+  it("hands each function only its own database's URL, as a Secrets Manager dynamic reference", () => {
+    const reference = { ORDERS_DATABASE_URL: SAMPLE.ordersDatabaseSecret, PAYMENTS_DATABASE_URL: SAMPLE.paymentsDatabaseSecret };
+    for (const key of FUNCTIONS) {
+      const vars = env(key);
+      const present = (["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"] as const).filter((name) => name in vars);
+      assert.deepEqual(present, DATABASES[key], `databases of ${key}`);
+      for (const name of present) assert.equal(vars[name], `{{resolve:secretsmanager:${reference[name]}:SecretString:url}}`);
+    }
+  });
+
+  it("configures every Kafka event source: the batching window, the failure settings, MSK IAM auth through its own role", () => {
+    const all = mappings();
+    assert.equal(all.length, 3);
+    for (const mapping of all) {
+      const p = mapping.Properties;
+      const key = consumerOf(mapping);
+      const topic = (p.Topics as string[])[0]!;
+      const group = (p.AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }).ConsumerGroupId;
+      assert.equal(p.EventSourceArn, CLUSTER);
+      assert.equal(p.MaximumBatchingWindowInSeconds, 0, key);
+      assert.equal(p.BatchSize, 100);
+      assert.equal(p.StartingPosition, "TRIM_HORIZON");
+      assert.equal(p.MaximumRetryAttempts, 5);
+      assert.equal(p.BisectBatchOnFunctionError, true);
+      assert.equal(p.MaximumRecordAgeInSeconds, -1);
+      assert.deepEqual(p.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+      assert.deepEqual(p.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 2 });
+      assert.deepEqual(p.DestinationConfig, { OnFailure: { Destination: `kafka://${topic}.dlt` } });
+      // IAM: Lambda authenticates with the function's role when the mapping names no secret.
+      assert.equal(p.SourceAccessConfigurations, undefined, `${key}: IAM auth, no SASL/SCRAM secret`);
+      assert.ok(mapping.DependsOn?.includes(roleLogicalId(key)), `${key}: the mapping waits for its role`);
+      assert.deepEqual(sid(key, "MskControlPlane").Action.sort(), ["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"]);
+      assert.equal(sid(key, "MskControlPlane").Resource, CLUSTER);
+      assert.deepEqual(sid(key, "ConnectToCluster").Action.sort(), ["kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"]);
+      assert.equal(sid(key, "ConnectToCluster").Resource, CLUSTER);
+      assert.deepEqual(sid(key, "ReadSourceTopic").Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]);
+      assert.equal(sid(key, "ReadSourceTopic").Resource, mskResourceArn(CLUSTER, "topic", topic));
+      assert.deepEqual(sid(key, "CommitAsConsumerGroup").Action.sort(), ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]);
+      assert.equal(sid(key, "CommitAsConsumerGroup").Resource, mskResourceArn(CLUSTER, "group", group));
+      assert.deepEqual(sid(key, "WriteOnFailureTopic").Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]);
+      assert.equal(sid(key, "WriteOnFailureTopic").Resource, mskResourceArn(CLUSTER, "topic", `${topic}.dlt`));
+      for (const s of statements(key)) assert.ok(!s.Action.includes("kafka-cluster:WriteDataIdempotently"), `${key} produces nothing itself`);
+    }
+  });
+
+  it("lets each relay write exactly its outbox's topics, dead letters of its database's consumers included", () => {
+    const written: Record<string, string[]> = {};
+    for (const relay of ["ordersOutboxRelay", "paymentsOutboxRelay"]) {
+      const publish = sid(relay, "PublishOutboxTopics");
+      assert.deepEqual(publish.Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]);
+      written[relay] = (publish.Resource as string[]).map((arn) => arn.split("/").at(-1)!);
+      assert.deepEqual(publish.Resource, written[relay].map((t) => mskResourceArn(CLUSTER, "topic", t)));
+      assert.deepEqual(sid(relay, "ConnectToCluster").Action.sort(), ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"]);
+      assert.deepEqual(sid(relay, "MskControlPlane").Action, ["kafka:GetBootstrapBrokers"]);
+    }
+    const all = [...written.ordersOutboxRelay!, ...written.paymentsOutboxRelay!];
+    assert.deepEqual([...all].sort(), [...ALL_TOPICS].sort(), "every topic has exactly one writing relay");
+    // A consumer parks an unreadable record through its own database's outbox.
+    for (const mapping of mappings()) {
+      const key = consumerOf(mapping);
+      const relay = "ORDERS_DATABASE_URL" in env(key) ? "ordersOutboxRelay" : "paymentsOutboxRelay";
+      assert.ok(written[relay]!.includes(`${(mapping.Properties.Topics as string[])[0]}.dlt`), `${relay} writes ${key}'s dead letters`);
+    }
+    assert.deepEqual(sid("health", "ConnectToCluster").Action, ["kafka-cluster:Connect"]);
+  });
+});
+
+describe("stage settings", () => {
+  it("keeps the local stage at zero configuration, with today's defaults", () => {
+    const local = localParams({});
+    assert.equal(local.ordersDatabaseUrl, "postgres://postgres@127.0.0.1:55432/orders");
+    assert.equal(local.paymentsDatabaseUrl, "postgres://postgres@127.0.0.1:55433/payments");
+    assert.equal(local.websocketEndpoint, "http://127.0.0.1:3001");
+    assert.equal(local.vpc, null);
+    assert.equal(local.kafkaAuth, "");
+    assert.equal(localParams({ WEBSOCKET_ENDPOINT: "http://127.0.0.1:4001" }).websocketEndpoint, "http://127.0.0.1:4001");
+    assert.deepEqual(stageParams({ serviceDir: ROOT, stage: "dev", region: "us-east-1", env: {} }), local);
+  });
+
+  it("accepts the sample stage file as it is", () => {
+    const parsed = awsStageFile.safeParse(SAMPLE);
+    assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+  });
+
+  it("names the missing file, or each missing or malformed setting, instead of deploying localhost", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "gozon-stage-"));
+    try {
+      assert.throws(() => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }), /no settings file .*stages\/staging\.yml/);
+      await mkdir(path.join(dir, "stages"));
+      await writeFile(path.join(dir, "stages/staging.yml"), "kafkaAuth: scram\nsubnetIds: []\nordersDatabaseSecret: gozon/orders\n");
+      assert.throws(
+        () => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }),
+        (error: Error) => {
+          for (const named of ["mskClusterArn", "kafkaAuth", "subnetIds", "securityGroupIds", "paymentsDatabaseSecret"]) assert.match(error.message, new RegExp(`- ${named}\\b`));
+          assert.doesNotMatch(error.message, /ordersDatabaseSecret/);
+          return true;
+        },
+      );
+      await writeFile(path.join(dir, "stages/staging.yml"), (await readFile(path.join(ROOT, "stages/prod.sample.yml"), "utf8")));
+      assert.throws(() => stageParams({ serviceDir: dir, stage: "staging", region: "eu-west-1", env: {} }), /mskClusterArn is in us-east-1, the stage deploys to eu-west-1/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("stops `sls package` with the setting's name when the stage file lacks it", { timeout: 120_000 }, async () => {
+    const dir = await serviceCopy();
+    try {
+      const sample = await readFile(path.join(dir, "stages/prod.sample.yml"), "utf8");
+      await writeFile(path.join(dir, "stages/prod.yml"), sample.replace(/^mskClusterArn:.*$/m, ""));
+      const result = await sls(dir, ["package", "--stage", "prod", "--package", path.join(dir, "out")], LEAKY_SHELL);
+      assert.equal(result.ok, false);
+      assert.match(result.output, /stages\/prod\.yml \(stage "prod"\) is not a complete stage configuration/);
+      assert.match(result.output, /- mskClusterArn \(the MSK cluster's ARN[^)]*\): missing/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("refuses a role table that forgets a function", () => {
+    const functions = Object.fromEntries(FUNCTIONS.map((key) => [key, { role: roleLogicalId(key) }]));
+    const params = { mskClusterArn: CLUSTER, kafkaAuth: "iam" as const, kafkaBrokers: "", vpc: null };
+    assert.throws(() => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, refund: { role: "RefundRole" } }, mappings: {} }), /say in ACCESS what refund may do/);
+    assert.throws(() => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, deposit: {} }, mappings: {} }), /deposit needs `role: DepositRole`/);
+  });
+});
