@@ -2,6 +2,7 @@ import { createServer, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
+import { asyncApiDocument } from "../shared/contract/asyncapi.ts";
 import { ROOT } from "./paths.ts";
 
 export interface FrontendOptions {
@@ -10,6 +11,8 @@ export interface FrontendOptions {
   host: string;
   apiUrl: string;
   wsUrl: string;
+  /** Named as the local Kafka server of the AsyncAPI document; 127.0.0.1:9092 when not given. */
+  kafkaBrokers?: string[];
 }
 
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
@@ -17,6 +20,7 @@ const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-
 /**
  * Serves frontend/ and, under /docs/, Swagger UI from swagger-ui-dist (no CDN, works offline).
  * /config.js tells the page where the API and the WebSocket are, so nothing is hard-coded.
+ * /asyncapi.json is the AsyncAPI document of the Kafka topics and the WebSocket frames.
  */
 export async function startFrontend(options: FrontendOptions): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
   const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
@@ -34,9 +38,14 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
 };
 `;
 
+  const asyncApi = JSON.stringify(asyncApiDocument({ wsUrl: options.wsUrl, ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers.join(",") } : {}) }), null, 2);
+
   const server: Server = createServer((req, res) => {
     const url = req.url ?? "/";
-    if (url === "/config.js") {
+    if (url.split("?")[0] === "/asyncapi.json") {
+      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "access-control-allow-origin": "*" });
+      res.end(asyncApi);
+    } else if (url === "/config.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
       res.end(config);
     } else if (url === "/docs") {
