@@ -229,7 +229,7 @@ function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.Process
         cwd: ROOT,
         // serverless-offline prints two lines per invocation, synchronously into a pipe: at "warning"
         // it keeps them to itself, which frees the single event loop every function runs on.
-        env: { ...options.env, ...LOCAL_AWS_ENV, GOZON_STACK: options.dir, LOG_LEVEL: options.env.OFFLINE_LOG_LEVEL ?? "warning" },
+        env: { ...options.env, ...LOCAL_AWS_ENV, GOZON_STACK: options.dir, SLS_LOG_LEVEL: options.env.OFFLINE_LOG_LEVEL ?? "warning" },
         logFile,
         stopSignal: "SIGINT",
         onLine: (line) => {

@@ -32,6 +32,8 @@ export interface Config {
   dbStatementTimeoutMs: number;
   /** Bound on every AWS SDK call (relay wake-ups, pushes, broker discovery). */
   awsRequestTimeoutMs: number;
+  /** How long a relay that drained its outbox keeps watching it for new rows (see relay.ts). */
+  relayLingerMs: number;
   /** Bound on one publish to Kafka, retries included. */
   kafkaSendTimeoutMs: number;
   /** The broker's message.max.bytes: a larger record is set aside instead of sent. */
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbConnectTimeoutMs: positiveNumber(env, "DB_CONNECT_TIMEOUT_MS", 2_000),
     dbStatementTimeoutMs: positiveNumber(env, "DB_STATEMENT_TIMEOUT_MS", 8_000),
     awsRequestTimeoutMs: positiveNumber(env, "AWS_REQUEST_TIMEOUT_MS", 3_000),
+    relayLingerMs: positiveNumber(env, "RELAY_LINGER_MS", 500),
     kafkaSendTimeoutMs: positiveNumber(env, "KAFKA_SEND_TIMEOUT_MS", 5_000),
     kafkaMaxRecordBytes: positiveNumber(env, "KAFKA_MAX_RECORD_BYTES", 1_000_000),
     retention: {

@@ -27,7 +27,7 @@ export function relayHandler(database: Database) {
     // Leave time to answer and to ask for the next run before the function's own timeout.
     const deadline = Date.now() + Math.max((context?.getRemainingTimeInMillis() ?? 30_000) - 5_000, 1_000);
     try {
-      const result = await relayOutbox(db(database), { publisher: kafkaPublisher(), deadline });
+      const result = await relayOutbox(db(database), { publisher: kafkaPublisher(), deadline, lingerMs: config().relayLingerMs });
       const pruned = scheduled ? await pruneExpiredRows(db(database), config().retention) : undefined;
       if (result.brokerUnavailable) {
         logger.warn({ database, ...result }, "broker still unavailable; asking for another relay run");

@@ -24,6 +24,12 @@ export interface RelayOptions {
   batchSize?: number;
   /** Epoch ms after which a run waiting for the broker gives up. */
   deadline: number;
+  /**
+   * How long a relay that has drained its outbox keeps watching it before letting go. Under load
+   * the next rows come within milliseconds: they go out at once, and writers, seeing a relay at
+   * work, need not invoke another (see isRelayRunning).
+   */
+  lingerMs?: number;
 }
 
 export interface RelayResult {
@@ -36,6 +42,19 @@ export interface RelayResult {
 }
 
 const RELAY_LOCK = "hashtext('outbox-relay')";
+const LINGER_POLL_MS = 5;
+
+/**
+ * Whether a relay holds this database's outbox right now. A writer that committed before this
+ * answered true needs no relay of its own: the holder reads the outbox again before it ends, and
+ * once more after letting go. Taking the lock for an instant answers it in one statement.
+ */
+export async function isRelayRunning(pool: pg.Pool): Promise<boolean> {
+  const result = await pool.query<{ running: boolean }>(
+    `SELECT CASE WHEN pg_try_advisory_lock(${RELAY_LOCK}) THEN NOT pg_advisory_unlock(${RELAY_LOCK}) ELSE true END AS running`,
+  );
+  return result.rows[0]?.running ?? false;
+}
 
 interface Row {
   id: number;
@@ -66,9 +85,15 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
     const lock = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${RELAY_LOCK}) AS locked`);
     if (!lock.rows[0]?.locked) return { ...result, deferred: true };
     try {
+      let idleSince = Date.now();
       for (let backoff = 250; ; ) {
         const rows = await unpublishedRows(client, options.batchSize ?? 500);
-        if (rows.length === 0) return result;
+        if (rows.length === 0) {
+          if (Date.now() - idleSince >= (options.lingerMs ?? 0) || Date.now() >= options.deadline) return result;
+          await sleep(LINGER_POLL_MS);
+          continue;
+        }
+        idleSince = Date.now();
         try {
           const outcome = await publishOrPark(client, options.publisher, rows);
           result.published += outcome.published;

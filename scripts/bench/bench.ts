@@ -1,0 +1,156 @@
+/**
+ * `npm run bench`: the shop's behaviour at given arrival rates, open loop, on the real stack.
+ *
+ *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --out bench-results]
+ *   npm run bench -- --api http://127.0.0.1:3000 --ws ws://127.0.0.1:3001   (a stack already running, AUTH=off)
+ *
+ * Starts the stack on its own ports (AUTH=off), opens one WebSocket per user, then for each rate
+ * offers orders on schedule whatever the answers, and times each from its scheduled send to its
+ * final WebSocket frame. Then searches for the highest rate that holds for --hold seconds with p99
+ * under 1 s, offers twice that to see how overload is handled, and measures the machine's database
+ * limit with pgbench. Every run checks every accepted order settled exactly once and every balance
+ * adds up; a run that fails that is a failed run (exit 1), whatever its speed. Writes one JSON per
+ * rate, summary.json and latency.svg into --out/<timestamp>/.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { startStack, type RunningStack } from "../../local/stack.ts";
+import { checkMoney } from "../../test/support/traffic.ts";
+import { Shoppers, type RateResult } from "./open-loop.ts";
+import { databaseLimit } from "./pgbench.ts";
+import { latencyPlot } from "./plot.ts";
+import { ProcessSampler, type Usage } from "./processes.ts";
+
+const option = (name: string, fallback: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+};
+const RATES = option("rates", "50,100,200,400,800").split(",").map(Number);
+const SECONDS = Number(option("seconds", "30"));
+const USERS = Number(option("users", "40"));
+const HOLD = Number(option("hold", "60"));
+const OUT = path.resolve(option("out", "bench-results"), new Date().toISOString().replace(/[:.]/g, "-"));
+const external = process.argv.includes("--api");
+
+type Row = Omit<RateResult, "placed"> & { phase: string; processes: Record<string, Usage>; correct: boolean; lost: number; chargedTwice: number };
+
+let stack: RunningStack | undefined;
+if (!external) {
+  console.error("starting the stack (AUTH=off) ...");
+  stack = await startStack({
+    name: "bench",
+    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 49092, kafkaController: 49093, ordersDb: 58632, paymentsDb: 58633 },
+    env: { ...process.env, AUTH: "off" },
+    progress: (line) => console.error(`  ${line}`),
+  });
+}
+const apiUrl = stack?.apiUrl ?? option("api", "http://127.0.0.1:3000");
+const wsUrl = stack?.wsUrl ?? option("ws", "ws://127.0.0.1:3001");
+const rows: Row[] = [];
+let failed = false;
+
+async function post(pathname: string, body: unknown): Promise<void> {
+  const response = await fetch(`${apiUrl}${pathname}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
+}
+
+const users = Array.from({ length: USERS }, () => randomUUID());
+for (const user of users) {
+  await post("/api/payments/create_account", { user_id: user });
+  await post("/api/payments/deposit", { user_id: user, amount: 1_000_000_000 });
+}
+const shoppers = new Shoppers(apiUrl, wsUrl, users);
+await shoppers.open();
+const sampler = new ProcessSampler(() => ({
+  broker: stack?.pidOf("kafka"),
+  "orders-db": stack?.pidOf("ordersDb"),
+  "payments-db": stack?.pidOf("paymentsDb"),
+  "serverless-offline": stack?.pidOf("offline"),
+  "load generator": process.pid,
+}));
+await mkdir(OUT, { recursive: true });
+await shoppers.offer(20, 3); // warm-up: every function once
+
+const header = `| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | queued at end | errors | correct |`;
+console.log(`\n${header}\n|${"---|".repeat(9)}`);
+
+async function run(phase: string, rate: number, seconds: number): Promise<Row> {
+  await sampler.begin();
+  const { placed, ...result } = await shoppers.offer(rate, seconds);
+  const processes = await sampler.end();
+  const money = await checkMoneyOf(placed);
+  const row: Row = { phase, ...result, processes, correct: money.correct, lost: money.lost, chargedTwice: money.chargedTwice };
+  rows.push(row);
+  if (!row.correct) failed = true;
+  const s = row.settleMs;
+  console.log(
+    `| ${phase} | ${rate} | ${row.acceptedPerSecond} | ${row.settledPerSecond} | ${row.postMs.p50}/${row.postMs.p99} | ${s.p50}/${s.p90}/${s.p99}/${s.max} | ${row.queuedAtEnd} | ${JSON.stringify(row.errors)} | ${row.correct ? "yes" : `NO: lost ${row.lost}, charged twice ${row.chargedTwice}`} |`,
+  );
+  await writeFile(path.join(OUT, `${phase}-${rate}.json`), JSON.stringify(row, null, 2));
+  return row;
+}
+
+async function checkMoneyOf(placed: RateResult["placed"]) {
+  if (!stack) return { correct: true, lost: 0, chargedTwice: 0 };
+  const money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, placed, users);
+  return { correct: money.lost === 0 && money.chargedTwice === 0 && money.unbalanced.length === 0, lost: money.lost, chargedTwice: money.chargedTwice };
+}
+
+const holds = (row: Row) => row.correct && row.queuedAtEnd === 0 && (row.settleMs.p99 ?? Infinity) < 1_000 && Object.keys(row.errors).length === 0;
+
+try {
+  for (const rate of RATES) await run("series", rate, SECONDS);
+
+  // The highest rate that holds: start from the best of the series, then step up while it holds.
+  let sustained = 0;
+  let candidate = Math.max(0, ...rows.filter(holds).map((r) => r.offered));
+  for (let probe = 0; candidate > 0 && probe < 3; probe += 1) {
+    if (!holds(await run("hold", candidate, HOLD))) break;
+    sustained = candidate;
+    candidate = Math.round(candidate * 1.25);
+  }
+  if (sustained > 0) await run("overload", sustained * 2, SECONDS);
+
+  shoppers.close();
+  await stack?.stop();
+  stack = undefined;
+  console.error("measuring the database limit with pgbench ...");
+  const limit = await databaseLimit(58732);
+
+  const overload = rows.find((r) => r.phase === "overload");
+  const summary = {
+    when: new Date().toISOString(),
+    users: USERS,
+    rates: RATES,
+    sustainedOrdersPerSecond: sustained,
+    databaseLimit: limit,
+    sustainedShareOfLimit: "ordersPerSecond" in limit && sustained ? Math.round((sustained / limit.ordersPerSecond) * 100) / 100 : null,
+    overload: overload && {
+      offered: overload.offered,
+      settledPerSecond: overload.settledPerSecond,
+      settledShareOfSustained: Math.round((overload.settledPerSecond / sustained) * 100) / 100,
+      refusals: overload.errors,
+      slowestRefusalMs: overload.refusalMaxMs,
+      everyAcceptedOrderSettled: overload.queuedAtEnd === 0 && overload.correct,
+    },
+    rows,
+  };
+  await writeFile(path.join(OUT, "summary.json"), JSON.stringify(summary, null, 2));
+  await writeFile(path.join(OUT, "latency.svg"), latencyPlot(rows.filter((r) => r.phase === "series")));
+
+  console.log(`\nCPU seconds / peak MB per process:`);
+  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes).map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`).join(", ")}`);
+  console.log(`\nhighest rate that held ${HOLD} s with p99 < 1 s: ${sustained}/s`);
+  console.log(`database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`);
+  if (overload) console.log(`overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`);
+  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`);
+  console.log(`\nresults in ${OUT}`);
+} finally {
+  shoppers.close();
+  await stack?.stop();
+}
+if (failed) {
+  console.error("a rate lost or double-charged an order: this run failed");
+  process.exitCode = 1;
+}

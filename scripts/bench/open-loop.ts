@@ -1,0 +1,153 @@
+import WebSocket from "ws";
+
+export interface RateResult {
+  offered: number;
+  seconds: number;
+  sent: number;
+  accepted: number;
+  acceptedPerSecond: number;
+  settled: number;
+  settledPerSecond: number;
+  /** Accepted but not settled when the drain gave up. */
+  queuedAtEnd: number;
+  errors: Record<string, number>;
+  postMs: Percentiles;
+  settleMs: Percentiles;
+  /** The slowest answer to a refusal (429/503): refusing must be quick. */
+  refusalMaxMs: number | null;
+  placed: Array<{ orderId: string; userId: string; amount: number }>;
+}
+
+export interface Percentiles {
+  p50: number | null;
+  p90: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export function percentiles(values: number[]): Percentiles {
+  if (values.length === 0) return { p50: null, p90: null, p99: null, max: null };
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! * 10) / 10;
+  return { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: Math.round(sorted[sorted.length - 1]! * 10) / 10 };
+}
+
+/**
+ * One shopper per user with an open WebSocket; orders are offered open loop: each is sent at its
+ * scheduled time whatever happened to the earlier ones, and timed from that scheduled time (so a
+ * slow server cannot hide its backlog by slowing the sender down).
+ */
+export class Shoppers {
+  private readonly sockets: WebSocket[] = [];
+  /** order id -> when its final frame arrived */
+  private readonly finals = new Map<string, number>();
+  private readonly waiters = new Map<string, (at: number) => void>();
+
+  constructor(
+    private readonly apiUrl: string,
+    private readonly wsUrl: string,
+    readonly users: string[],
+  ) {}
+
+  async open(): Promise<void> {
+    for (const user of this.users) {
+      const socket = new WebSocket(`${this.wsUrl}?user_id=${user}`);
+      await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
+      socket.on("message", (data) => {
+        const frame = JSON.parse(data.toString()) as { type: string; order_id?: string; status?: string };
+        if (frame.type !== "ORDER_UPDATED" || !frame.order_id || frame.status === "NEW") return;
+        const at = performance.now();
+        const waiter = this.waiters.get(frame.order_id);
+        if (waiter) waiter(at);
+        else this.finals.set(frame.order_id, at);
+      });
+      this.sockets.push(socket);
+    }
+  }
+
+  close(): void {
+    for (const socket of this.sockets) socket.close();
+  }
+
+  private settled(orderId: string): Promise<number> {
+    const seen = this.finals.get(orderId);
+    if (seen !== undefined) return Promise.resolve(seen);
+    return new Promise((resolve) => this.waiters.set(orderId, resolve));
+  }
+
+  async offer(rate: number, seconds: number, drainMs = 30_000): Promise<RateResult> {
+    const errors: Record<string, number> = {};
+    const postMs: number[] = [];
+    const settleMs: number[] = [];
+    const placed: RateResult["placed"] = [];
+    let refusalMaxMs: number | null = null;
+    let sent = 0;
+    const settling: Array<Promise<void>> = [];
+    const inFlight = new Set<Promise<void>>();
+    const start = performance.now();
+    const total = Math.round(rate * seconds);
+    let lastSettled = start;
+
+    const send = (i: number) => {
+      const scheduled = start + (i * 1000) / rate;
+      const user = this.users[i % this.users.length]!;
+      sent += 1;
+      const request = fetch(`${this.apiUrl}/api/orders`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: user, amount: 1, description: `bench ${i}` }),
+        signal: AbortSignal.timeout(30_000),
+      })
+        .then(async (response) => {
+          const answeredMs = performance.now() - scheduled;
+          const body = (await response.json().catch(() => ({}))) as { order_id?: string };
+          if (response.status !== 201 || !body.order_id) {
+            errors[response.status] = (errors[response.status] ?? 0) + 1;
+            if (response.status === 429 || response.status === 503) refusalMaxMs = Math.max(refusalMaxMs ?? 0, answeredMs);
+            return;
+          }
+          postMs.push(answeredMs);
+          placed.push({ orderId: body.order_id, userId: user, amount: 1 });
+          const orderId = body.order_id;
+          settling.push(
+            this.settled(orderId).then((at) => {
+              settleMs.push(at - scheduled);
+              lastSettled = Math.max(lastSettled, at);
+              this.waiters.delete(orderId);
+              this.finals.delete(orderId);
+            }),
+          );
+        })
+        .catch((error: unknown) => {
+          const name = error instanceof Error ? error.name : "error";
+          errors[name] = (errors[name] ?? 0) + 1;
+        })
+        .finally(() => inFlight.delete(request));
+      inFlight.add(request);
+    };
+
+    for (let i = 0; i < total; ) {
+      const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
+      while (i < due) send(i++);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    await Promise.all(inFlight);
+    await Promise.race([Promise.all(settling), new Promise((resolve) => setTimeout(resolve, drainMs))]);
+    const elapsed = (lastSettled - start) / 1000;
+    return {
+      offered: rate,
+      seconds,
+      sent,
+      accepted: placed.length,
+      acceptedPerSecond: Math.round((placed.length / seconds) * 10) / 10,
+      settled: settleMs.length,
+      settledPerSecond: Math.round((settleMs.length / Math.max(elapsed, seconds)) * 10) / 10,
+      queuedAtEnd: placed.length - settleMs.length,
+      errors,
+      postMs: percentiles(postMs),
+      settleMs: percentiles(settleMs),
+      refusalMaxMs,
+      placed,
+    };
+  }
+}
