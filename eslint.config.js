@@ -3,18 +3,20 @@ import tseslint from "typescript-eslint";
 
 /**
  * Dependencies point one way: functions -> handlers -> domains (orders, payments, notifications,
- * ops) -> messaging -> db -> contract. No domain imports another; nothing in shared/ or functions/
+ * ops) -> messaging -> db -> contract; shared/http and shared/auth (token verification) serve the
+ * handlers, and the domains never see a token. No domain imports another; nothing in shared/ or functions/
  * imports the local runtime. Each entry: the folder, and the folders it must not import.
  */
 const LAYERS = {
-  "shared/contract": ["after-commit", "config", "db", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout"],
-  "shared/db": ["handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
-  "shared/messaging": ["handlers", "http", "notifications", "ops", "orders", "payments"],
+  "shared/contract": ["after-commit", "auth", "config", "db", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout"],
+  "shared/auth": ["db", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/db": ["auth", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/messaging": ["auth", "handlers", "http", "notifications", "ops", "orders", "payments"],
   "shared/http": ["handlers", "messaging", "notifications", "ops", "orders", "payments"],
-  "shared/orders": ["handlers", "http", "notifications", "ops", "payments"],
-  "shared/payments": ["handlers", "http", "notifications", "ops", "orders"],
-  "shared/notifications": ["handlers", "http", "ops", "orders", "payments"],
-  "shared/ops": ["handlers", "http", "notifications", "orders", "payments"],
+  "shared/orders": ["auth", "handlers", "http", "notifications", "ops", "payments"],
+  "shared/payments": ["auth", "handlers", "http", "notifications", "ops", "orders"],
+  "shared/notifications": ["auth", "handlers", "http", "ops", "orders", "payments"],
+  "shared/ops": ["auth", "handlers", "http", "notifications", "orders", "payments"],
 };
 const layerRules = Object.entries(LAYERS).map(([folder, forbidden]) => ({
   files: [`${folder}/**/*.ts`],

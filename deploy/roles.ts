@@ -41,6 +41,7 @@ export const ACCESS: Record<string, Access> = {
   onOrderCreated: { invokes: ["paymentsOutboxRelay"] },
   ordersOutboxRelay: { invokes: ["ordersOutboxRelay"], publishes: ["orders.created", "payments.processed.dlt", "payments.balance-updated.dlt"] },
   paymentsOutboxRelay: { invokes: ["paymentsOutboxRelay"], publishes: ["payments.processed", "payments.balance-updated", "orders.created.dlt"] },
+  wsAuthorize: {},
   wsConnect: {},
   wsDisconnect: {},
   wsSync: { pushes: true },

@@ -37,6 +37,15 @@ export interface StageParams {
   dbPoolMax: string;
   /** LAMBDA_ENDPOINT: serverless-offline's Lambda endpoint locally, "" (the SDK's default) on AWS. */
   lambdaEndpoint: string;
+  /** AUTH of the functions: "on" on AWS; locally "off" only when the start command runs with AUTH=off. */
+  auth: "on" | "off";
+  /** The user pool and app client whose access tokens the functions accept: the stage's own (CloudFormation refs) on AWS, the start command's locally. */
+  cognitoUserPoolId: string | Record<string, unknown>;
+  cognitoClientId: string | Record<string, unknown>;
+  /** COGNITO_ISSUER: "" on AWS (the functions derive Cognito's own); cognito-local's URL locally. */
+  cognitoIssuer: string;
+  /** The origins of the shop's page: the only ones CORS lets call the HTTP API from a browser. */
+  frontendOrigins: string[];
 }
 
 const LOCAL_MSK_CLUSTER_ARN = "arn:aws:kafka:us-east-1:000000000000:cluster/gozon/00000000-0000-0000-0000-000000000000-1";
@@ -53,6 +62,11 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
     dbPoolMax: env.DB_POOL_MAX ?? "",
     lambdaEndpoint: env.LAMBDA_ENDPOINT ?? "",
+    auth: env.AUTH === "off" ? "off" : "on",
+    cognitoUserPoolId: env.COGNITO_USER_POOL_ID ?? "",
+    cognitoClientId: env.COGNITO_CLIENT_ID ?? "",
+    cognitoIssuer: env.COGNITO_ISSUER ?? "",
+    frontendOrigins: (env.FRONTEND_ORIGINS ?? "http://127.0.0.1:8000,http://localhost:8000").split(",").map((o) => o.trim()).filter(Boolean),
   };
 }
 
@@ -69,6 +83,7 @@ export const SETTINGS = {
   ordersDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the orders database\'s connection URL under "url"',
   paymentsDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
   dbPoolMax: "optional: connections per database in each function container (default 2)",
+  frontendOrigins: "the origins the shop's page is served from (a list of https://host[:port]); CORS lets only these call the HTTP API from a browser",
 } as const;
 
 const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
@@ -83,6 +98,7 @@ export const awsStageFile = z
     ordersDatabaseSecret: secretId,
     paymentsDatabaseSecret: secretId,
     dbPoolMax: z.number().int().min(1).max(20).default(2),
+    frontendOrigins: z.array(z.string().regex(/^https:\/\/[^/\s*]+$/, "an https origin without a path, like https://shop.example.com")).min(1),
   })
   .strict();
 
@@ -134,6 +150,11 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
     websocketEndpoint: websocketEndpointOf(stage),
     dbPoolMax: String(settings.dbPoolMax),
     lambdaEndpoint: "",
+    auth: "on",
+    cognitoUserPoolId: { Ref: "CognitoUserPool" },
+    cognitoClientId: { Ref: "CognitoUserPoolClient" },
+    cognitoIssuer: "",
+    frontendOrigins: settings.frontendOrigins,
   };
 }
 

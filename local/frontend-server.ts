@@ -1,4 +1,4 @@
-import { createServer, type Server, type ServerResponse } from "node:http";
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
@@ -13,7 +13,18 @@ export interface FrontendOptions {
   wsUrl: string;
   /** Named as the local Kafka server of the AsyncAPI document; 127.0.0.1:9092 when not given. */
   kafkaBrokers?: string[];
+  /** The user pool the page signs in with; undefined with AUTH=off. */
+  signIn?: {
+    clientId: string;
+    region: string;
+    /** The Cognito API. A local one (cognito-local) is reached through this server, under /cognito/. */
+    endpoint: string;
+    local: boolean;
+  };
 }
+
+/** Where the page sends its Cognito calls when the identity provider is cognito-local. */
+const COGNITO_PATH = "/cognito/";
 
 const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-ui-dist/package.json"));
 
@@ -21,11 +32,18 @@ const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-
  * Serves frontend/ and, under /docs/, Swagger UI from swagger-ui-dist (no CDN, works offline).
  * /config.js tells the page where the API and the WebSocket are, so nothing is hard-coded.
  * /asyncapi.json is the AsyncAPI document of the Kafka topics and the WebSocket frames.
+ * /cognito/ passes the page's Cognito calls to cognito-local, so that only the page, the API and
+ * the WebSocket need to be reachable from a browser (a real pool is called directly).
  */
 export async function startFrontend(options: FrontendOptions): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
   const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
   const swagger = sirv(swaggerDir, { dev: true });
-  const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/" })};\n`;
+  const signIn = options.signIn && {
+    clientId: options.signIn.clientId,
+    region: options.signIn.region,
+    endpoint: options.signIn.local ? COGNITO_PATH : options.signIn.endpoint,
+  };
+  const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/", signIn: signIn ?? null })};\n`;
   // swagger-ui-dist's index.html loads swagger-initializer.js, which points at the Petstore demo: ours points at the API.
   const initializer = `window.onload = () => {
   window.ui = SwaggerUIBundle({
@@ -42,7 +60,9 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
 
   const server: Server = createServer((req, res) => {
     const url = req.url ?? "/";
-    if (url.split("?")[0] === "/asyncapi.json") {
+    if (url === COGNITO_PATH && req.method === "POST" && options.signIn?.local) {
+      passTo(options.signIn.endpoint, req, res);
+    } else if (url.split("?")[0] === "/asyncapi.json") {
       res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "access-control-allow-origin": "*" });
       res.end(asyncApi);
     } else if (url === "/config.js") {
@@ -71,6 +91,21 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
     docsUrl: `${url}/docs/`,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** Relays one Cognito API call (a JSON POST to "/") to cognito-local and its answer back. */
+function passTo(endpoint: string, req: IncomingMessage, res: ServerResponse): void {
+  const headers = { "content-type": req.headers["content-type"] ?? "application/x-amz-json-1.1", "x-amz-target": req.headers["x-amz-target"] ?? "" };
+  const upstream = request(new URL("/", endpoint), { method: "POST", headers, timeout: 10_000 }, (answer) => {
+    res.writeHead(answer.statusCode ?? 502, { "content-type": answer.headers["content-type"] ?? "application/json", "cache-control": "no-store" });
+    answer.pipe(res);
+  });
+  upstream.on("timeout", () => upstream.destroy(new Error("timed out")));
+  upstream.on("error", () => {
+    if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
+    res.end(JSON.stringify({ __type: "ServiceUnavailable", message: "The sign-in service (cognito-local) does not answer" }));
+  });
+  req.pipe(upstream);
 }
 
 function notFound(res: ServerResponse): void {

@@ -3,6 +3,7 @@ import path from "node:path";
 import pg from "pg";
 import { migrate } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
+import { createUserPool, identityProviderPart, identityProviderUrl, type UserPool } from "./cognito/identity-provider.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { startFrontend } from "./frontend-server.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
@@ -21,12 +22,22 @@ export interface StackPorts {
   kafkaController: number;
   ordersDb: number;
   paymentsDb: number;
+  /** cognito-local, the identity provider (not started with AUTH=off or a real user pool). */
+  cognito: number;
 }
 
 export const DEFAULT_PORTS: StackPorts = {
   http: 3000, websocket: 3001, lambda: 3002, frontend: 8000,
-  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433,
+  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433, cognito: 9229,
 };
+
+/** Sign-in as the stack runs it: the user pool whose access tokens the functions accept. */
+export interface StackIdentity extends UserPool {
+  /** True for cognito-local, started here; false for a real pool named by the environment. */
+  local: boolean;
+  /** The code cognito-local would have e-mailed to `email` after SignUp (waits for it briefly). */
+  confirmationCode(email: string): Promise<string>;
+}
 
 export interface StackOptions {
   /** Names the folder under .local/ that holds this stack's data. */
@@ -49,6 +60,8 @@ export interface RunningStack {
   kafkaBrokers: string[];
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;
+  /** undefined with AUTH=off. */
+  identity: StackIdentity | undefined;
   stop(): Promise<void>;
   /** Kills the part as `kill -9` would (or with `signal`); the supervisor notices and restarts it, waiting `outageMs` first when given. Resolves once the part is back and ready. */
   kill(part: PartName, options?: { signal?: NodeJS.Signals; outageMs?: number }): Promise<void>;
@@ -67,8 +80,9 @@ async function timed<T>(progress: (line: string) => void, what: string, work: ()
 
 /**
  * The whole shop on this machine: Kafka and two Postgres servers (unless KAFKA_BROKERS,
- * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), migrations, topics,
- * then serverless-offline with the Kafka event source, then the frontend. Each process it starts
+ * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), cognito-local with a user
+ * pool and an app client (unless AUTH=off, or COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name a real
+ * pool), migrations, topics, then serverless-offline with the Kafka event source, then the frontend. Each process it starts
  * is supervised: one that dies is started again on its data. stop() undoes it in reverse.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
@@ -81,6 +95,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
   const apiUrl = `http://127.0.0.1:${ports.http}`;
   const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
+  const authOn = env.AUTH !== "off";
+  const realPool = Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID);
+  const codes = new Map<string, string>();
 
   await stopLeftovers(dir, progress);
   let fail: (error: Error) => void = () => undefined;
@@ -98,27 +115,39 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const paymentsDb = env.PAYMENTS_DATABASE_URL
     ? undefined
     : supervise(postgresPart({ name: "paymentsDb", label: "payments PostgreSQL", dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" }));
-  const offline = supervise(
-    offlinePart({
-      dir,
-      apiUrl,
-      output: options.output ?? (() => undefined),
-      env: {
-        ...env,
-        ORDERS_DATABASE_URL: ordersDatabaseUrl,
-        PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
-        KAFKA_BROKERS: kafkaBrokers.join(","),
-        LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
-        WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
-        HTTP_PORT: String(ports.http),
-        WEBSOCKET_PORT: String(ports.websocket),
-        LAMBDA_PORT: String(ports.lambda),
-        ESBUILD_WORK_FOLDER: path.relative(ROOT, path.join(dir, "esbuild")),
-      },
-    }),
-  );
+  const cognito =
+    authOn && !realPool
+      ? supervise(
+          identityProviderPart({
+            dir: path.join(dir, "cognito"),
+            port: ports.cognito,
+            onConfirmationCode: (email, code) => {
+              codes.set(email.toLowerCase(), code);
+              progress(`✉ confirmation code for ${email}: ${code} (cognito-local e-mails nothing)`);
+            },
+          }),
+        )
+      : undefined;
+  let identity: StackIdentity | undefined;
+  // Filled in once the user pool exists; serverless-offline reads it when it starts.
+  const offlineEnv: NodeJS.ProcessEnv = {
+    ...env,
+    ORDERS_DATABASE_URL: ordersDatabaseUrl,
+    PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
+    KAFKA_BROKERS: kafkaBrokers.join(","),
+    LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
+    WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
+    HTTP_PORT: String(ports.http),
+    WEBSOCKET_PORT: String(ports.websocket),
+    LAMBDA_PORT: String(ports.lambda),
+    ESBUILD_WORK_FOLDER: path.relative(ROOT, path.join(dir, "esbuild")),
+    // CORS: only the page's own origin may call the API from a browser.
+    FRONTEND_ORIGINS: env.FRONTEND_ORIGINS ?? `http://127.0.0.1:${ports.frontend},http://localhost:${ports.frontend}`,
+    AUTH: authOn ? "on" : "off",
+  };
+  const offline = supervise(offlinePart({ dir, apiUrl, output: options.output ?? (() => undefined), env: offlineEnv }));
   const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [kafka, ordersDb, paymentsDb, offline]) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline]) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
   let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
   let stopping: Promise<void> | undefined;
@@ -129,7 +158,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
       await safely(() => frontend?.stop());
       await safely(() => offline.stop());
-      await Promise.all([kafka, ordersDb, paymentsDb].map((part) => safely(() => part?.stop())));
+      await Promise.all([kafka, ordersDb, paymentsDb, cognito].map((part) => safely(() => part?.stop())));
     })());
 
   // Each database is migrated as soon as it is up, the topics made as soon as Kafka is; the
@@ -145,10 +174,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       infra(paymentsDb, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`).then(() =>
         timed(progress, "payments migrations", () => migrateDatabase(paymentsDatabaseUrl, ["messaging", "payments"])),
       ),
+      infra(cognito, `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`).then(async () => {
+        if (!authOn) return;
+        const pool = cognito
+          ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
+          : realUserPool(env);
+        identity = { ...pool, local: Boolean(cognito), confirmationCode: (email) => confirmationCode(codes, email) };
+        Object.assign(offlineEnv, { COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer });
+      }),
     ]);
     await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, () => offline.start());
     if (stopping) throw new Error("stopped");
-    frontend = await startFrontend({ port: ports.frontend, host: env.OFFLINE_HOST ?? "127.0.0.1", apiUrl, wsUrl });
+    frontend = await startFrontend({
+      port: ports.frontend,
+      host: env.OFFLINE_HOST ?? "127.0.0.1",
+      apiUrl,
+      wsUrl,
+      signIn: identity && { clientId: identity.clientId, region: identity.region, endpoint: identity.endpoint, local: identity.local },
+    });
     if (stopping) await frontend.stop(); // stop() came while it was opening
   };
   const started = bringUp();
@@ -174,6 +217,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     kafkaBrokers,
     ordersDatabaseUrl,
     paymentsDatabaseUrl,
+    identity,
     stop,
     failed,
     pidOf: (part) => parts.get(part)?.pid,
@@ -183,6 +227,29 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await supervisor.kill(signal, outageMs);
     },
   };
+}
+
+/** The pool COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name: a real one, on AWS. */
+function realUserPool(env: NodeJS.ProcessEnv): UserPool {
+  const userPoolId = env.COGNITO_USER_POOL_ID!;
+  const region = userPoolId.split("_")[0]!;
+  return {
+    endpoint: `https://cognito-idp.${region}.amazonaws.com`,
+    region,
+    userPoolId,
+    clientId: env.COGNITO_CLIENT_ID!,
+    issuer: env.COGNITO_ISSUER ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+  };
+}
+
+async function confirmationCode(codes: Map<string, string>, email: string): Promise<string> {
+  const key = email.toLowerCase();
+  for (let waited = 0; waited < 5_000; waited += 50) {
+    const code = codes.get(key);
+    if (code) return code;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`no confirmation code for ${email}: only cognito-local prints them, after SignUp`);
 }
 
 async function migrateDatabase(url: string, folders: string[]): Promise<void> {

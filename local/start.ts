@@ -7,8 +7,8 @@ import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
 /**
  * `npm start`: the whole shop on this machine, until Ctrl-C (`npm start -- --verbose` shows
  * serverless-offline's own output too). Ports can be moved with HTTP_PORT, WEBSOCKET_PORT,
- * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT; its data
- * folder (.local/dev) with STACK_NAME.
+ * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT,
+ * COGNITO_PORT; its data folder (.local/dev) with STACK_NAME. AUTH=off runs the shop open.
  */
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const name = process.env.STACK_NAME ?? "dev";
@@ -43,6 +43,8 @@ async function shutdown(signal: string): Promise<void> {
 for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => void shutdown(signal));
 
 console.log("Starting Gozon Async Shop (Ctrl-C stops everything)");
+const AUTH_OFF_WARNING = "! AUTH=off: sign-in is off; anyone who knows a user id can read and spend that user's money";
+if (process.env.AUTH === "off") console.log(`  ${AUTH_OFF_WARNING}`);
 try {
   stack = await startStack({
     name,
@@ -55,6 +57,7 @@ try {
       kafkaController: port("KAFKA_CONTROLLER_PORT", DEFAULT_PORTS.kafkaController),
       ordersDb: port("ORDERS_DB_PORT", DEFAULT_PORTS.ordersDb),
       paymentsDb: port("PAYMENTS_DB_PORT", DEFAULT_PORTS.paymentsDb),
+      cognito: port("COGNITO_PORT", DEFAULT_PORTS.cognito),
     },
     progress: (line) => console.log(`  ${line}`),
     // Function logs are JSON lines; the rest of serverless-offline's output only with --verbose.
@@ -78,13 +81,16 @@ void stack.failed.then((error) => {
   process.exit(1);
 });
 
+const identity = stack.identity;
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   Shop (frontend)   ${stack.frontendUrl}
   API docs          ${stack.docsUrl}
   HTTP API          ${stack.apiUrl}/api
-  WebSocket         ${stack.wsUrl}?user_id=<uuid>
+  WebSocket         ${stack.wsUrl}?${identity ? "token=<access token>" : "user_id=<uuid>"}
+  Sign-in           ${identity ? `${identity.local ? "cognito-local" : "Amazon Cognito"} ${identity.endpoint}, user pool ${identity.userPoolId}, app client ${identity.clientId}` : "off (AUTH=off)"}
   Kafka             ${stack.kafkaBrokers.join(",")}
   Orders DB         ${stack.ordersDatabaseUrl}
   Payments DB       ${stack.paymentsDatabaseUrl}
 `);
+if (!identity) console.log(`${AUTH_OFF_WARNING}\n`);

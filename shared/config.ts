@@ -12,6 +12,18 @@ import type { Database } from "./after-commit.ts";
 export const KAFKA_AUTH_MODES = ["none", "tls", "iam"] as const;
 export type KafkaAuth = (typeof KAFKA_AUTH_MODES)[number];
 
+/**
+ * Who may call: `on` (the default) verifies a Cognito access token on every request and socket and
+ * takes the user from it; `off` (AUTH=off) runs the shop open, user ids in requests, as before.
+ */
+export interface AuthConfig {
+  enabled: boolean;
+  /** The user pool's issuer URL, the token's `iss`: Cognito's own on AWS, cognito-local's locally. */
+  issuer: string | undefined;
+  /** The app client whose access tokens are accepted (the token's `client_id`). */
+  clientId: string | undefined;
+}
+
 export interface Config {
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;
@@ -21,6 +33,7 @@ export interface Config {
   /** KAFKA_AUTH; unset, it is `iam` when the brokers are found through MSK and `none` otherwise. */
   kafkaAuth: KafkaAuth;
   awsRegion: string;
+  auth: AuthConfig;
   /** serverless-offline's Lambda endpoint locally; undefined on AWS (the SDK's default applies). */
   lambdaEndpoint: string | undefined;
   /** The relay function of each database; undefined where nothing can be invoked (tests). */
@@ -60,6 +73,17 @@ function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number):
   return value;
 }
 
+function auth(env: NodeJS.ProcessEnv, region: string): AuthConfig {
+  const mode = env.AUTH || "on";
+  if (mode !== "on" && mode !== "off") throw new Error(`AUTH must be "on" or "off", got "${mode}"`);
+  const poolId = env.COGNITO_USER_POOL_ID || undefined;
+  return {
+    enabled: mode === "on",
+    issuer: env.COGNITO_ISSUER || (poolId ? `https://cognito-idp.${region}.amazonaws.com/${poolId}` : undefined),
+    clientId: env.COGNITO_CLIENT_ID || undefined,
+  };
+}
+
 function kafkaAuth(env: NodeJS.ProcessEnv, discovered: boolean): KafkaAuth {
   const raw = env.KAFKA_AUTH;
   if (raw === undefined || raw === "") return discovered ? "iam" : "none";
@@ -76,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mskClusterArn: env.MSK_CLUSTER_ARN || undefined,
     kafkaAuth: kafkaAuth(env, kafkaBrokers.length === 0),
     awsRegion: env.AWS_REGION ?? "us-east-1",
+    auth: auth(env, env.AWS_REGION ?? "us-east-1"),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",

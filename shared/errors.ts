@@ -43,3 +43,21 @@ export class PayloadTooLarge extends DomainError {
   readonly status = 413;
   readonly title = "Payload too large";
 }
+
+/** No valid access token: missing, malformed, expired, or not one of this shop's user pool and client. */
+export class Unauthorized extends DomainError {
+  readonly status = 401;
+  readonly title = "Unauthorized";
+}
+
+/** A valid caller asking to act for another user. */
+export class Forbidden extends DomainError {
+  readonly status = 403;
+  readonly title = "Forbidden";
+}
+
+/** A documented limit reached: too many open sockets, syncs too often. */
+export class TooManyRequests extends DomainError {
+  readonly status = 429;
+  readonly title = "Too many requests";
+}

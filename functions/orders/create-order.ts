@@ -1,12 +1,13 @@
 import { createOrderRequest } from "../../shared/contract/http.ts";
 import { httpHandler, replayHeaders } from "../../shared/handlers/http.ts";
+import { actingUser } from "../../shared/http/auth.ts";
 import { idempotencyKeyOf, jsonBody, parse } from "../../shared/http/request.ts";
 import { placeOrder } from "../../shared/orders/orders.ts";
 
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, caller) => {
   const input = parse(createOrderRequest, jsonBody(event));
   const { result, after } = await placeOrder(
-    { userId: input.user_id, amount: input.amount, description: input.description },
+    { userId: actingUser(caller, input.user_id), amount: input.amount, description: input.description },
     idempotencyKeyOf(event),
   );
   const { result: order, replayed } = result;

@@ -1,11 +1,12 @@
 import { depositRequest } from "../../shared/contract/http.ts";
 import { httpHandler, replayHeaders } from "../../shared/handlers/http.ts";
+import { actingUser } from "../../shared/http/auth.ts";
 import { idempotencyKeyOf, jsonBody, parse } from "../../shared/http/request.ts";
 import { deposit } from "../../shared/payments/accounts.ts";
 
-export const handler = httpHandler(async (event) => {
+export const handler = httpHandler(async (event, caller) => {
   const { user_id, amount } = parse(depositRequest, jsonBody(event));
-  const { result, after } = await deposit(user_id, amount, idempotencyKeyOf(event));
+  const { result, after } = await deposit(actingUser(caller, user_id), amount, idempotencyKeyOf(event));
   const { result: account, replayed } = result;
   return { status: 200, headers: replayHeaders(replayed), body: { message: "Balance updated", ...account }, after };
 });

@@ -1,6 +1,17 @@
 import { z } from "zod";
 import { order, ORDER_STATUSES, PAYMENT_FAILURE_REASONS, type Order } from "./order.ts";
 
+/** The only frame a client sends is {"action":"sync"}; a larger one is refused with a 413 PROBLEM frame. */
+export const MAX_INCOMING_FRAME_BYTES = 1024;
+
+/**
+ * A SNAPSHOT holds a user's newest orders, this many at most; older ones are paged over HTTP from
+ * its `next_cursor`. An order is at most about 1.8 KB of JSON (500 characters of 3-byte UTF-8 plus
+ * its fields), so a snapshot stays far under API Gateway's 128 KB message limit however many
+ * orders the user has.
+ */
+export const SNAPSHOT_ORDERS = 50;
+
 /** Every frame the WebSocket API sends, typed once: the page, the tests and the docs read these. */
 export const orderUpdatedFrame = z.object({
   type: z.literal("ORDER_UPDATED"),
@@ -24,9 +35,20 @@ export const snapshotFrame = z.object({
   orders: z.array(order),
   /** null until a balance of this user has been announced. */
   balance: z.number().int().nullable(),
+  /** Older orders than these: GET /api/orders?cursor=<next_cursor>; null when these are all. */
+  next_cursor: z.string().nullable(),
 });
 
-export const frame = z.discriminatedUnion("type", [orderUpdatedFrame, balanceUpdatedFrame, snapshotFrame]);
+/** What went wrong with a frame the client sent, as the HTTP API's problem details say it. */
+export const problemFrame = z.object({
+  type: z.literal("PROBLEM"),
+  status: z.number().int(),
+  title: z.string(),
+  detail: z.string(),
+  field: z.string().optional(),
+});
+
+export const frame = z.discriminatedUnion("type", [orderUpdatedFrame, balanceUpdatedFrame, snapshotFrame, problemFrame]);
 export type Frame = z.infer<typeof frame>;
 export type OrderUpdatedFrame = z.infer<typeof orderUpdatedFrame>;
 

@@ -14,22 +14,66 @@ export const userId = z
   .transform((v) => v.toLowerCase())
   .meta({ format: "uuid", example: "550e8400-e29b-41d4-a716-446655440000" });
 
+/**
+ * The user a request acts for. With sign-in on, the access token names the user and this may be
+ * left out (if given, it must be the token's own user); with AUTH=off it is required.
+ */
+const actingUserId = userId.optional().meta({
+  description: "Your own user id. Optional when signed in (it must then be the access token's `sub`); required when the shop runs with AUTH=off.",
+});
+
 const amount = z
   .number({ error: "must be a JSON number" })
   .int("must be a whole number")
   .positive("must be positive")
   .max(MAX_AMOUNT, `must be at most ${MAX_AMOUNT}`);
 
-export const createAccountRequest = z.object({ user_id: userId }).meta({ id: "CreateAccountRequest" });
-export const depositRequest = z.object({ user_id: userId, amount }).meta({ id: "DepositRequest" });
+export const createAccountRequest = z.object({ user_id: actingUserId }).meta({ id: "CreateAccountRequest" });
+export const depositRequest = z.object({ user_id: actingUserId, amount }).meta({ id: "DepositRequest" });
 export const createOrderRequest = z
   .object({
-    user_id: userId,
+    user_id: actingUserId,
     amount,
     description: printableText(MAX_DESCRIPTION_LENGTH).default(""),
   })
   .meta({ id: "CreateOrderRequest" });
-export const userQuery = z.object({ user_id: userId });
+export const userQuery = z.object({ user_id: actingUserId });
+
+/** GET /api/orders returns at most this many orders a page unless `limit` asks for fewer, up to MAX_ORDERS_PAGE. */
+export const ORDERS_PAGE = 50;
+export const MAX_ORDERS_PAGE = 100;
+
+/** Where a page of a user's orders (newest first) ends: the last order's exact creation time and id. */
+export interface OrderPosition {
+  createdAt: string;
+  id: string;
+}
+const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The opaque `cursor` a page hands out for the next one. */
+export const encodeOrderCursor = (position: OrderPosition): string => Buffer.from(`${position.createdAt}|${position.id}`).toString("base64url");
+
+const orderCursor = z
+  .string()
+  .max(200, "must be at most 200 characters")
+  .transform((raw, ctx): OrderPosition => {
+    const match = /^[A-Za-z0-9_-]+$/.test(raw) ? POSITION.exec(Buffer.from(raw, "base64url").toString("utf8")) : null;
+    if (!match) {
+      ctx.addIssue({ code: "custom", message: "is not a cursor this API handed out (take it from the Next-Cursor header)" });
+      return z.NEVER;
+    }
+    return { createdAt: match[1]!, id: match[2]! };
+  })
+  .meta({ description: "Where the previous page ended: its Next-Cursor header" });
+
+const pageLimit = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`)
+  .transform(Number)
+  .pipe(z.number().min(1, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`).max(MAX_ORDERS_PAGE, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`))
+  .meta({ description: `Orders per page, ${ORDERS_PAGE} unless given, at most ${MAX_ORDERS_PAGE}` });
+
+export const listOrdersQuery = z.object({ user_id: actingUserId, limit: pageLimit.optional(), cursor: orderCursor.optional() });
 export const orderPath = z.object({ id: userId.meta({ example: "0b7e6a52-3c1e-4e55-9d3e-8f1b2a7c9d10" }) });
 
 export const idempotencyKey = z
@@ -48,19 +92,12 @@ export const orderCreatedResponse = z
   .meta({ id: "OrderCreated" });
 export const orderList = z.array(order).meta({ id: "OrderList" });
 
-const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
-const outboxLag = z
-  .object({
-    pending: z.number().int(),
-    oldest_seconds: z.number().nullable(),
-    parked: z.number().int().meta({ description: "Rows the broker refused, set aside with their error" }),
-  })
-  .nullable();
+/** Up or down, nothing more: an anonymous caller learns no hosts, ports or error texts. */
+const componentState = z.enum(["up", "down"]);
 export const health = z
   .object({
     status: z.enum(["ok", "degraded"]),
-    checks: z.object({ kafka: check, orders_db: check, payments_db: check }),
-    outbox: z.object({ orders: outboxLag, payments: outboxLag }).meta({ description: "Rows waiting for the relay, per database" }),
+    checks: z.object({ kafka: componentState, orders_db: componentState, payments_db: componentState }),
   })
   .meta({ id: "Health" });
 

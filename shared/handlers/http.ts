@@ -1,6 +1,7 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { AfterCommit } from "../after-commit.ts";
+import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
 import { problemErrors } from "../http/problem.ts";
 import { carryOut } from "./after-commit.ts";
 
@@ -14,10 +15,17 @@ export interface JsonResult {
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
-/** Wraps a thin handler: it returns status and body, errors become problem responses. */
-export function httpHandler(handle: (event: APIGatewayProxyEventV2) => Promise<JsonResult>): HttpHandler {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>(async (event: APIGatewayProxyEventV2) => {
-    const result = await handle(event);
+/**
+ * Wraps a thin handler: it gets the event and the caller (from the verified access token; null when
+ * AUTH=off) and returns status and body; errors become problem responses. Every endpoint needs a
+ * token unless it is `anonymous` (health, the OpenAPI document).
+ */
+export function httpHandler(
+  handle: (event: APIGatewayProxyEventV2, caller: Caller | null) => Promise<JsonResult>,
+  options: { anonymous?: boolean } = {},
+): HttpHandler {
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(async (event: APIGatewayProxyEventV2, context: CallerContext) => {
+    const result = await handle(event, context.caller ?? null);
     // Before returning: a Lambda container is frozen as soon as the handler has answered.
     if (result.after?.length) await carryOut(result.after);
     return {
@@ -26,6 +34,7 @@ export function httpHandler(handle: (event: APIGatewayProxyEventV2) => Promise<J
       body: JSON.stringify(result.body),
     };
   }).use(problemErrors());
+  return options.anonymous ? handler : handler.use(authenticate());
 }
 
 /** Marks a response that replays the stored answer to a repeated Idempotency-Key. */

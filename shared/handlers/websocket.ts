@@ -1,19 +1,91 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
-import { responseForError } from "../http/problem.ts";
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Callback } from "aws-lambda";
+import { verifyAccessToken, type Caller } from "../auth/access-token.ts";
+import { config } from "../config.ts";
+import { Unauthorized } from "../errors.ts";
+import { problemForError, responseForError } from "../http/problem.ts";
+import { logger } from "../logger.ts";
+import { pushFrame } from "../notifications/push.ts";
 
-export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & { queryStringParameters?: Record<string, string | undefined> };
+export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & {
+  queryStringParameters?: Record<string, string | undefined> | null;
+  requestContext: APIGatewayProxyWebsocketEventV2["requestContext"] & { authorizer?: { userId?: unknown } | null };
+};
+
+/** The caller $connect's authorizer let in (null when AUTH=off), from the authorizer's context. */
+export function callerOf(event: WebsocketEvent): Caller | null {
+  if (!config().auth.enabled) return null;
+  const userId = event.requestContext.authorizer?.userId;
+  if (typeof userId !== "string" || !userId) throw new Unauthorized("This connection was not authorized", "token");
+  return { userId };
+}
 
 /**
- * Wraps a WebSocket route handler: any error becomes an answer (a refused handshake for $connect,
- * a logged failure for the other routes), mapped exactly as HTTP errors are.
+ * Wraps a WebSocket route handler. An error in $connect refuses the handshake with its status (a
+ * problem's status: 400, 401, 429, …). An error in any other route is told to that connection as a
+ * PROBLEM frame, mapped exactly as HTTP errors are; the connection stays open.
  */
 export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void>) {
   return async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
+    const { routeKey, connectionId } = event.requestContext;
     try {
       await handle(event);
       return { statusCode: 200 };
     } catch (error) {
-      return responseForError(error, `websocket ${event.requestContext.routeKey}`);
+      if (routeKey === "$connect" || routeKey === "$disconnect") return responseForError(error, `websocket ${routeKey}`);
+      const { problem } = problemForError(error, `websocket ${routeKey}`);
+      const { type: _type, ...details } = problem;
+      await pushFrame(connectionId, { ...details, type: "PROBLEM" }).catch((pushError: unknown) =>
+        logger.warn({ err: pushError, connection_id: connectionId }, "could not tell the connection its problem"),
+      );
+      return { statusCode: problem.status };
     }
+  };
+}
+
+export interface AuthorizerEvent {
+  methodArn: string;
+  queryStringParameters?: Record<string, string | undefined> | null;
+}
+
+export interface AuthorizerPolicy {
+  principalId: string;
+  policyDocument: { Version: "2012-10-17"; Statement: Array<{ Action: "execute-api:Invoke"; Effect: "Allow" | "Deny"; Resource: string }> };
+  context?: { userId: string };
+}
+
+const policy = (principalId: string, effect: "Allow" | "Deny", event: AuthorizerEvent, userId?: string): AuthorizerPolicy => ({
+  principalId,
+  policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: event.methodArn }] },
+  ...(userId ? { context: { userId } } : {}),
+});
+
+async function decide(event: AuthorizerEvent): Promise<AuthorizerPolicy> {
+  if (!config().auth.enabled) return policy("anonymous", "Allow", event);
+  const query = event.queryStringParameters ?? {};
+  if (!query.token) throw new Unauthorized("The WebSocket needs ?token=<access token>", "token");
+  const caller = await verifyAccessToken(query.token);
+  if (query.user_id !== undefined && query.user_id.toLowerCase() !== caller.userId) {
+    logger.info({ user_id: caller.userId }, "socket refused: it asked for another user's frames");
+    return policy(caller.userId, "Deny", event);
+  }
+  return policy(caller.userId, "Allow", event, caller.userId);
+}
+
+/**
+ * The $connect route's Lambda REQUEST authorizer: the access token comes as the `token` query
+ * parameter (a browser cannot set headers on a WebSocket). A missing or invalid token is
+ * "Unauthorized" (401), a `user_id` naming someone else a Deny (403); an allowed connection
+ * carries its user in the authorizer's context. Callback style: that is how both API Gateway and
+ * serverless-offline read "Unauthorized".
+ */
+export function websocketAuthorizer() {
+  return (event: AuthorizerEvent, _context: unknown, callback: Callback<AuthorizerPolicy>): void => {
+    decide(event).then(
+      (answer) => callback(null, answer),
+      (error: unknown) => {
+        if (!(error instanceof Unauthorized)) logger.error({ err: error }, "authorizer failed; connection refused");
+        callback("Unauthorized");
+      },
+    );
   };
 }

@@ -15,11 +15,18 @@ interface Route {
   query?: z.ZodObject;
   pathParams?: z.ZodObject;
   idempotent?: boolean;
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /** Open to anyone: no access token needed (health, the document itself). */
+  anonymous?: boolean;
+  responses: Record<number, { description: string; schema?: z.ZodType; headers?: Record<string, string> }>;
 }
 
 const badRequest = { description: "A field is missing or malformed; `field` names it", schema: api.problem };
 const tooLarge = { description: `The body is larger than ${MAX_BODY_BYTES} bytes`, schema: api.problem };
+const unauthorized = {
+  description: "No valid access token: missing, malformed, expired, signed by another key, or of another user pool or app client (never with AUTH=off)",
+  schema: api.problem,
+};
+const forbidden = { description: "`user_id` names another user than the access token's", schema: api.problem };
 
 export const routes: Route[] = [
   {
@@ -28,6 +35,8 @@ export const routes: Route[] = [
     responses: {
       201: { description: "Account created with balance 0", schema: api.accountChanged },
       400: badRequest,
+      401: unauthorized,
+      403: forbidden,
       413: tooLarge,
       409: { description: "The user already has an account", schema: api.problem },
     },
@@ -38,6 +47,8 @@ export const routes: Route[] = [
     responses: {
       200: { description: "The new balance", schema: api.accountChanged },
       400: badRequest,
+      401: unauthorized,
+      403: forbidden,
       413: tooLarge,
       404: { description: "No account for this user", schema: api.problem },
       422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
@@ -49,6 +60,8 @@ export const routes: Route[] = [
     responses: {
       200: { description: "The balance", schema: api.account },
       400: badRequest,
+      401: unauthorized,
+      403: forbidden,
       404: { description: "No account for this user", schema: api.problem },
     },
   },
@@ -58,14 +71,26 @@ export const routes: Route[] = [
     responses: {
       201: { description: "Order created with status NEW", schema: api.orderCreatedResponse },
       400: badRequest,
+      401: unauthorized,
+      403: forbidden,
       413: tooLarge,
       422: { description: "Idempotency-Key reused with a different body", schema: api.problem },
     },
   },
   {
-    method: "get", path: "/api/orders", tag: "orders", summary: "List a user's orders, newest first",
-    query: api.userQuery,
-    responses: { 200: { description: "The orders", schema: api.orderList }, 400: badRequest },
+    method: "get", path: "/api/orders", tag: "orders",
+    summary: `List your orders, newest first, ${api.ORDERS_PAGE} a page (limit up to ${api.MAX_ORDERS_PAGE}); the Next-Cursor header, when present, is the next page's cursor`,
+    query: api.listOrdersQuery,
+    responses: {
+      200: {
+        description: "A page of orders",
+        schema: api.orderList,
+        headers: { "Next-Cursor": "The `cursor` of the next page; absent on the last page" },
+      },
+      400: badRequest,
+      401: unauthorized,
+      403: forbidden,
+    },
   },
   {
     method: "get", path: "/api/orders/{id}", tag: "orders", summary: "Read one order and its status",
@@ -73,11 +98,13 @@ export const routes: Route[] = [
     responses: {
       200: { description: "The order", schema: api.order },
       400: badRequest,
-      404: { description: "No such order", schema: api.problem },
+      401: unauthorized,
+      404: { description: "No such order among yours (another user's order is not yours to see)", schema: api.problem },
     },
   },
   {
-    method: "get", path: "/api/health", tag: "ops", summary: "Kafka and both databases, each really asked",
+    method: "get", path: "/api/health", tag: "ops", summary: "Kafka and both databases, each really asked: up or down, nothing more",
+    anonymous: true,
     responses: {
       200: { description: "Everything answers", schema: api.health },
       503: { description: "Something does not answer", schema: api.health },
@@ -94,7 +121,7 @@ function parametersOf(where: "query" | "path", shape: z.ZodObject | undefined) {
   return Object.entries(shape.shape).map(([name, schema]) => ({
     name,
     in: where,
-    required: true,
+    required: !(schema as z.ZodType).safeParse(undefined).success,
     schema: schemaOf(schema as z.ZodType, "input"),
   }));
 }
@@ -118,6 +145,7 @@ export function openApiDocument(serverUrl = "/") {
       tags: [route.tag],
       summary: route.summary,
       operationId: `${route.method}${route.path.replace(/[^a-zA-Z]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : ""))}`,
+      ...(route.anonymous ? { security: [] } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
         ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body, "input") } } } }
@@ -127,6 +155,9 @@ export function openApiDocument(serverUrl = "/") {
           status,
           {
             description: response.description,
+            ...(response.headers
+              ? { headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: "string" } }])) }
+              : {}),
             ...(response.schema
               ? {
                   content: {
@@ -147,9 +178,21 @@ export function openApiDocument(serverUrl = "/") {
       title: "Gozon Async Shop API",
       version: "1.0.0",
       description:
-        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every error is application/problem+json. While a database is unreachable, its endpoints answer 503 with Retry-After; try again then.",
+        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every endpoint but health and this document needs a Cognito access token (Authorization: Bearer …) and acts on the token's own user. Every error is application/problem+json. While a database is unreachable, its endpoints answer 503 with Retry-After; try again then.",
     },
     servers: [{ url: serverUrl }],
+    // Swagger UI's Authorize button takes an access token (the page shows how to copy yours).
+    components: {
+      securitySchemes: {
+        cognitoAccessToken: {
+          type: "http",
+          scheme: "bearer",
+          bearerFormat: "JWT",
+          description: "A Cognito access token of this shop's user pool: sign in on the shop's page, or call InitiateAuth (USER_PASSWORD_AUTH).",
+        },
+      },
+    },
+    security: [{ cognitoAccessToken: [] }],
     paths,
   };
 }

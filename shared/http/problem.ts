@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { z } from "zod";
 import type { problem } from "../contract/http.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
-import { DomainError } from "../errors.ts";
+import { DomainError, Unauthorized } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { TimedOut } from "../timeout.ts";
 
@@ -36,31 +36,41 @@ function problemOf(error: DomainError): Problem {
 }
 
 /**
- * Any error as a response. Domain errors keep their status and field; a database that cannot be
- * reached is a 503 with Retry-After (it heals by itself); anything else is logged in full and
+ * Any error as problem details. Domain errors keep their status and field; a database that cannot
+ * be reached is a 503 with Retry-After (it heals by itself); anything else is logged in full and
  * answered with a bare 500, never a stack trace or SQL text.
  */
-export function responseForError(error: unknown, path: string | undefined): APIGatewayProxyStructuredResultV2 {
-  if (error instanceof DomainError) return problemResponse(problemOf(error));
+export function problemForError(error: unknown, path: string | undefined): { problem: Problem; headers: Record<string, string> } {
+  if (error instanceof Unauthorized) return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
+  if (error instanceof DomainError) return { problem: problemOf(error), headers: {} };
   if (isDatabaseUnavailable(error) || error instanceof TimedOut) {
     logger.warn({ err: error, path }, "database unavailable; answered 503");
-    return problemResponse(
-      {
+    return {
+      problem: {
         type: "https://gozon.example/problems/service-unavailable",
         title: "Service unavailable",
         status: 503,
         detail: `The shop cannot reach its database right now. Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
       },
-      { "retry-after": String(RETRY_AFTER_SECONDS) },
-    );
+      headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+    };
   }
   logger.error({ err: error, path }, "unhandled error");
-  return problemResponse({
-    type: "https://gozon.example/problems/internal-error",
-    title: "Internal error",
-    status: 500,
-    detail: "Something went wrong on our side. Please try again.",
-  });
+  return {
+    problem: {
+      type: "https://gozon.example/problems/internal-error",
+      title: "Internal error",
+      status: 500,
+      detail: "Something went wrong on our side. Please try again.",
+    },
+    headers: {},
+  };
+}
+
+/** Any error as an application/problem+json response (see problemForError). */
+export function responseForError(error: unknown, path: string | undefined): APIGatewayProxyStructuredResultV2 {
+  const { problem, headers } = problemForError(error, path);
+  return problemResponse(problem, headers);
 }
 
 /** The one place HTTP errors become responses. */

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { config } from "../config.ts";
 import { orderUpdated } from "../contract/frames.ts";
+import type { OrderPosition } from "../contract/http.ts";
 import type { Order } from "../contract/order.ts";
 import type { PaymentProcessed } from "../contract/events.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
@@ -27,7 +28,8 @@ const ORDER_COLUMNS = `id, user_id, amount, description, status, reason,
  */
 export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Committed<Replayable<Order>>> {
   const committed = await withTransaction("orders", (tx) =>
-    oncePerIdempotencyKey(tx, "orders.create", idempotencyKey, input, config().retention.idempotencyKeyHours, async () => {
+    // Keys are the user's own: another user's same key is another key.
+    oncePerIdempotencyKey(tx, `orders.create/${input.userId}`, idempotencyKey, input, config().retention.idempotencyKeyHours, async () => {
       const inserted = await tx.query<Order>(
         `INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, $3, $4) RETURNING ${ORDER_COLUMNS}`,
         [randomUUID(), input.userId, input.amount, input.description],
@@ -66,18 +68,37 @@ export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void
   tx.afterCommit({ kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
 }
 
-export async function findOrder(orderId: string): Promise<Order> {
-  const result = await db("orders").query<Order>(`SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1`, [orderId]);
+/** One order; with `ownerId`, only if it is that user's (anyone else's is as good as missing). */
+export async function findOrder(orderId: string, ownerId?: string): Promise<Order> {
+  const result = await db("orders").query<Order>(
+    `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`,
+    [orderId, ownerId ?? null],
+  );
   const order = result.rows[0];
   if (!order) throw new NotFound(`No order with id ${orderId}`, "id");
   return order;
 }
 
-/** A user's orders, newest first. */
-export async function listOrders(userId: string): Promise<Order[]> {
-  const result = await db("orders").query<Order>(
-    `SELECT ${ORDER_COLUMNS} FROM orders WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT 500`,
-    [userId],
+export interface OrderPage {
+  orders: Order[];
+  /** Where the next page starts; null on the last page. */
+  next: OrderPosition | null;
+}
+
+/** A page of a user's orders, newest first, after `after` (the previous page's `next`). */
+export async function listOrders(userId: string, page: { limit: number; after?: OrderPosition }): Promise<OrderPage> {
+  const result = await db("orders").query<Order & { position: string }>(
+    `SELECT ${ORDER_COLUMNS}, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS position
+       FROM orders
+      WHERE user_id = $1 AND ($3::timestamptz IS NULL OR (created_at, id) < ($3::timestamptz, $4::uuid))
+      ORDER BY created_at DESC, id DESC
+      LIMIT $2`,
+    [userId, page.limit + 1, page.after?.createdAt ?? null, page.after?.id ?? null],
   );
-  return result.rows;
+  const rows = result.rows.slice(0, page.limit);
+  const last = rows.at(-1);
+  return {
+    orders: rows.map(({ position: _position, ...order }) => order),
+    next: result.rows.length > page.limit && last ? { createdAt: last.position, id: last.id } : null,
+  };
 }

@@ -28,7 +28,8 @@ export async function openAccount(userId: string): Promise<Committed<Account>> {
 /** Adds money to an account, with its ledger entry and balance event, in one transaction. */
 export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Committed<Replayable<Account>>> {
   return withTransaction("payments", (tx) =>
-    oncePerIdempotencyKey(tx, "payments.deposit", idempotencyKey, { userId, amount }, config().retention.idempotencyKeyHours, async () => {
+    // Keys are the user's own: another user's same key is another key.
+    oncePerIdempotencyKey(tx, `payments.deposit/${userId}`, idempotencyKey, { userId, amount }, config().retention.idempotencyKeyHours, async () => {
       const updated = await tx.query<ChangedAccount>(
         `UPDATE accounts SET balance = balance + $2, version = version + 1, updated_at = now()
           WHERE user_id = $1 RETURNING user_id, balance, version`,

@@ -3,8 +3,9 @@ import { describe, it } from "node:test";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
 import { createOrderRequest, depositRequest, userQuery } from "../../shared/contract/http.ts";
 import { httpHandler } from "../../shared/handlers/http.ts";
+import { actingUser } from "../../shared/http/auth.ts";
 import { jsonBody, parse, idempotencyKeyOf } from "../../shared/http/request.ts";
-import { InvalidInput, NotFound } from "../../shared/errors.ts";
+import { Forbidden, InvalidInput, NotFound } from "../../shared/errors.ts";
 
 const USER = "550e8400-e29b-41d4-a716-446655440000";
 
@@ -23,8 +24,7 @@ describe("request validation names the failing field", () => {
     assert.deepEqual(order, { user_id: USER, amount: 300, description: "" });
   });
 
-  it("rejects a missing, malformed or nil user id", () => {
-    rejects(() => parse(userQuery, {}), "user_id", /is required/);
+  it("rejects a malformed or nil user id", () => {
     rejects(() => parse(userQuery, { user_id: "not-a-uuid" }), "user_id", /must be a UUID/);
     rejects(() => parse(userQuery, { user_id: "00000000-0000-0000-0000-000000000000" }), "user_id", /nil UUID/);
   });
@@ -49,8 +49,38 @@ describe("request validation names the failing field", () => {
   });
 });
 
+describe("the user a request acts for", () => {
+  const OTHER = "0b7e6a52-3c1e-4e55-9d3e-8f1b2a7c9d10";
+
+  it("is the token's user; naming the same user is fine, naming another is a 403 on user_id", () => {
+    assert.equal(actingUser({ userId: USER }, undefined), USER);
+    assert.equal(actingUser({ userId: USER }, USER), USER);
+    assert.throws(() => actingUser({ userId: USER }, OTHER), (error: unknown) => error instanceof Forbidden && error.field === "user_id");
+  });
+
+  it("with AUTH=off is the user_id the request names, which is then required", () => {
+    assert.equal(actingUser(null, OTHER), OTHER);
+    rejects(() => actingUser(null, undefined), "user_id", /is required/);
+  });
+});
+
+describe("httpHandler asks for an access token before anything else", () => {
+  const call = (headers: Record<string, string>) =>
+    httpHandler(async () => ({ status: 200, body: {} }))({ rawPath: "/x", headers } as unknown as APIGatewayProxyEventV2, {} as Context);
+
+  it("answers a request without a token, or with a header that is not a bearer token, 401 with a problem", async () => {
+    for (const headers of [{}, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "Bearer" }] as Array<Record<string, string>>) {
+      const response = await call(headers);
+      assert.equal(response.statusCode, 401, JSON.stringify(headers));
+      assert.equal(response.headers?.["content-type"], "application/problem+json");
+      assert.match(String(response.headers?.["www-authenticate"]), /^Bearer/);
+      assert.equal(JSON.parse(String(response.body)).field, "Authorization");
+    }
+  });
+});
+
 describe("httpHandler maps errors to problem responses", () => {
-  const invoke = (fail: () => never) => httpHandler(async () => fail())({ rawPath: "/x" } as APIGatewayProxyEventV2, {} as Context);
+  const invoke = (fail: () => never) => httpHandler(async () => fail(), { anonymous: true })({ rawPath: "/x" } as APIGatewayProxyEventV2, {} as Context);
 
   it("keeps a domain error's status and field", async () => {
     const response = await invoke(() => {

@@ -1,0 +1,119 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { stripVTControlCharacters } from "node:util";
+import {
+  CognitoIdentityProviderClient,
+  CreateUserPoolClientCommand,
+  CreateUserPoolCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
+import type { Part } from "../supervisor.ts";
+
+/** Where a user pool's tokens come from and what they are for: what the functions and the page need. */
+export interface UserPool {
+  /** The Cognito API: what the page and the SDK send SignUp, InitiateAuth, … to. */
+  endpoint: string;
+  region: string;
+  userPoolId: string;
+  clientId: string;
+  /** The tokens' `iss`; its /.well-known/jwks.json holds the signing keys. */
+  issuer: string;
+}
+
+export interface IdentityProviderOptions {
+  dir: string;
+  port: number;
+  /** A confirmation code cognito-local would have e-mailed (it prints them instead). */
+  onConfirmationCode?: (email: string, code: string) => void;
+}
+
+const CLI = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");
+/** Any credentials do: cognito-local checks none, but the SDK signs every request. */
+const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
+
+export const identityProviderUrl = (port: number): string => `http://127.0.0.1:${port}`;
+
+/**
+ * cognito-local (the npm package), a Cognito user pool API on this machine: SignUp, ConfirmSignUp,
+ * InitiateAuth (USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH), RevokeToken and the admin calls, with
+ * RS256 tokens and a JWKS on plain http. Its data lives in `dir`; a restart keeps the pools and
+ * users, the first start of a run begins empty. The codes it would e-mail it prints in a box,
+ * which is read here.
+ */
+export function identityProviderPart(options: IdentityProviderOptions): Part {
+  const url = identityProviderUrl(options.port);
+  const logFile = path.join(options.dir, "cognito-local.log");
+  return {
+    name: "cognito",
+    label: "Cognito (cognito-local)",
+    marker: path.join(options.dir, ".cognito"),
+    startTimeoutMs: 30_000,
+    stopGraceMs: 3_000,
+    async launch(attempt) {
+      if (attempt.fresh) {
+        await rm(options.dir, { recursive: true, force: true });
+        await mkdir(path.join(options.dir, ".cognito"), { recursive: true });
+        // Tokens name the issuer the functions reach, not cognito-local's default of localhost:9229.
+        await writeFile(
+          path.join(options.dir, ".cognito", "config.json"),
+          JSON.stringify({ TokenConfig: { IssuerDomain: url }, ServerConfig: { hostname: "127.0.0.1", port: options.port } }, null, 2),
+        );
+      }
+      const box = new Map<string, string>();
+      const child = attempt.spawn(process.execPath, [CLI], {
+        cwd: options.dir, // cognito-local keeps .cognito/ in its working directory
+        env: { ...process.env, HOST: "127.0.0.1", PORT: String(options.port), NO_COLOR: "1" },
+        logFile,
+        onLine: (raw) => {
+          // "│   Destination: a@b.c   │" … "│   Code:        123456   │"
+          const field = /([A-Za-z ]+):\s+(\S+)\s*│?\s*$/.exec(stripVTControlCharacters(raw));
+          if (!field) return;
+          box.set(field[1]!.trim(), field[2]!);
+          if (field[1]!.trim() === "Code" && box.has("Destination")) options.onConfirmationCode?.(box.get("Destination")!, field[2]!);
+        },
+      });
+      await attempt.wait(async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok, {
+        what: `cognito-local to answer on ${url}`,
+        exited: child,
+        intervalMs: 100,
+      });
+      return child;
+    },
+  };
+}
+
+/**
+ * The shop's user pool and the page's app client, as serverless.yml declares them for AWS: e-mail
+ * addresses as user names, e-mailed confirmation codes, USER_PASSWORD_AUTH and refresh tokens, no
+ * client secret (a browser cannot keep one), access tokens valid for an hour.
+ */
+export async function createUserPool(endpoint: string, name = "gozon-shop"): Promise<UserPool> {
+  const cognito = new CognitoIdentityProviderClient({ endpoint, region: "us-east-1", credentials: LOCAL_CREDENTIALS });
+  try {
+    const { UserPool: pool } = await cognito.send(
+      new CreateUserPoolCommand({
+        PoolName: name,
+        UsernameAttributes: ["email"],
+        AutoVerifiedAttributes: ["email"],
+        Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: false, RequireUppercase: false, RequireNumbers: false, RequireSymbols: false } },
+      }),
+    );
+    const { UserPoolClient: client } = await cognito.send(
+      new CreateUserPoolClientCommand({
+        UserPoolId: pool!.Id!,
+        ClientName: `${name}-page`,
+        GenerateSecret: false,
+        ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+        AccessTokenValidity: 60,
+        IdTokenValidity: 60,
+        RefreshTokenValidity: 30,
+        TokenValidityUnits: { AccessToken: "minutes", IdToken: "minutes", RefreshToken: "days" },
+        EnableTokenRevocation: true,
+      }),
+    );
+    const userPoolId = pool!.Id!;
+    return { endpoint, region: "us-east-1", userPoolId, clientId: client!.ClientId!, issuer: `${endpoint}/${userPoolId}` };
+  } finally {
+    cognito.destroy();
+  }
+}
