@@ -25,9 +25,9 @@ export interface RelayOptions {
   /** Epoch ms after which a run waiting for the broker gives up. */
   deadline: number;
   /**
-   * How long a relay that has drained its outbox keeps watching it before letting go. Under load
-   * the next rows come within milliseconds: they go out at once, and writers, seeing a relay at
-   * work, need not invoke another (see isRelayRunning).
+   * How long a relay that has drained its outbox keeps watching it (LISTEN outbox) before letting
+   * go. Under load the next rows come within milliseconds: they go out at once, and writers, seeing
+   * a relay at work, need not invoke another (see isRelayRunning).
    */
   lingerMs?: number;
 }
@@ -42,7 +42,6 @@ export interface RelayResult {
 }
 
 const RELAY_LOCK = "hashtext('outbox-relay')";
-const LINGER_POLL_MS = 5;
 
 /**
  * Whether a relay holds this database's outbox right now. A writer that committed before this
@@ -84,13 +83,17 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
   try {
     const lock = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${RELAY_LOCK}) AS locked`);
     if (!lock.rows[0]?.locked) return { ...result, deferred: true };
+    const writes = new OutboxWrites(client);
     try {
+      if (options.lingerMs) await client.query("LISTEN outbox");
       let idleSince = Date.now();
       for (let backoff = 250; ; ) {
+        writes.seen();
         const rows = await unpublishedRows(client, options.batchSize ?? 500);
         if (rows.length === 0) {
-          if (Date.now() - idleSince >= (options.lingerMs ?? 0) || Date.now() >= options.deadline) return result;
-          await sleep(LINGER_POLL_MS);
+          const left = Math.min(idleSince + (options.lingerMs ?? 0), options.deadline) - Date.now();
+          if (left <= 0) return result;
+          await writes.next(left);
           continue;
         }
         idleSince = Date.now();
@@ -108,7 +111,8 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
         }
       }
     } finally {
-      await client.query(`SELECT pg_advisory_unlock(${RELAY_LOCK})`).catch((error: Error) => (broken = error));
+      writes.stop();
+      await client.query(`UNLISTEN *; SELECT pg_advisory_unlock(${RELAY_LOCK})`).catch((error: Error) => (broken = error));
     }
   } catch (error) {
     broken = error as Error;
@@ -117,6 +121,46 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
     client.removeListener("error", onError);
     // A connection that may still hold the lock must not go back to the pool.
     client.release(broken);
+  }
+}
+
+/**
+ * Commits that wrote outbox rows, as the relay's connection hears of them (migrations/messaging/002).
+ * One that arrives while the relay is still reading counts too, so none is slept through.
+ */
+class OutboxWrites {
+  private heard = false;
+  private wake: (() => void) | undefined;
+  private readonly listener = () => {
+    this.heard = true;
+    this.wake?.();
+  };
+
+  constructor(private readonly client: pg.PoolClient) {
+    client.on("notification", this.listener);
+  }
+
+  /** Forgets what was heard: the relay is about to read the outbox. */
+  seen(): void {
+    this.heard = false;
+  }
+
+  /** Resolves at the next write heard since seen(), or after `ms`. */
+  next(ms: number): Promise<void> {
+    if (this.heard) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => (this.wake = undefined, resolve()), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  stop(): void {
+    this.client.removeListener("notification", this.listener);
+    this.wake?.();
   }
 }
 

@@ -6,7 +6,7 @@ import { db } from "../../shared/db/pool.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { emit } from "../../shared/messaging/outbox.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "../../shared/messaging/publisher.ts";
-import { relayOutbox } from "../../shared/messaging/relay.ts";
+import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
 import { pruneExpiredRows } from "../../shared/messaging/retention.ts";
 import { startTestDatabases, type TestDatabases } from "../support/database.ts";
 
@@ -33,6 +33,13 @@ async function placeEvents(n: number, description = "integration"): Promise<stri
     ids.push(orderId);
   }
   return ids;
+}
+
+async function eventuallyTrue(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; !(await check()); ) {
+    if (Date.now() > deadline) throw new Error("condition not reached");
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 const orderIdOf = (r: OutboundRecord) => (JSON.parse(r.value.toString()) as { order_id: string }).order_id;
@@ -91,6 +98,18 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
       holder.release();
     }
     assert.equal((await relayOutbox(db("orders"), { publisher: recording(), deadline: soon() })).published, 1);
+  });
+
+  it("a relay lingers on its outbox: rows committed meanwhile go out at once, and writers can see it running", async () => {
+    const publisher = recording();
+    assert.equal(await isRelayRunning(db("orders")), false);
+    const lingering = relayOutbox(db("orders"), { publisher, deadline: soon(), lingerMs: 1_500 });
+    await eventuallyTrue(() => isRelayRunning(db("orders")));
+    const [late] = await placeEvents(1, "while it lingers");
+    await eventuallyTrue(async () => publisher.records.some((r) => orderIdOf(r) === late));
+    const result = await lingering;
+    assert.equal(result.published, 1);
+    assert.equal(await isRelayRunning(db("orders")), false);
   });
 
   it("while the broker is away: keeps its rows, holds no transaction open, gives up at its deadline, then publishes them", async () => {
