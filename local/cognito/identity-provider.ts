@@ -1,6 +1,6 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
 import {
   CognitoIdentityProviderClient,
@@ -27,7 +27,8 @@ export interface IdentityProviderOptions {
   onConfirmationCode?: (email: string, code: string) => void;
 }
 
-const CLI = createRequire(import.meta.url).resolve("cognito-local/lib/bin/start.js");
+/** cognito-local's server with a logger that does not hold lines back (see serve.cjs). */
+const SERVE = fileURLToPath(new URL("./serve.cjs", import.meta.url));
 /** Any credentials do: cognito-local checks none, but the SDK signs every request. */
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
@@ -37,8 +38,8 @@ export const identityProviderUrl = (port: number): string => `http://127.0.0.1:$
  * cognito-local (the npm package), a Cognito user pool API on this machine: SignUp, ConfirmSignUp,
  * InitiateAuth (USER_PASSWORD_AUTH, REFRESH_TOKEN_AUTH), RevokeToken and the admin calls, with
  * RS256 tokens and a JWKS on plain http. Its data lives in `dir`; a restart keeps the pools and
- * users, the first start of a run begins empty. The codes it would e-mail it prints in a box,
- * which is read here.
+ * users, the first start of a run begins empty. The codes it would e-mail it logs instead, in a
+ * box, which is read here.
  */
 export function identityProviderPart(options: IdentityProviderOptions): Part {
   const url = identityProviderUrl(options.port);
@@ -59,17 +60,13 @@ export function identityProviderPart(options: IdentityProviderOptions): Part {
           JSON.stringify({ TokenConfig: { IssuerDomain: url }, ServerConfig: { hostname: "127.0.0.1", port: options.port } }, null, 2),
         );
       }
-      const box = new Map<string, string>();
-      const child = attempt.spawn(process.execPath, [CLI], {
+      const child = attempt.spawn(process.execPath, [SERVE], {
         cwd: options.dir, // cognito-local keeps .cognito/ in its working directory
-        env: { ...process.env, HOST: "127.0.0.1", PORT: String(options.port), NO_COLOR: "1" },
+        env: { ...process.env, HOST: "127.0.0.1", PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
         logFile,
-        onLine: (raw) => {
-          // "│   Destination: a@b.c   │" … "│   Code:        123456   │"
-          const field = /([A-Za-z ]+):\s+(\S+)\s*│?\s*$/.exec(stripVTControlCharacters(raw));
-          if (!field) return;
-          box.set(field[1]!.trim(), field[2]!);
-          if (field[1]!.trim() === "Code" && box.has("Destination")) options.onConfirmationCode?.(box.get("Destination")!, field[2]!);
+        onLine: (line) => {
+          const delivery = confirmationCodeIn(line);
+          if (delivery) options.onConfirmationCode?.(delivery.email, delivery.code);
         },
       });
       await attempt.wait(async () => (await fetch(`${url}/health`, { signal: AbortSignal.timeout(1_000) })).ok, {
@@ -80,6 +77,21 @@ export function identityProviderPart(options: IdentityProviderOptions): Part {
       return child;
     },
   };
+}
+
+/** The destination and code of a "Confirmation Code Delivery" log line, if it is one. */
+function confirmationCodeIn(line: string): { email: string; code: string } | undefined {
+  let message: unknown;
+  try {
+    message = (JSON.parse(line) as { msg?: unknown }).msg;
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== "string" || !message.includes("Confirmation Code Delivery")) return undefined;
+  const text = stripVTControlCharacters(message);
+  const email = /Destination:\s+(\S+)/.exec(text)?.[1];
+  const code = /Code:\s+(\S+)/.exec(text)?.[1];
+  return email && code ? { email, code } : undefined;
 }
 
 /**

@@ -33,7 +33,17 @@ export function assertDocumented(method: string, path: string, answer: ApiRespon
   return `${route.method} ${route.path} ${answer.status}`;
 }
 
-/** Every documented answer, except those a healthy shop cannot give on purpose (503). */
-export function documentedAnswers(): string[] {
-  return routes.flatMap((r) => Object.keys(r.responses).filter((s) => s !== "503").map((s) => `${r.method} ${r.path} ${s}`));
+/**
+ * Every documented answer with one of `statuses` (all statuses when not given), except those a
+ * healthy shop cannot give on purpose (503).
+ */
+export function documentedAnswers(statuses?: number[]): string[] {
+  return routes.flatMap((r) =>
+    Object.keys(r.responses)
+      .filter((s) => s !== "503" && (!statuses || statuses.includes(Number(s))))
+      .map((s) => `${r.method} ${r.path} ${s}`),
+  );
 }
+
+/** The answers only a shop with sign-in on gives: no token (401), another user's id (403). */
+export const SIGN_IN_STATUSES = [401, 403];

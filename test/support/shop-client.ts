@@ -1,5 +1,12 @@
 import { randomUUID } from "node:crypto";
+import {
+  CognitoIdentityProviderClient,
+  ConfirmSignUpCommand,
+  InitiateAuthCommand,
+  SignUpCommand,
+} from "@aws-sdk/client-cognito-identity-provider";
 import WebSocket from "ws";
+import type { StackIdentity } from "../../local/stack.ts";
 
 export interface ApiResponse<T = unknown> {
   status: number;
@@ -7,47 +14,116 @@ export interface ApiResponse<T = unknown> {
   body: T;
 }
 
+/** A signed-up, confirmed and signed-in user of the stack's user pool. */
+export interface Shopper {
+  /** The token's `sub`: the user id every table keys by. */
+  id: string;
+  email: string;
+  password: string;
+  token: string;
+  refreshToken: string;
+}
+
+/**
+ * Who a request is for: a signed-in shopper (its access token goes along; no user_id is sent), or,
+ * on a stack run with AUTH=off, a bare user id (sent as user_id, as before sign-in existed).
+ */
+export type As = Shopper | string;
+
+const tokenOf = (who: As | undefined): string | undefined => (who && typeof who !== "string" ? who.token : undefined);
+/** What a request body or query says about its user: nothing when a token says it. */
+const named = (who: As): { user_id?: string } => (typeof who === "string" ? { user_id: who } : {});
+const query = (values: Record<string, string | undefined>) => {
+  const entries = Object.entries(values).filter((e): e is [string, string] => e[1] !== undefined);
+  return entries.length ? `?${new URLSearchParams(entries).toString()}` : "";
+};
+
 /** A shopper talking to the stack over HTTP and WebSocket only, as the browser does. */
 export class ShopClient {
   constructor(
     readonly apiUrl: string,
     readonly wsUrl: string,
+    /** The stack's user pool; needed to sign up (stacks with AUTH=off have none). */
+    readonly identity?: StackIdentity,
   ) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> {
+  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, as?: As): Promise<ApiResponse<T>> {
+    const token = tokenOf(as);
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { "content-type": "application/json", ...headers },
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
       ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
     return { status: response.status, headers: response.headers, body: (text ? JSON.parse(text) : undefined) as T };
   }
 
-  createAccount(userId: string) {
-    return this.request("POST", "/api/payments/create_account", { user_id: userId });
+  createAccount(who: As) {
+    return this.request("POST", "/api/payments/create_account", named(who), {}, who);
   }
-  deposit(userId: string, amount: number, idempotencyKey?: string) {
-    return this.request("POST", "/api/payments/deposit", { user_id: userId, amount }, idempotencyKey ? { "idempotency-key": idempotencyKey } : {});
+  deposit(who: As, amount: number, idempotencyKey?: string) {
+    return this.request("POST", "/api/payments/deposit", { ...named(who), amount }, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}, who);
   }
-  balance(userId: string) {
-    return this.request<{ balance: number }>("GET", `/api/payments/balance?user_id=${userId}`);
+  balance(who: As) {
+    return this.request<{ balance: number }>("GET", `/api/payments/balance${query(named(who))}`, undefined, {}, who);
   }
-  placeOrder(userId: string, amount: number, description = "test order") {
-    return this.request<{ order_id: string; status: string }>("POST", "/api/orders", { user_id: userId, amount, description });
+  placeOrder(who: As, amount: number, description = "test order", idempotencyKey?: string) {
+    return this.request<{ order_id: string; status: string }>(
+      "POST",
+      "/api/orders",
+      { ...named(who), amount, description },
+      idempotencyKey ? { "idempotency-key": idempotencyKey } : {},
+      who,
+    );
   }
-  order(orderId: string) {
-    return this.request<{ id: string; status: string; reason: string | null }>("GET", `/api/orders/${orderId}`);
+  order(orderId: string, who?: As) {
+    return this.request<{ id: string; status: string; reason: string | null }>("GET", `/api/orders/${orderId}`, undefined, {}, who);
   }
-  orders(userId: string) {
-    return this.request<Array<{ id: string; status: string }>>("GET", `/api/orders?user_id=${userId}`);
+  orders(who: As, page: { limit?: number; cursor?: string } = {}) {
+    return this.request<Array<{ id: string; status: string }>>(
+      "GET",
+      `/api/orders${query({ ...named(who), limit: page.limit?.toString(), cursor: page.cursor })}`,
+      undefined,
+      {},
+      who,
+    );
   }
 
-  /** Opens a socket for the user and collects every frame it receives. */
-  async connect(userId: string): Promise<Socket> {
-    const socket = new Socket(new WebSocket(`${this.wsUrl}?user_id=${userId}`));
+  /** Opens a socket for the user (?token= when signed in, ?user_id= with AUTH=off) and collects every frame it receives. */
+  async connect(who: As, extra: Record<string, string> = {}): Promise<Socket> {
+    const params = typeof who === "string" ? { user_id: who, ...extra } : { token: who.token, ...extra };
+    const socket = new Socket(new WebSocket(`${this.wsUrl}${query(params)}`));
     await socket.opened;
     return socket;
+  }
+
+  /** A new user of the stack's pool: signed up with e-mail and password, confirmed with the e-mailed code, signed in. */
+  async signUp(email = `shopper-${randomUUID()}@example.com`, password = `pw-${randomUUID()}`): Promise<Shopper> {
+    const identity = this.identity;
+    if (!identity) throw new Error("this stack runs with AUTH=off: there is nobody to sign up with");
+    const cognito = new CognitoIdentityProviderClient({ endpoint: identity.endpoint, region: identity.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    try {
+      const { UserSub } = await cognito.send(new SignUpCommand({ ClientId: identity.clientId, Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] }));
+      await cognito.send(new ConfirmSignUpCommand({ ClientId: identity.clientId, Username: email, ConfirmationCode: await identity.confirmationCode(email) }));
+      const { AuthenticationResult: tokens } = await cognito.send(
+        new InitiateAuthCommand({ ClientId: identity.clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: email, PASSWORD: password } }),
+      );
+      return { id: UserSub!, email, password, token: tokens!.AccessToken!, refreshToken: tokens!.RefreshToken! };
+    } finally {
+      cognito.destroy();
+    }
+  }
+
+  /** A signed-up user with an account holding `balance`. */
+  async fundedShopper(balance: number): Promise<Shopper> {
+    const shopper = await this.signUp();
+    const opened = await this.createAccount(shopper);
+    if (opened.status !== 201) throw new Error(`account not opened: ${opened.status} ${JSON.stringify(opened.body)}`);
+    if (balance > 0) {
+      const deposited = await this.deposit(shopper, balance);
+      if (deposited.status !== 200) throw new Error(`deposit refused: ${deposited.status} ${JSON.stringify(deposited.body)}`);
+    }
+    return shopper;
   }
 }
 
@@ -56,6 +132,7 @@ export type Frame = { type: string } & Record<string, unknown>;
 export class Socket {
   readonly frames: Frame[] = [];
   readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
   private waiters: Array<() => void> = [];
 
   constructor(readonly ws: WebSocket) {
@@ -63,6 +140,7 @@ export class Socket {
       ws.once("open", () => resolve());
       ws.once("error", reject);
     });
+    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
     ws.on("message", (data) => {
       this.frames.push(JSON.parse(data.toString()) as Frame);
       this.waiters.splice(0).forEach((wake) => wake());

@@ -8,19 +8,24 @@ import { startStack, type RunningStack, type StackPorts } from "../../local/stac
 const shift = Number(process.env.TEST_PORT_SHIFT ?? 0);
 export const TEST_PORTS = {
   http: 4000 + shift, websocket: 4001 + shift, lambda: 4002 + shift, frontend: 4008 + shift,
-  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 56432 + shift, paymentsDb: 56433 + shift,
+  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 56432 + shift, paymentsDb: 56433 + shift, cognito: 4009 + shift,
 };
 
 /**
- * The real stack (Kafka, both Postgres servers, serverless-offline) for one test file; `progress`
- * sees the supervisor's lines too (a part died, is back).
+ * The real stack (Kafka, both Postgres servers, cognito-local, serverless-offline) for one test
+ * file; `progress` sees the supervisor's lines too (a part died, is back). Sign-in is on unless
+ * `env` says AUTH=off (for tests of money and faults, not of identity).
  */
-export async function startTestStack(name: string, options: { ports?: StackPorts; progress?: (line: string) => void } = {}): Promise<RunningStack> {
+export async function startTestStack(
+  name: string,
+  options: { ports?: StackPorts; progress?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunningStack> {
   const lines: string[] = [];
   try {
     return await startStack({
       name: `test-${name}${shift ? `-${shift}` : ""}`,
       ports: options.ports ?? TEST_PORTS,
+      env: { ...process.env, ...options.env },
       progress: (line) => {
         console.log(`  [stack] ${line}`);
         options.progress?.(line);
