@@ -44,6 +44,7 @@ export function kafkaHandler<T extends Topic>(options: {
 }): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
   const { schema } = TOPICS[options.topic];
   return async (event, context) => {
+    const started = performance.now();
     const partitions = partitionsOf(event);
     const functionName = context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "consumer";
     const failed = new Map<string, ReceivedRecord>();
@@ -69,6 +70,7 @@ export function kafkaHandler<T extends Topic>(options: {
           }
         });
         await carryOut(after);
+        logger.info({ topic: options.topic, records: partitions.reduce((n, p) => n + p.length, 0), failed: failed.size, ms: Math.round(performance.now() - started) }, "batch handled");
         return {
           batchItemFailures: [...failed.values()].map((r) => ({ itemIdentifier: { partition: partitionKey(r), offset: r.offset } })),
         };
