@@ -1,6 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 
-/** CPU seconds and peak memory of a process and everything in its process group (a database's backends, say). */
+/**
+ * CPU seconds and peak memory of a process with its process group and its children (PostgreSQL's
+ * backends put themselves in groups of their own, so they are found as the postmaster's children).
+ */
 export interface Usage {
   cpuSeconds: number;
   peakRssMb: number;
@@ -8,12 +11,12 @@ export interface Usage {
 
 const TICKS_PER_SECOND = 100;
 
-async function statOf(pid: number): Promise<{ pgrp: number; cpu: number; rssPages: number } | undefined> {
+async function statOf(pid: number): Promise<{ ppid: number; pgrp: number; cpu: number; rssPages: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is the state (field 3 of proc(5)); pgrp is field 5, utime 14, stime 15, rss 24.
-    return { pgrp: Number(fields[2]), cpu: Number(fields[11]) + Number(fields[12]), rssPages: Number(fields[21]) };
+    // fields[0] is the state (field 3 of proc(5)); ppid is field 4, pgrp 5, utime 14, stime 15, rss 24.
+    return { ppid: Number(fields[1]), pgrp: Number(fields[2]), cpu: Number(fields[11]) + Number(fields[12]), rssPages: Number(fields[21]) };
   } catch {
     return undefined;
   }
@@ -34,7 +37,7 @@ export class ProcessSampler {
     for (const entry of await readdir("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
       const stat = await statOf(Number(entry));
-      const name = stat && groups.get(stat.pgrp);
+      const name = stat && (groups.get(stat.pgrp) ?? groups.get(stat.ppid) ?? groups.get(Number(entry)));
       if (!stat || !name) continue;
       const total = totals.get(name) ?? { cpu: 0, rss: 0 };
       total.cpu += stat.cpu / TICKS_PER_SECOND;

@@ -43,3 +43,10 @@ function databaseUrl(database: Database): string {
 }
 
 export const db = (database: Database): pg.Pool => poolFor(databaseUrl(database));
+
+/** Closes every pool of this process (a test's teardown, before its database goes away). */
+export async function endPools(): Promise<void> {
+  const all = [...pools.values()];
+  pools.clear();
+  await Promise.all(all.map((pool) => pool.end().catch(() => undefined)));
+}

@@ -11,6 +11,8 @@ export interface Tx {
   readonly database: Database;
   query: pg.PoolClient["query"];
   afterCommit(effect: AfterCommit): void;
+  /** Runs `write` once, right before COMMIT: lets a writer gather its rows into one statement. */
+  beforeCommit(key: string, write: () => Promise<void>): void;
 }
 
 export interface Committed<T> {
@@ -29,8 +31,15 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
   try {
     await client.query("BEGIN");
     const after: AfterCommit[] = [];
-    const tx: Tx = { database, query: client.query.bind(client) as Tx["query"], afterCommit: (effect) => void after.push(effect) };
+    const finalWrites = new Map<string, () => Promise<void>>();
+    const tx: Tx = {
+      database,
+      query: client.query.bind(client) as Tx["query"],
+      afterCommit: (effect) => void after.push(effect),
+      beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
+    };
     const result = await work(tx);
+    for (const write of finalWrites.values()) await write();
     await client.query("COMMIT");
     return { result, after: dedupe(after) };
   } catch (error) {

@@ -8,17 +8,39 @@ export interface OutboxRow extends OutboundRecord {
   eventId: string;
 }
 
+const pending = new WeakMap<Tx, OutboxRow[]>();
+
 /**
  * Writes a record to the outbox inside the caller's transaction and asks for the relay once the
- * transaction has committed. Every outbox write goes through here.
+ * transaction has committed. Every outbox write goes through here. The rows of one transaction are
+ * written together, in order, by one statement right before its COMMIT.
  */
 export async function addToOutbox(tx: Tx, row: OutboxRow): Promise<void> {
+  const rows = pending.get(tx) ?? [];
+  if (rows.length === 0) {
+    pending.set(tx, rows);
+    tx.beforeCommit("outbox", () => writeOutboxRows(tx, rows));
+    tx.afterCommit({ kind: "relay", database: tx.database });
+  }
+  rows.push(row);
+}
+
+async function writeOutboxRows(tx: Tx, rows: OutboxRow[]): Promise<void> {
   await tx.query(
     `INSERT INTO outbox (event_id, topic, record_key, record_value, record_headers)
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING`,
-    [row.eventId, row.topic, row.key, row.value, JSON.stringify(row.headers.map(({ name, value }) => ({ name, value: value.toString("base64") })))],
+     SELECT event_id, topic, record_key, record_value, record_headers
+       FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[]) WITH ORDINALITY
+            AS r (event_id, topic, record_key, record_value, record_headers, n)
+      ORDER BY n
+     ON CONFLICT (event_id) DO NOTHING`,
+    [
+      rows.map((r) => r.eventId),
+      rows.map((r) => r.topic),
+      rows.map((r) => r.key),
+      rows.map((r) => r.value),
+      rows.map((r) => JSON.stringify(r.headers.map(({ name, value }) => ({ name, value: value.toString("base64") })))),
+    ],
   );
-  tx.afterCommit({ kind: "relay", database: tx.database });
 }
 
 /**

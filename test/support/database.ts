@@ -1,6 +1,7 @@
 import path from "node:path";
 import pg from "pg";
 import { migrate } from "../../shared/db/migrate.ts";
+import { endPools } from "../../shared/db/pool.ts";
 import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
 import { postgresPart, postgresUrl } from "../../local/postgres/instance.ts";
 import { Supervisor } from "../../local/supervisor.ts";
@@ -32,5 +33,12 @@ export async function startTestDatabases(name: string, port: number): Promise<Te
   }
   process.env.ORDERS_DATABASE_URL = ordersUrl;
   process.env.PAYMENTS_DATABASE_URL = paymentsUrl;
-  return { ordersUrl, paymentsUrl, stop: () => supervisor.stop() };
+  return {
+    ordersUrl,
+    paymentsUrl,
+    stop: async () => {
+      await endPools();
+      await supervisor.stop();
+    },
+  };
 }
