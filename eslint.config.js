@@ -40,7 +40,7 @@ export default tseslint.config(
       globals: {
         window: "readonly", document: "readonly", fetch: "readonly", WebSocket: "readonly",
         localStorage: "readonly", crypto: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
-        console: "readonly", URL: "readonly", location: "readonly",
+        console: "readonly", URL: "readonly", location: "readonly", atob: "readonly", navigator: "readonly",
       },
     },
   },

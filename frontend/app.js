@@ -1,29 +1,54 @@
-// Gozon Async Shop: a shopper's page over the HTTP API plus a live WebSocket feed.
-// Server data only ever reaches the page through textContent, never innerHTML.
+// Gozon Async Shop: a shopper's page over the HTTP API plus a live WebSocket feed, behind sign-in
+// (Amazon Cognito, or cognito-local when run on this machine). Server data only ever reaches the
+// page through textContent, never innerHTML.
 
 const config = window.GOZON_CONFIG ?? {};
-const STORAGE_KEY = "gozon.userId";
+const SESSION_KEY = "gozon.session";
+const GUEST_KEY = "gozon.guestId";
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10_000;
 const MAX_MESSAGES = 6;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Refresh the access token this long before it expires. */
+const REFRESH_EARLY_MS = 60_000;
 
-const NO_ACCOUNT = "There is no account for this user id yet. Create it first.";
 const REASONS = {
   insufficient_funds: "Not enough money on the account",
   account_not_found: "No account for this user",
   invalid_amount: "Invalid amount",
 };
-const FIELD_LABELS = { user_id: "User id", amount: "Amount", description: "Description" };
+const FIELD_LABELS = { amount: "Amount", description: "Description" };
 const STATUSES = new Set(["NEW", "FINISHED", "CANCELLED"]);
+/** What Cognito's errors mean to a shopper. */
+const SIGN_IN_ERRORS = {
+  NotAuthorizedException: "Wrong e-mail or password.",
+  UserNotFoundException: "Wrong e-mail or password.",
+  UsernameExistsException: "There is already an account with this e-mail. Sign in instead.",
+  InvalidPasswordException: "Choose a longer password (8 characters or more).",
+  CodeMismatchException: "That code is not right. Check the e-mail and try again.",
+  ExpiredCodeException: "That code has expired. Create the account again to get a new one.",
+  TooManyRequestsException: "Too many attempts. Wait a moment and try again.",
+  LimitExceededException: "Too many attempts. Wait a moment and try again.",
+};
 
 const $ = (id) => document.getElementById(id);
 const ui = {
-  userId: $("user-id"),
-  generate: $("generate-user"),
-  createAccount: $("create-account"),
-  connect: $("connect"),
   state: $("connection-state"),
+  docsLink: $("docs-link"),
+  signInCard: $("sign-in-card"),
+  signInForm: $("sign-in-form"),
+  email: $("email"),
+  password: $("password"),
+  signIn: $("sign-in"),
+  signUp: $("sign-up"),
+  confirmForm: $("confirm-form"),
+  confirmEmail: $("confirm-email"),
+  confirmCode: $("confirm-code"),
+  confirm: $("confirm"),
+  confirmCancel: $("confirm-cancel"),
+  shop: $("shop"),
+  signedInAs: $("signed-in-as"),
+  copyToken: $("copy-token"),
+  signOut: $("sign-out"),
   balance: $("balance"),
   depositForm: $("deposit-form"),
   depositAmount: $("deposit-amount"),
@@ -32,16 +57,23 @@ const ui = {
   orderDescription: $("order-description"),
   orderAmount: $("order-amount"),
   placeOrder: $("place-order"),
+  ordersCard: $("orders-card"),
   orders: $("orders"),
   ordersEmpty: $("orders-empty"),
+  olderOrders: $("older-orders"),
   messages: $("messages"),
-  docsLink: $("docs-link"),
 };
 
-// The user whose balance and orders are on screen; answers for anyone else are dropped.
-let viewing = null;
+/**
+ * Who is shopping. Signed in: { userId, email, accessToken, refreshToken, expiresAt }. With the shop
+ * run open (AUTH=off) a guest: { userId } with an id of its own, kept in this browser.
+ */
+let session = null;
+let refreshTimer = null;
 let balance = null;
 const orders = new Map();
+/** Where the next page of older orders starts; null when all are shown. */
+let olderCursor = null;
 let socket = null;
 let retryTimer = null;
 let retries = 0;
@@ -54,25 +86,258 @@ class ShopError extends Error {
   }
 }
 
+// ---------- Sign-in (the Cognito API, called from the page) ----------
+
+const signInOn = () => Boolean(config.signIn);
+
+async function cognito(action, body) {
+  const endpoint = config.signIn.endpoint;
+  let response;
+  try {
+    response = await fetch(endpoint, {
+      method: "POST",
+      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}` },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ShopError("Cannot reach the sign-in service. Is the shop running?");
+  }
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const type = String(data.__type ?? "").split("#").pop();
+    throw new ShopError(SIGN_IN_ERRORS[type] ?? data.message ?? `Sign-in failed (error ${response.status}).`, response.status);
+  }
+  return data;
+}
+
+/** The claims of a token we were just given (the API checks its signature; the page only reads it). */
+function claimsOf(token) {
+  const payload = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  return JSON.parse(atob(payload.padEnd(Math.ceil(payload.length / 4) * 4, "=")));
+}
+
+function sessionFrom(email, result, refreshToken) {
+  const claims = claimsOf(result.AccessToken);
+  return {
+    userId: claims.sub,
+    email,
+    accessToken: result.AccessToken,
+    refreshToken: result.RefreshToken ?? refreshToken,
+    // The token's own expiry (ExpiresIn is not in every answer).
+    expiresAt: claims.exp * 1000,
+  };
+}
+
+async function signIn(email, password) {
+  const { AuthenticationResult: result } = await cognito("InitiateAuth", {
+    ClientId: config.signIn.clientId,
+    AuthFlow: "USER_PASSWORD_AUTH",
+    AuthParameters: { USERNAME: email, PASSWORD: password },
+  });
+  await enter(sessionFrom(email, result));
+}
+
+/** A new access token from the refresh token, before the old one expires; signed out if that fails. */
+async function refreshSession() {
+  if (!session?.refreshToken) return;
+  try {
+    const { AuthenticationResult: result } = await cognito("InitiateAuth", {
+      ClientId: config.signIn.clientId,
+      AuthFlow: "REFRESH_TOKEN_AUTH",
+      AuthParameters: { REFRESH_TOKEN: session.refreshToken },
+    });
+    session = sessionFrom(session.email, result, session.refreshToken);
+    keep(session);
+    scheduleRefresh();
+  } catch (error) {
+    if (error instanceof ShopError && error.status >= 400 && error.status < 500) {
+      await signOut("Your session has ended. Please sign in again.");
+    } else {
+      // The sign-in service is away for now: try again shortly, while the token still works.
+      refreshTimer = setTimeout(refreshSession, 10_000);
+    }
+  }
+}
+
+function scheduleRefresh() {
+  clearTimeout(refreshTimer);
+  if (session?.refreshToken) refreshTimer = setTimeout(refreshSession, Math.max(session.expiresAt - Date.now() - REFRESH_EARLY_MS, 0));
+}
+
+function keep(value) {
+  try {
+    if (value) localStorage.setItem(SESSION_KEY, JSON.stringify(value));
+    else localStorage.removeItem(SESSION_KEY);
+  } catch {
+    // Storage may be off (private mode): the session then lasts as long as the page.
+  }
+}
+
+function kept() {
+  try {
+    const value = JSON.parse(localStorage.getItem(SESSION_KEY) ?? "null");
+    return value?.accessToken && value?.refreshToken ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function guest() {
+  let id = null;
+  try {
+    id = localStorage.getItem(GUEST_KEY);
+    if (!id) localStorage.setItem(GUEST_KEY, (id = crypto.randomUUID()));
+  } catch {
+    id ??= crypto.randomUUID();
+  }
+  return { userId: id };
+}
+
+/** The shop for this session: the account (opened on first visit), the orders, the live feed. */
+async function enter(next) {
+  session = next;
+  if (session.accessToken) keep(session);
+  scheduleRefresh();
+  balance = null;
+  orders.clear();
+  olderCursor = null;
+  ui.signedInAs.textContent = session.email ?? `guest ${session.userId} (sign-in is off: AUTH=off)`;
+  showShop(true);
+  render();
+  await openAccountIfNeeded();
+  retries = 0;
+  connect();
+}
+
+async function openAccountIfNeeded() {
+  try {
+    balance = (await api("/api/payments/balance")).balance;
+  } catch (error) {
+    if (!(error instanceof ShopError) || error.status !== 404) return report(error);
+    try {
+      balance = (await api("/api/payments/create_account", { method: "POST", body: {} })).balance;
+      notify("Your account is open. Deposit some money to start shopping.");
+    } catch (openError) {
+      if (openError.status !== 409) report(openError);
+    }
+  }
+  render();
+}
+
+async function signOut(message = "Signed out.") {
+  const ending = session;
+  session = null;
+  clearTimeout(refreshTimer);
+  keep(null);
+  disconnect();
+  balance = null;
+  orders.clear();
+  olderCursor = null;
+  showShop(false);
+  render();
+  notify(message);
+  if (ending?.refreshToken) {
+    // Ends the refresh token at the identity provider too; the page has forgotten it either way.
+    await cognito("RevokeToken", { ClientId: config.signIn.clientId, Token: ending.refreshToken }).catch(() => undefined);
+  }
+}
+
+function showShop(on) {
+  ui.shop.hidden = !on;
+  ui.ordersCard.hidden = !on;
+  ui.signInCard.hidden = on || !signInOn();
+  ui.copyToken.hidden = !signInOn();
+  ui.signOut.hidden = !signInOn();
+  if (!on) showConfirm(null);
+}
+
+function showConfirm(email) {
+  ui.confirmForm.hidden = !email;
+  ui.signInForm.hidden = Boolean(email);
+  ui.confirmEmail.textContent = email ?? "";
+  ui.confirmCode.value = "";
+  if (email) ui.confirmCode.focus();
+}
+
+function readCredentials() {
+  const email = ui.email.value.trim();
+  const password = ui.password.value;
+  if (!email || !email.includes("@")) throw new ShopError("Enter your e-mail address.");
+  if (password.length < 8) throw new ShopError("Enter your password (8 characters or more).");
+  return { email, password };
+}
+
+async function signInClicked() {
+  const { email, password } = readCredentials();
+  try {
+    await signIn(email, password);
+    ui.password.value = "";
+  } catch (error) {
+    if (error instanceof ShopError && /confirm/i.test(error.message)) showConfirm(email);
+    throw error;
+  }
+}
+
+async function signUpClicked() {
+  const { email, password } = readCredentials();
+  const result = await cognito("SignUp", {
+    ClientId: config.signIn.clientId,
+    Username: email,
+    Password: password,
+    UserAttributes: [{ Name: "email", Value: email }],
+  });
+  if (result.UserConfirmed) return signIn(email, password);
+  showConfirm(email);
+  notify(`We sent a confirmation code to ${email}.`);
+}
+
+async function confirmClicked() {
+  const email = ui.confirmEmail.textContent;
+  const code = ui.confirmCode.value.trim();
+  if (!code) throw new ShopError("Enter the confirmation code from the e-mail.");
+  await cognito("ConfirmSignUp", { ClientId: config.signIn.clientId, Username: email, ConfirmationCode: code });
+  showConfirm(null);
+  await signIn(email, ui.password.value);
+  ui.password.value = "";
+}
+
+async function copyToken() {
+  try {
+    await navigator.clipboard.writeText(session.accessToken);
+    notify("Access token copied: paste it into the API docs' Authorize button. It expires within the hour.");
+  } catch {
+    notify("This browser did not allow copying.", "error");
+  }
+}
+
 // ---------- HTTP ----------
 
-async function api(path, { method = "GET", query, body, idempotent = false } = {}) {
+async function request(path, { method = "GET", query, body, idempotent = false } = {}, retried = false) {
   const url = new URL(String(config.apiUrl).replace(/\/$/, "") + path);
-  for (const [key, value] of Object.entries(query ?? {})) url.searchParams.set(key, value);
+  // Signed in, the token says who we are; with sign-in off (AUTH=off), the guest's id does.
+  const user = session?.accessToken ? {} : { user_id: session?.userId };
+  for (const [key, value] of Object.entries({ ...(method === "GET" ? user : {}), ...query })) if (value !== undefined) url.searchParams.set(key, value);
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (session?.accessToken) headers.Authorization = `Bearer ${session.accessToken}`;
   // A fresh key per click: if the request is replayed, the shop applies it only once.
   if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID();
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify({ ...user, ...body }) });
   } catch {
     throw new ShopError("Cannot reach the shop. Is it running?");
   }
+  if (response.status === 401 && session?.refreshToken && !retried) {
+    await refreshSession();
+    if (session) return request(path, { method, query, body, idempotent }, true);
+  }
   const data = await response.json().catch(() => null);
   if (!response.ok) throw new ShopError(describeProblem(data, response.status), response.status);
-  return data;
+  return { data, headers: response.headers };
 }
+
+const api = async (path, options) => (await request(path, options)).data;
 
 function describeProblem(problem, status) {
   if (!problem || typeof problem.detail !== "string" || !problem.detail) {
@@ -111,47 +376,11 @@ function report(error, byStatus = {}) {
   notify(text, kind);
 }
 
-// ---------- User id and view ----------
-
-function readUserId() {
-  const id = ui.userId.value.trim().toLowerCase();
-  if (!id) throw new ShopError("Enter a user id or generate one.");
-  if (!UUID.test(id)) throw new ShopError("User id must be a UUID");
-  view(id);
-  return id;
-}
-
 function readAmount(input) {
   if (input.value === "") {
     throw new ShopError(input.validity.badInput ? "Amount must be a number" : "Enter an amount.");
   }
   return Number(input.value);
-}
-
-/** Switches the page to another user: their data replaces the last one's, and the old socket goes. */
-function view(id) {
-  if (id === viewing) return;
-  disconnect();
-  viewing = id;
-  balance = null;
-  orders.clear();
-  render();
-}
-
-function remember(id) {
-  try {
-    localStorage.setItem(STORAGE_KEY, id);
-  } catch {
-    // Storage may be off (private mode); the page still works, it just forgets the id.
-  }
-}
-
-function recalled() {
-  try {
-    return localStorage.getItem(STORAGE_KEY) ?? "";
-  } catch {
-    return "";
-  }
 }
 
 // ---------- Orders and balance ----------
@@ -194,6 +423,7 @@ function render() {
   const sorted = [...orders.values()].sort((a, b) => timeOf(b) - timeOf(a));
   ui.orders.replaceChildren(...sorted.map(orderRow));
   ui.ordersEmpty.hidden = sorted.length > 0;
+  ui.olderOrders.hidden = !olderCursor;
 }
 
 function orderRow(order) {
@@ -231,17 +461,26 @@ function textEl(tag, className, text) {
 }
 
 /** The HTTP side of a resync: right even when the server never answers {"action":"sync"}. */
-async function refresh(userId, { quiet = false } = {}) {
-  const [list, account] = await Promise.allSettled([
-    api("/api/orders", { query: { user_id: userId } }),
-    api("/api/payments/balance", { query: { user_id: userId } }),
-  ]);
-  if (userId !== viewing) return;
-  if (list.status === "fulfilled" && Array.isArray(list.value)) replaceOrders(list.value);
-  else if (list.status === "rejected" && !quiet) report(list.reason);
+async function refresh({ quiet = false } = {}) {
+  const viewing = session;
+  const [list, account] = await Promise.allSettled([request("/api/orders"), api("/api/payments/balance")]);
+  if (session !== viewing) return;
+  if (list.status === "fulfilled" && Array.isArray(list.value.data)) {
+    replaceOrders(list.value.data);
+    olderCursor = list.value.headers.get("next-cursor");
+  } else if (list.status === "rejected" && !quiet) report(list.reason);
   if (account.status === "fulfilled") balance = account.value.balance;
-  else if (account.reason.status === 404) balance = null;
-  if (account.status === "rejected" && !quiet) report(account.reason, { 404: [NO_ACCOUNT, "error"] });
+  else if (!quiet) report(account.reason);
+  render();
+}
+
+async function showOlderOrders() {
+  if (!olderCursor) return;
+  const viewing = session;
+  const page = await request("/api/orders", { query: { cursor: olderCursor } });
+  if (session !== viewing) return;
+  for (const order of page.data) upsertOrder(order);
+  olderCursor = page.headers.get("next-cursor");
   render();
 }
 
@@ -252,16 +491,19 @@ function setState(state) {
   ui.state.textContent = state;
 }
 
-function connect(userId, quiet = false) {
+function connect(quiet = false) {
   clearTimeout(retryTimer);
   if (socket) {
     const old = socket;
     socket = null;
     old.close();
   }
+  if (!session) return setState("offline");
   setState(retries === 0 ? "connecting" : "reconnecting");
   const url = new URL(config.wsUrl);
-  url.searchParams.set("user_id", userId);
+  // The socket's $connect authorizer reads the access token from the query (a browser cannot send headers here).
+  if (session.accessToken) url.searchParams.set("token", session.accessToken);
+  else url.searchParams.set("user_id", session.userId);
   const ws = new WebSocket(url.href);
   socket = ws;
   let opened = false;
@@ -272,7 +514,7 @@ function connect(userId, quiet = false) {
     retries = 0;
     setState("live");
     ws.send(JSON.stringify({ action: "sync" }));
-    refresh(userId, { quiet });
+    refresh({ quiet });
   };
   ws.onmessage = (event) => {
     if (ws === socket) handleFrame(event.data);
@@ -286,7 +528,7 @@ function connect(userId, quiet = false) {
     retries += 1;
     setState("reconnecting");
     // Later attempts stay quiet: the shopper already knows, and errors would repeat each time.
-    retryTimer = setTimeout(() => connect(userId, true), delay);
+    retryTimer = setTimeout(() => connect(true), delay);
   };
 }
 
@@ -317,11 +559,16 @@ function handleFrame(data) {
     if (changed && frame.status === "CANCELLED") {
       notify(`Order cancelled: ${name} - ${REASONS[frame.reason] ?? "the payment did not go through"}`, "error");
     }
-  } else if (frame?.type === "BALANCE_UPDATED" && frame.user_id === viewing) {
+  } else if (frame?.type === "BALANCE_UPDATED" && frame.user_id === session?.userId) {
     balance = frame.balance;
   } else if (frame?.type === "SNAPSHOT") {
     if (Array.isArray(frame.orders)) replaceOrders(frame.orders);
-    balance = frame.balance;
+    olderCursor = frame.next_cursor ?? null;
+    balance = frame.balance ?? balance;
+  } else if (frame?.type === "PROBLEM") {
+    // A sync refused for coming too fast changes nothing: the page is already current.
+    if (frame.status !== 429) notify(capitalize(String(frame.detail ?? "The live feed refused a message.")), "error");
+    return;
   } else {
     return;
   }
@@ -346,56 +593,23 @@ function onClick(button, action) {
   };
 }
 
-function generateUser() {
-  ui.userId.value = crypto.randomUUID();
-  remember(ui.userId.value);
-  view(ui.userId.value);
-  notify("New user id generated. Create the account next.");
-}
-
-async function createAccount() {
-  const userId = readUserId();
-  try {
-    const created = await api("/api/payments/create_account", { method: "POST", body: { user_id: userId } });
-    if (userId === viewing) balance = created.balance;
-    notify(`Account created. Balance: ${created.balance}.`);
-    render();
-  } catch (error) {
-    report(error, { 409: ["This account already exists - you can use it.", "info"] });
-  }
-}
-
-function connectClicked() {
-  const userId = readUserId();
-  retries = 0;
-  connect(userId);
-}
-
 async function deposit() {
-  const userId = readUserId();
   const amount = readAmount(ui.depositAmount);
-  try {
-    const result = await api("/api/payments/deposit", {
-      method: "POST", body: { user_id: userId, amount }, idempotent: true,
-    });
-    if (userId === viewing) balance = result.balance;
-    notify(`Deposited ${amount}. Balance: ${result.balance}.`);
-    ui.depositAmount.value = "";
-    render();
-  } catch (error) {
-    report(error, { 404: [NO_ACCOUNT, "error"] });
-  }
+  const viewing = session;
+  const result = await api("/api/payments/deposit", { method: "POST", body: { amount }, idempotent: true });
+  if (session === viewing) balance = result.balance;
+  notify(`Deposited ${amount}. Balance: ${result.balance}.`);
+  ui.depositAmount.value = "";
+  render();
 }
 
 async function placeOrder() {
-  const userId = readUserId();
   const amount = readAmount(ui.orderAmount);
   const description = ui.orderDescription.value.trim();
-  const created = await api("/api/orders", {
-    method: "POST", body: { user_id: userId, amount, description }, idempotent: true,
-  });
-  if (userId === viewing) upsertOrder(created.order);
-  const hint = socket && ui.state.dataset.state === "live" ? "" : " Connect to watch its status change live.";
+  const viewing = session;
+  const created = await api("/api/orders", { method: "POST", body: { amount, description }, idempotent: true });
+  if (session === viewing) upsertOrder(created.order);
+  const hint = socket && ui.state.dataset.state === "live" ? "" : " Its status will show once the live feed is back.";
   notify(`Order placed and waiting for payment.${hint}`);
   ui.orderDescription.value = "";
   ui.orderAmount.value = "";
@@ -404,25 +618,32 @@ async function placeOrder() {
 
 // ---------- Start ----------
 
-function start() {
+async function start() {
   if (!config.apiUrl || !config.wsUrl) {
     notify("The page could not load its settings (/config.js). Is the shop running?", "error");
   }
   if (config.docsUrl) ui.docsLink.href = config.docsUrl;
   else ui.docsLink.hidden = true;
 
-  ui.userId.value = recalled();
-  ui.userId.addEventListener("change", () => {
-    remember(ui.userId.value.trim());
-    view(ui.userId.value.trim().toLowerCase());
-  });
-  ui.generate.addEventListener("click", generateUser);
-  ui.createAccount.addEventListener("click", onClick(ui.createAccount, createAccount));
-  ui.connect.addEventListener("click", onClick(ui.connect, connectClicked));
+  ui.signInForm.addEventListener("submit", onClick(ui.signIn, signInClicked));
+  ui.signUp.addEventListener("click", onClick(ui.signUp, signUpClicked));
+  ui.confirmForm.addEventListener("submit", onClick(ui.confirm, confirmClicked));
+  ui.confirmCancel.addEventListener("click", () => showConfirm(null));
+  ui.signOut.addEventListener("click", onClick(ui.signOut, () => signOut()));
+  ui.copyToken.addEventListener("click", onClick(ui.copyToken, copyToken));
   ui.depositForm.addEventListener("submit", onClick(ui.deposit, deposit));
   ui.orderForm.addEventListener("submit", onClick(ui.placeOrder, placeOrder));
+  ui.olderOrders.addEventListener("click", onClick(ui.olderOrders, showOlderOrders));
   setState("offline");
   render();
+
+  if (!signInOn()) return enter(guest());
+  const stored = kept();
+  if (!stored) return showShop(false);
+  session = stored;
+  // A token that is (about to be) expired is renewed before anything is asked with it.
+  if (stored.expiresAt - Date.now() < REFRESH_EARLY_MS) await refreshSession();
+  if (session) await enter(session);
 }
 
-start();
+start().catch(report);

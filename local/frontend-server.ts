@@ -52,6 +52,8 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
     deepLinking: true,
     presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset],
     layout: "StandaloneLayout",
+    // Authorize (the padlock) takes an access token: the page's "Copy access token" gives yours.
+    persistAuthorization: true,
   });
 };
 `;

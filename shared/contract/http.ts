@@ -7,18 +7,20 @@ import { MAX_AMOUNT, MAX_DESCRIPTION_LENGTH, order, printableText } from "./orde
  */
 const NIL_UUID = "00000000-0000-0000-0000-000000000000";
 
-export const userId = z
+const uuidText = z
   .string({ error: "is required" })
   .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, "must be a UUID")
   .refine((v) => v !== NIL_UUID, "must not be the nil UUID")
-  .transform((v) => v.toLowerCase())
-  .meta({ format: "uuid", example: "550e8400-e29b-41d4-a716-446655440000" });
+  .transform((v) => v.toLowerCase());
+
+export const userId = uuidText.meta({ format: "uuid", example: "550e8400-e29b-41d4-a716-446655440000" });
 
 /**
  * The user a request acts for. With sign-in on, the access token names the user and this may be
- * left out (if given, it must be the token's own user); with AUTH=off it is required.
+ * left out (if given, it must be the token's own user); with AUTH=off it is required. No example
+ * in the document: Swagger UI would send it, and another user's id is a 403.
  */
-const actingUserId = userId.optional().meta({
+const actingUserId = uuidText.meta({ format: "uuid" }).optional().meta({
   description: "Your own user id. Optional when signed in (it must then be the access token's `sub`); required when the shop runs with AUTH=off.",
 });
 

@@ -1,33 +1,34 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { chromium, type Browser, type Page } from "playwright-core";
 import type { RunningStack } from "../../local/stack.ts";
-import { eventually, newUserId, ShopClient, type Socket } from "../support/shop-client.ts";
+import { eventually, ShopClient, type Socket } from "../support/shop-client.ts";
 import { startTestStack } from "../support/stack.ts";
 
-describe("the shop end to end (real Kafka, two real Postgres, serverless-offline; HTTP and WebSocket only)", () => {
+describe("the shop end to end (real Kafka, two real Postgres, cognito-local, serverless-offline; HTTP and WebSocket only, signed in)", () => {
   let stack: RunningStack;
   let shop: ShopClient;
 
   before(async () => {
     stack = await startTestStack("shop");
-    shop = new ShopClient(stack.apiUrl, stack.wsUrl);
+    shop = new ShopClient(stack.apiUrl, stack.wsUrl, stack.identity);
   });
   after(async () => {
     await stack?.stop();
   });
 
   it("reports Kafka and both databases healthy", async () => {
-    const health = await shop.request<{ status: string; checks: Record<string, { ok: boolean }> }>("GET", "/api/health");
+    const health = await shop.request<{ status: string; checks: Record<string, string> }>("GET", "/api/health");
     assert.equal(health.status, 200);
     assert.equal(health.body.status, "ok");
-    assert.deepEqual(Object.keys(health.body.checks).sort(), ["kafka", "orders_db", "payments_db"]);
+    assert.deepEqual(health.body.checks, { kafka: "up", orders_db: "up", payments_db: "up" });
   });
 
   it("charges an affordable order, cancels an unaffordable one, and pushes both outcomes live", async () => {
-    const user = newUserId();
+    const user = await shop.signUp();
     let socket: Socket | undefined;
     try {
       assert.equal((await shop.createAccount(user)).status, 201);
@@ -50,7 +51,7 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
       assert.equal(refusedFrame.reason, "insufficient_funds");
       assert.equal((await shop.balance(user)).body.balance, 700);
 
-      const one = await shop.order(paid.body.order_id);
+      const one = await shop.order(paid.body.order_id, user);
       assert.equal(one.status, 200);
       assert.equal(one.body.status, "FINISHED");
       const all = await shop.orders(user);
@@ -70,7 +71,7 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
   });
 
   it("cancels an order of a user without an account, saying why", async () => {
-    const user = newUserId();
+    const user = await shop.signUp();
     const socket = await shop.connect(user);
     try {
       const placed = await shop.placeOrder(user, 10);
@@ -82,13 +83,15 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
     }
   });
 
-  it("refuses a WebSocket without a valid user id", async () => {
-    await assert.rejects(shop.connect("not-a-uuid"), /Unexpected server response: 400/);
-    await assert.rejects(new ShopClient(stack.apiUrl, stack.wsUrl.replace(/$/, "")).connect(""), /Unexpected server response: 400/);
+  it("refuses a WebSocket without a valid access token", async () => {
+    await assert.rejects(shop.connect("not-a-uuid"), /Unexpected server response: 401/);
+    const user = await shop.signUp();
+    await assert.rejects(shop.connect({ ...user, token: "not-a-token" }), /Unexpected server response: 401/);
+    await assert.rejects(shop.connect(user, { user_id: "not-a-uuid" }), /Unexpected server response: 403/);
   });
 
   it("pushes every update to every open tab of the user, and a tab opened later catches up from a snapshot", async () => {
-    const user = newUserId();
+    const user = await shop.signUp();
     await shop.createAccount(user);
     const [first, second] = [await shop.connect(user), await shop.connect(user)];
     try {
@@ -116,16 +119,17 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
   });
 
   it("knows a new account's balance of 0 in a snapshot, before any money moved", async () => {
-    const user = newUserId();
+    const user = await shop.signUp();
     await shop.createAccount(user);
     const socket = await shop.connect(user);
     try {
+      // A sync faster than once a second is answered with a 429 PROBLEM frame: ask again after that.
       const balance = await eventually(async () => {
         const seen = socket.frames.length;
         socket.ws.send(JSON.stringify({ action: "sync" }));
-        const snapshot = await socket.waitFor((f) => f.type === "SNAPSHOT" && socket.frames.indexOf(f) >= seen);
-        return snapshot.balance === null ? undefined : snapshot.balance;
-      }, 10_000, "the opening balance announced");
+        const answer = await socket.waitFor((f) => (f.type === "SNAPSHOT" || f.type === "PROBLEM") && socket.frames.indexOf(f) >= seen);
+        return answer.type === "SNAPSHOT" && answer.balance !== null ? answer.balance : undefined;
+      }, 15_000, "the opening balance announced");
       assert.equal(balance, 0);
     } finally {
       socket.close();
@@ -133,13 +137,11 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
   });
 
   it("forgets a connection that is gone when a push finds it, and the order still settles", async () => {
-    const user = newUserId();
-    await shop.createAccount(user);
-    await shop.deposit(user, 100);
+    const user = await shop.fundedShopper(100);
     const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
     try {
       // A connection the WebSocket API no longer knows: its $disconnect never arrived.
-      await db.query("INSERT INTO websocket_connections (connection_id, user_id) VALUES ('vanished-connection', $1)", [user]);
+      await db.query("INSERT INTO websocket_connections (connection_id, user_id) VALUES ('vanished-connection', $1)", [user.id]);
       const live = await shop.connect(user);
       try {
         const placed = await shop.placeOrder(user, 60);
@@ -170,21 +172,36 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
     });
 
     const statusOf = (page: Page, orderId: string) => page.locator(`#orders [data-order-id="${orderId}"] .status`);
+    /** What the page keeps of its session (in the browser's localStorage). */
+    const sessionOf = (page: Page) =>
+      page.evaluate<{ userId: string; accessToken: string; expiresAt: number } | null>('JSON.parse(localStorage.getItem("gozon.session") ?? "null")');
+    const newEmail = () => `page-${randomUUID()}@example.com`;
+    const PASSWORD = "correct horse battery";
 
-    /** A page where a new shopper generated an id, created the account and is connected. */
-    async function newShopperPage(): Promise<{ page: Page; user: string }> {
-      const page = await browser.newPage();
+    /** Signs up on the page as a person would: e-mail and password, then the code from the "e-mail". */
+    async function signUpOnPage(page: Page, email = newEmail()): Promise<{ email: string; userId: string }> {
       await page.goto(stack.frontendUrl);
-      await page.click("#generate-user");
-      const user = await page.inputValue("#user-id");
-      await page.click("#create-account");
-      await page.click("#connect");
+      await page.fill("#email", email);
+      await page.fill("#password", PASSWORD);
+      await page.click("#sign-up");
+      await page.locator("#confirm-form").waitFor();
+      await page.fill("#confirm-code", await stack.identity!.confirmationCode(email));
+      await page.click("#confirm");
+      await page.locator("#signed-in-as", { hasText: email }).waitFor();
       await page.locator("#connection-state", { hasText: "live" }).waitFor();
-      return { page, user };
+      await page.locator("#balance", { hasText: "0" }).waitFor();
+      return { email, userId: (await sessionOf(page))!.userId };
     }
 
-    it("creates an account, deposits, and shows one paid and one refused order without reloading", async () => {
-      const { page, user } = await newShopperPage();
+    it("signs up, deposits, orders and watches the statuses change, stays signed in across a reload, signs out and in again", async () => {
+      const page = await browser.newPage();
+      await page.goto(stack.frontendUrl);
+      assert.ok(await page.isVisible("#sign-in-card"), "a visitor sees the sign-in form");
+      assert.ok(!(await page.isVisible("#shop")), "and no shop until signed in");
+      await mkdir("test-results", { recursive: true });
+      await page.screenshot({ path: "test-results/shop-sign-in.png", fullPage: true });
+      const { email, userId } = await signUpOnPage(page);
+
       await page.fill("#deposit-amount", "1000");
       await page.click("#deposit");
       await page.locator("#balance", { hasText: "1000" }).waitFor();
@@ -206,28 +223,65 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
       await statusOf(page, refusedId).filter({ hasText: "CANCELLED" }).waitFor();
       await page.locator("#orders", { hasText: "Not enough money" }).waitFor();
       assert.equal(await page.textContent("#balance"), "700");
-      assert.equal((await shop.balance(user)).body.balance, 700);
-
-      await mkdir("test-results", { recursive: true });
+      const token = (await sessionOf(page))!.accessToken;
+      assert.equal((await shop.balance({ id: userId, email, password: PASSWORD, token, refreshToken: "" })).body.balance, 700);
       await page.screenshot({ path: "test-results/shop-page.png", fullPage: true });
 
-      // A second tab of the same user, opened now, shows the same state from its first sync.
-      const later = await browser.newPage();
-      await later.goto(stack.frontendUrl);
-      await later.fill("#user-id", user);
-      await later.click("#connect");
-      await statusOf(later, paidId).filter({ hasText: "FINISHED" }).waitFor();
-      await statusOf(later, refusedId).filter({ hasText: "CANCELLED" }).waitFor();
-      await later.locator("#balance", { hasText: "700" }).waitFor();
-      await later.close();
+      // A reload keeps the session: still signed in, the same orders, live again.
+      await page.reload();
+      await page.locator("#signed-in-as", { hasText: email }).waitFor();
+      await statusOf(page, paidId).filter({ hasText: "FINISHED" }).waitFor();
+      await statusOf(page, refusedId).filter({ hasText: "CANCELLED" }).waitFor();
+      await page.locator("#balance", { hasText: "700" }).waitFor();
+      await page.locator("#connection-state", { hasText: "live" }).waitFor();
+      assert.ok(!(await page.isVisible("#sign-in-card")));
+
+      // Signing out forgets the session and shows nobody's money.
+      await page.click("#sign-out");
+      await page.locator("#sign-in-card").waitFor();
+      await page.locator("#connection-state", { hasText: "offline" }).waitFor();
+      assert.equal(await sessionOf(page), null);
+      assert.ok(!(await page.isVisible("#shop")));
+      await page.reload();
+      await page.locator("#sign-in-card").waitFor();
+
+      // Signing in again with e-mail and password brings the same account back.
+      await page.fill("#email", email);
+      await page.fill("#password", PASSWORD);
+      await page.click("#sign-in");
+      await page.locator("#signed-in-as", { hasText: email }).waitFor();
+      await statusOf(page, paidId).filter({ hasText: "FINISHED" }).waitFor();
+      await page.locator("#balance", { hasText: "700" }).waitFor();
+      await page.close();
+    });
+
+    it("refreshes the access token before it expires, and goes on with the new one", async () => {
+      const page = await browser.newPage();
+      await signUpOnPage(page);
+      const before = (await sessionOf(page))!;
+      // As if the hour were almost over: the page renews the token when it starts.
+      await page.evaluate('localStorage.setItem("gozon.session", JSON.stringify({ ...JSON.parse(localStorage.getItem("gozon.session")), expiresAt: Date.now() + 30000 }))');
+      await page.reload();
+      const renewed = await eventually(async () => {
+        const now = await sessionOf(page);
+        return now && now.accessToken !== before.accessToken ? now : undefined;
+      }, 15_000, "a new access token");
+      assert.ok(renewed.expiresAt > Date.now() + 30 * 60_000, "good for most of an hour again");
+      assert.equal(renewed.userId, before.userId);
+      await page.locator("#connection-state", { hasText: "live" }).waitFor();
+      await page.fill("#deposit-amount", "5");
+      await page.click("#deposit");
+      await page.locator("#balance", { hasText: "5" }).waitFor();
       await page.close();
     });
 
     it("reconnects by itself when the connection drops, and catches up on what it missed", async () => {
-      const { page, user } = await newShopperPage();
+      const page = await browser.newPage();
+      const { userId } = await signUpOnPage(page);
+      const user = { id: userId, email: "", password: "", token: (await sessionOf(page))!.accessToken, refreshToken: "" };
       const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
       try {
-        const { rows } = await db.query<{ connection_id: string }>("SELECT connection_id FROM websocket_connections WHERE user_id = $1", [user]);
+        const { rows } = await db.query<{ connection_id: string }>("SELECT connection_id FROM websocket_connections WHERE user_id = $1", [userId]);
         assert.equal(rows.length, 1);
         // The API side drops the socket (as API Gateway does after its idle timeout), then money moves.
         const dropped = await fetch(`${stack.wsUrl.replace("ws://", "http://")}/@connections/${rows[0]!.connection_id}`, { method: "DELETE" });
@@ -244,15 +298,41 @@ describe("the shop end to end (real Kafka, two real Postgres, serverless-offline
       }
     });
 
-    it("explains a deposit to a missing account in words", async () => {
+    it("explains a wrong password and a wrong confirmation code in words", async () => {
       const page = await browser.newPage();
       await page.goto(stack.frontendUrl);
-      await page.click("#generate-user");
-      await page.fill("#deposit-amount", "10");
-      await page.click("#deposit");
-      const message = page.locator("#messages .message.error").first();
-      await message.waitFor();
-      assert.match((await message.textContent()) ?? "", /no account/i);
+      await page.fill("#email", newEmail());
+      await page.fill("#password", PASSWORD);
+      await page.click("#sign-in");
+      const wrong = page.locator("#messages .message.error").first();
+      await wrong.waitFor();
+      assert.match((await wrong.textContent()) ?? "", /wrong e-mail or password/i);
+      await page.fill("#email", newEmail());
+      await page.click("#sign-up");
+      await page.locator("#confirm-form").waitFor();
+      await page.fill("#confirm-code", "000000x");
+      await page.click("#confirm");
+      await page.locator("#messages .message.error", { hasText: /code is not right/i }).waitFor();
+      assert.ok(!(await page.isVisible("#shop")));
+      await page.close();
+    });
+
+    it("lets Swagger UI authorize with an access token and call the API as that user", async () => {
+      const user = await shop.fundedShopper(42);
+      const page = await browser.newPage();
+      await page.goto(stack.docsUrl);
+      await page.locator("button.authorize").first().click();
+      await page.locator(".auth-container input").first().fill(user.token);
+      await page.locator(".auth-btn-wrapper button.authorize").click();
+      await page.locator(".auth-btn-wrapper button.btn-done").click();
+      const operation = page.locator(".opblock-get", { has: page.locator(".opblock-summary-path", { hasText: /^\/api\/payments\/balance$/ }) });
+      await operation.locator(".opblock-summary").click();
+      await operation.locator("button.try-out__btn").click();
+      await operation.locator("button.execute").click();
+      const answer = operation.locator(".live-responses-table .response .response-col_status");
+      await answer.first().waitFor();
+      assert.equal((await answer.first().textContent())?.trim(), "200");
+      assert.match((await operation.locator(".live-responses-table .response .response-col_description").first().textContent()) ?? "", /"balance": 42/);
       await page.close();
     });
   });
