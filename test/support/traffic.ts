@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
+import type { As, ShopClient } from "./shop-client.ts";
 
 export interface TrafficReport {
   sent: number;
@@ -20,21 +21,28 @@ interface Placed {
  * answers), each request bounded in time. Keeps every accepted order for the checks.
  */
 export class Traffic {
+  /** The shoppers' ids (for the money checks). */
   readonly users: string[] = [];
+  private readonly shoppers: As[] = [];
   readonly placed: Placed[] = [];
   private readonly report: TrafficReport = { sent: 0, accepted: 0, refused: 0, refusals: {} };
   private timer: NodeJS.Timeout | undefined;
   private readonly inFlight = new Set<Promise<void>>();
 
+  /**
+   * With `shop`, the shoppers are signed-up users of the stack's user pool and send their tokens;
+   * without, the stack runs with AUTH=off and they are bare user ids.
+   */
   constructor(
     private readonly apiUrl: string,
     private readonly perSecond = 20,
+    private readonly shop?: ShopClient,
   ) {}
 
-  async request(method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+  async request(method: string, path: string, body?: unknown, as?: As): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", ...(as && typeof as !== "string" ? { authorization: `Bearer ${as.token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
@@ -45,24 +53,28 @@ export class Traffic {
   /** Opens accounts with a balance that pays for some of their orders and refuses the rest. */
   async openAccounts(count: number, balance: number): Promise<void> {
     for (let i = 0; i < count; i += 1) {
-      const user = randomUUID();
-      if ((await this.request("POST", "/api/payments/create_account", { user_id: user })).status !== 201) throw new Error("account not opened");
-      if ((await this.request("POST", "/api/payments/deposit", { user_id: user, amount: balance })).status !== 200) throw new Error("deposit refused");
-      this.users.push(user);
+      const user: As = this.shop ? await this.shop.signUp() : randomUUID();
+      const named = typeof user === "string" ? { user_id: user } : {};
+      if ((await this.request("POST", "/api/payments/create_account", named, user)).status !== 201) throw new Error("account not opened");
+      if ((await this.request("POST", "/api/payments/deposit", { ...named, amount: balance }, user)).status !== 200) throw new Error("deposit refused");
+      this.shoppers.push(user);
+      this.users.push(typeof user === "string" ? user : user.id);
     }
   }
 
   start(): void {
     let next = 0;
     this.timer = setInterval(() => {
-      const user = this.users[next++ % this.users.length]!;
+      const index = next++ % this.shoppers.length;
+      const [shopper, userId] = [this.shoppers[index]!, this.users[index]!];
       const amount = 1 + (next % 7);
       this.report.sent += 1;
-      const sending = this.request("POST", "/api/orders", { user_id: user, amount, description: `fault traffic ${next}` })
+      const named = typeof shopper === "string" ? { user_id: shopper } : {};
+      const sending = this.request("POST", "/api/orders", { ...named, amount, description: `fault traffic ${next}` }, shopper)
         .then((answer) => {
           if (answer.status === 201) {
             this.report.accepted += 1;
-            this.placed.push({ orderId: String(answer.body.order_id), userId: user, amount });
+            this.placed.push({ orderId: String(answer.body.order_id), userId, amount });
           } else this.refuse(String(answer.status));
         })
         .catch((error: unknown) => this.refuse(error instanceof Error ? error.name : "error"))
