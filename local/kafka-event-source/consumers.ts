@@ -7,50 +7,20 @@ import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./err
 import { lambdaEventFor } from "./lambda-event.ts";
 
 /**
- * Lambda's Kafka event source mapping, for `sls offline start` (serverless-offline ignores msk and
- * kafka events) and for `sls package`:
- * - offline, a kafkajs consumer group per event invokes the function through serverless-offline's
- *   Lambda endpoint, synchronously, with the event AWS would send, and commits offsets only after
- *   success; failures are handled as `custom.kafkaEventSource.mappings.<function>` says, with AWS's
- *   semantics (see delivery.ts);
- * - at package time, the same settings are merged into the generated EventSourceMapping (osls's
- *   msk schema has no place for them), so AWS and the local run behave alike.
+ * Lambda's Kafka event source mappings, run offline in a process of their own (started by the
+ * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a kafkajs
+ * consumer group per mapping invokes its function through serverless-offline's Lambda endpoint,
+ * synchronously, with the event AWS would send, and commits offsets only after success; failures
+ * are handled as `custom.kafkaEventSource.mappings.<function>` says, with AWS's semantics
+ * (see delivery.ts).
  */
 
-interface KafkaishEvent {
-  arn?: string;
-  topic: string;
-  batchSize?: number;
-  startingPosition?: "LATEST" | "TRIM_HORIZON" | "AT_TIMESTAMP";
-  consumerGroupId?: string;
-  enabled?: boolean;
-}
 
-interface FunctionDefinition {
-  name: string;
-  events?: Array<{ msk?: KafkaishEvent; kafka?: KafkaishEvent }>;
-}
 
-interface CustomSettings {
-  kafkaEventSource?: { brokers?: string; mappings?: Record<string, MappingSettings> };
-  "serverless-offline"?: { lambdaPort?: number | string; host?: string };
-}
 
-interface Serverless {
-  service: {
-    service: string;
-    custom?: CustomSettings;
-    provider: { compiledCloudFormationTemplate: { Resources: Record<string, { Type: string; Properties: Record<string, unknown> }> } };
-    getAllFunctions(): string[];
-    getFunction(key: string): FunctionDefinition;
-  };
-  getProvider(name: "aws"): { naming: { getLambdaLogicalId(functionKey: string): string } };
-}
 
-interface Logging {
-  log: { notice(message: string): void; info(message: string): void; warning(message: string): void; error(message: string): void };
-}
 
+/** One mapping as index.cjs passes it, with its failure handling worked out here. */
 interface Mapping {
   functionKey: string;
   functionName: string;
@@ -63,77 +33,30 @@ interface Mapping {
   handling: ErrorHandling;
 }
 
+interface Setup {
+  brokers: string[];
+  lambdaEndpoint: string;
+  mappings: Array<Omit<Mapping, "handling">>;
+}
+
+const say = {
+  notice: (line: string) => process.stdout.write(`${line}\n`),
+  warning: (line: string) => process.stderr.write(`Warning: ${line}\n`),
+  error: (line: string) => process.stderr.write(`Error: ${line}\n`),
+};
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export default class KafkaEventSourcePlugin {
-  readonly hooks: Record<string, () => Promise<void>>;
+class KafkaEventSource {
   private readonly consumers: Consumer[] = [];
   private producer: Producer | undefined;
-  private started = false;
 
-  constructor(
-    private readonly serverless: Serverless,
-    private readonly options: Record<string, unknown>,
-    private readonly logging: Logging,
-  ) {
-    this.hooks = {
-      // serverless-offline's own init hook runs first (it is listed first), so its Lambda endpoint is up.
-      "offline:start:init": () => this.start(),
-      "before:offline:start:end": () => this.stop(),
-      "after:package:compileEvents": async () => this.mergeIntoTemplate(),
-    };
-  }
-
-  private mappings(): Mapping[] {
-    const service = this.serverless.service;
-    const settings = service.custom?.kafkaEventSource?.mappings ?? {};
-    return service.getAllFunctions().flatMap((functionKey) => {
-      const fn = service.getFunction(functionKey);
-      return (fn.events ?? []).flatMap((event): Mapping[] => {
-        const spec = event.msk ?? event.kafka;
-        if (!spec || spec.enabled === false) return [];
-        return [{
-          functionKey,
-          functionName: fn.name,
-          source: event.msk ? { kind: "msk", arn: String(event.msk.arn) } : { kind: "kafka" },
-          topic: spec.topic,
-          batchSize: spec.batchSize ?? 100,
-          fromBeginning: spec.startingPosition !== "LATEST",
-          groupId: spec.consumerGroupId ?? `${service.service}-${functionKey}`,
-          settings: settings[functionKey] ?? {},
-          handling: errorHandlingOf(settings[functionKey], spec.topic),
-        }];
-      });
-    });
-  }
-
-  /** Puts each mapping's settings into its EventSourceMapping resource, under AWS's names. */
-  private mergeIntoTemplate(): void {
-    const resources = this.serverless.service.provider.compiledCloudFormationTemplate.Resources;
-    const naming = this.serverless.getProvider("aws").naming;
-    for (const mapping of this.mappings()) {
-      const functionId = naming.getLambdaLogicalId(mapping.functionKey);
-      const target = Object.values(resources).find(
-        (r) =>
-          r.Type === "AWS::Lambda::EventSourceMapping" &&
-          JSON.stringify(r.Properties.FunctionName).includes(`"${functionId}"`) &&
-          (r.Properties.Topics as string[] | undefined)?.includes(mapping.topic),
-      );
-      if (!target) throw new Error(`kafkaEventSource: no EventSourceMapping of ${mapping.functionKey} for ${mapping.topic}`);
-      Object.assign(target.Properties, mapping.settings);
-    }
-  }
+  constructor(private readonly setup: Setup) {}
 
   async start(): Promise<void> {
-    if (this.started) return;
-    this.started = true;
-    const custom = this.serverless.service.custom ?? {};
-    const brokers = String(custom.kafkaEventSource?.brokers || "127.0.0.1:9092").split(",");
-    const offline = custom["serverless-offline"] ?? {};
-    const lambdaPort = Number(this.options.lambdaPort ?? offline.lambdaPort ?? 3002);
-    const host = String(this.options.host ?? offline.host ?? "127.0.0.1");
+    const { brokers } = this.setup;
     const lambda = new LambdaClient({
-      endpoint: `http://${host}:${lambdaPort}`,
+      endpoint: this.setup.lambdaEndpoint,
       region: process.env.AWS_REGION ?? "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 1,
@@ -146,7 +69,7 @@ export default class KafkaEventSourcePlugin {
       connectionTimeout: 1_000,
       requestTimeout: 10_000,
     });
-    const mappings = this.mappings();
+    const mappings: Mapping[] = this.setup.mappings.map((m) => ({ ...m, handling: errorHandlingOf(m.settings, m.topic) }));
     await this.waitForTopics(kafka, [...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])]))]);
     this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     await this.producer.connect();
@@ -162,7 +85,7 @@ export default class KafkaEventSourcePlugin {
         });
         this.consumers.push(consumer);
         consumer.on(consumer.events.CRASH, ({ payload }) =>
-          this.logging.log.warning(`Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`),
+          say.warning(`Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`),
         );
         await consumer.connect();
         await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
@@ -172,11 +95,11 @@ export default class KafkaEventSourcePlugin {
           partitionsConsumedConcurrently: 4,
           eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload),
         });
-        this.logging.log.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
+        say.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
     );
-    // Printed whatever serverless's log level: the start command waits for this line.
-    process.stdout.write(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})\n`);
+    // The start command waits for this line.
+    say.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
   }
 
   private async deliverBatch(mapping: Mapping, brokers: string[], lambda: LambdaClient, consumer: Consumer, payload: EachBatchPayload): Promise<void> {
@@ -194,7 +117,7 @@ export default class KafkaEventSourcePlugin {
       deadLetter: (records, failure) => this.deadLetter(mapping, batch.topic, batch.partition, records, failure),
       heartbeat,
       stillOwned: () => isRunning() && !isStale(),
-      warn: (line) => this.logging.log.warning(`Kafka event source: ${mapping.functionKey}: ${line}`),
+      warn: (line) => say.warning(`Kafka event source: ${mapping.functionKey}: ${line}`),
       sleep,
       now: Date.now,
     });
@@ -236,8 +159,8 @@ export default class KafkaEventSourcePlugin {
     const { message, error } = log as { message: string; error?: string };
     if (/coordinator (is )?(not available|is loading|is not aware)|rebalanc/i.test(`${message} ${error ?? ""}`)) return;
     const line = `Kafka event source: ${namespace}: ${message}${error ? ` (${error})` : ""}`;
-    if (level <= logLevel.ERROR) this.logging.log.error(line);
-    else this.logging.log.warning(line);
+    if (level <= logLevel.ERROR) say.error(line);
+    else say.warning(line);
   }
 
   /** Topics are never auto-created; the start command creates them before serverless-offline starts. */
@@ -271,6 +194,24 @@ export default class KafkaEventSourcePlugin {
   async stop(): Promise<void> {
     const consumers = this.consumers.splice(0);
     await Promise.all([...consumers.map((c) => c.disconnect().catch(() => undefined)), this.producer?.disconnect().catch(() => undefined)]);
-    if (consumers.length) this.logging.log.notice("Kafka event source stopped");
+    if (consumers.length) say.notice("Kafka event source stopped");
   }
 }
+
+const source = new KafkaEventSource(JSON.parse(process.env.KAFKA_EVENT_SOURCE ?? "{}") as Setup);
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void source.stop().finally(() => process.exit(0));
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+// serverless-offline is gone (killed, crashed): nobody is left to invoke, so stop with it.
+process.on("disconnect", stop);
+// Whatever escapes ends this process; serverless-offline (index.cjs) starts another.
+process.on("unhandledRejection", (error) => {
+  say.error(`Kafka event source: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
+await source.start();
