@@ -31,6 +31,8 @@ describe("the shop heals itself", () => {
       ports: PORTS,
       progress: (line) => (lines.push(line), console.log(`  [stack] ${line}`)),
       output: (line) => void lines.push(line),
+      // Faults and money, not identity: the shop runs open (sign-in is tested in test/e2e/auth.test.ts).
+      env: { ...process.env, AUTH: "off" },
     });
     kafka = new Kafka({ clientId: "fault-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
   });

@@ -7,7 +7,7 @@ import pg from "pg";
 import { chromium } from "playwright-core";
 import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
-import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
+import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
@@ -20,11 +20,13 @@ describe("a part of the stack that dies is brought back on its data (real proces
   let shop: ShopClient;
   let orders: pg.Pool;
   let kafka: Kafka;
+  let regular: Shopper;
   const said: string[] = [];
 
   before(async () => {
     stack = await startTestStack("supervisor", { ports: PORTS, progress: (line) => said.push(line) });
-    shop = new ShopClient(stack.apiUrl, stack.wsUrl);
+    shop = new ShopClient(stack.apiUrl, stack.wsUrl, stack.identity);
+    regular = await shop.signUp(); // signed up before the kills: must still sign in after each
     orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 });
     orders.on("error", () => undefined); // its server is killed on purpose below
     await orders.query("CREATE TABLE supervisor_probe (note TEXT NOT NULL)");
@@ -76,12 +78,13 @@ describe("a part of the stack that dies is brought back on its data (real proces
       await admin.disconnect();
     }
 
-    const user = newUserId();
+    assert.equal((await shop.signIn(regular.email, regular.password)).id, regular.id, "a user from before the kills signs in");
+    const user = await shop.signUp();
     assert.equal((await shop.createAccount(user)).status, 201);
     assert.equal((await shop.deposit(user, 100)).status, 200);
     const placed = await shop.placeOrder(user, 40, "bought after a crash");
     assert.equal(placed.status, 201);
-    const status = () => shop.order(placed.body.order_id).then((r) => (r.body.status === "FINISHED" ? r.body.status : undefined));
+    const status = () => shop.order(placed.body.order_id, user).then((r) => (r.body.status === "FINISHED" ? r.body.status : undefined));
     assert.equal(await eventually(status, 60_000, `order ${placed.body.order_id} FINISHED`), "FINISHED");
   }
 
@@ -104,6 +107,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
     { part: "kafka", label: "Kafka broker" },
     { part: "paymentsDb", label: "payments PostgreSQL", outageMs: 1_500 },
     { part: "offline", label: "serverless-offline" },
+    { part: "cognito", label: "Cognito (cognito-local)" },
   ];
   for (const { part, label, outageMs } of kills) {
     it(`${label}: killed, announced, replaced, and nothing is lost`, async () => {
@@ -150,7 +154,7 @@ describe("npm start, interrupted with Ctrl-C while it is still starting", () => 
         STACK_NAME: name,
         HTTP_PORT: String(PORTS.http), WEBSOCKET_PORT: String(PORTS.websocket), LAMBDA_PORT: String(PORTS.lambda),
         FRONTEND_PORT: String(PORTS.frontend), KAFKA_PORT: String(PORTS.kafka), KAFKA_CONTROLLER_PORT: String(PORTS.kafkaController),
-        ORDERS_DB_PORT: String(PORTS.ordersDb), PAYMENTS_DB_PORT: String(PORTS.paymentsDb),
+        ORDERS_DB_PORT: String(PORTS.ordersDb), PAYMENTS_DB_PORT: String(PORTS.paymentsDb), COGNITO_PORT: String(PORTS.cognito),
       };
       // A process group of its own, as a terminal gives it: Ctrl-C reaches npm, tsx and the start command alike.
       const npm = spawn("npm", ["start", "--silent"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -105,10 +105,25 @@ export class ShopClient {
     try {
       const { UserSub } = await cognito.send(new SignUpCommand({ ClientId: identity.clientId, Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] }));
       await cognito.send(new ConfirmSignUpCommand({ ClientId: identity.clientId, Username: email, ConfirmationCode: await identity.confirmationCode(email) }));
+      const shopper = await this.signIn(email, password);
+      if (shopper.id !== UserSub) throw new Error(`signed up as ${UserSub}, signed in as ${shopper.id}`);
+      return shopper;
+    } finally {
+      cognito.destroy();
+    }
+  }
+
+  /** Signs an existing user in again (e-mail and password): a fresh access token. */
+  async signIn(email: string, password: string): Promise<Shopper> {
+    const identity = this.identity;
+    if (!identity) throw new Error("this stack runs with AUTH=off: there is nobody to sign in");
+    const cognito = new CognitoIdentityProviderClient({ endpoint: identity.endpoint, region: identity.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    try {
       const { AuthenticationResult: tokens } = await cognito.send(
         new InitiateAuthCommand({ ClientId: identity.clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: email, PASSWORD: password } }),
       );
-      return { id: UserSub!, email, password, token: tokens!.AccessToken!, refreshToken: tokens!.RefreshToken! };
+      const sub = JSON.parse(Buffer.from(tokens!.AccessToken!.split(".")[1]!, "base64url").toString()) as { sub: string };
+      return { id: sub.sub, email, password, token: tokens!.AccessToken!, refreshToken: tokens!.RefreshToken! };
     } finally {
       cognito.destroy();
     }

@@ -35,11 +35,12 @@ interface Service {
 const compose = parseYaml(read("docker-compose.yml"), { merge: true }) as { name: string; services: Record<string, Service> };
 const services = compose.services;
 
-/** "55432:5432" -> { host: 55432, container: 5432 } */
+/** "55432:5432" -> { host: 55432, container: 5432 }; "127.0.0.1:55432:5432" -> { ip: "127.0.0.1", host: 55432, container: 5432 } */
 const portsOf = (service: Service) =>
   (service.ports ?? []).map((p) => {
-    const [host, container] = String(p).split(":").map(Number);
-    return { host: host!, container: container! };
+    const parts = String(p).split(":");
+    const [host, container] = parts.slice(-2).map(Number);
+    return { ...(parts.length === 3 ? { ip: parts[0]! } : {}), host: host!, container: container! };
   });
 
 /** The native broker's settings: the key=value lines of serverProperties() in local/kafka/broker.ts that use no variable. */
@@ -72,10 +73,16 @@ describe("docker-compose.yml", () => {
     assert.equal(services["kafka-topics"]!.image, `apache/kafka:${KAFKA_VERSION}`);
   });
 
-  it("publishes the start command's ports", () => {
-    assert.deepEqual(portsOf(services.app!), [DEFAULT_PORTS.http, DEFAULT_PORTS.websocket, DEFAULT_PORTS.lambda, DEFAULT_PORTS.frontend].map((p) => ({ host: p, container: p })));
-    assert.deepEqual(portsOf(services["orders-db"]!), [{ host: DEFAULT_PORTS.ordersDb, container: 5432 }]);
-    assert.deepEqual(portsOf(services["payments-db"]!), [{ host: DEFAULT_PORTS.paymentsDb, container: 5432 }]);
+  it("publishes the start command's ports: to everyone only the page, the HTTP API and the WebSocket; the rest on 127.0.0.1", () => {
+    assert.deepEqual(portsOf(services.app!), [DEFAULT_PORTS.http, DEFAULT_PORTS.websocket, DEFAULT_PORTS.frontend].map((p) => ({ host: p, container: p })));
+    assert.deepEqual(portsOf(services["orders-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.ordersDb, container: 5432 }]);
+    assert.deepEqual(portsOf(services["payments-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.paymentsDb, container: 5432 }]);
+    assert.deepEqual(portsOf(services.kafka!), [{ ip: "127.0.0.1", host: 19092, container: 19092 }]);
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of portsOf(service)) {
+        assert.ok(![DEFAULT_PORTS.lambda, DEFAULT_PORTS.cognito].includes(port.host), `${name} does not publish ${port.host}`);
+      }
+    }
     // serverless-offline's own defaults agree (serverless.yml).
     const serverless = read("serverless.yml");
     for (const [variable, port] of [["HTTP_PORT", DEFAULT_PORTS.http], ["WEBSOCKET_PORT", DEFAULT_PORTS.websocket], ["LAMBDA_PORT", DEFAULT_PORTS.lambda]] as const) {
