@@ -1,4 +1,5 @@
-import type { AfterCommit } from "../after-commit.ts";
+import type { AfterCommit, Database } from "../after-commit.ts";
+import type { Frame } from "../contract/frames.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUser } from "../notifications/notify.ts";
 
@@ -8,14 +9,20 @@ import { notifyUser } from "../notifications/notify.ts";
  * a safety net (the relay's schedule) or caught up by the page (a snapshot on reconnect).
  */
 export async function carryOut(effects: AfterCommit[]): Promise<void> {
-  await Promise.all(
-    effects.map((effect) => {
-      switch (effect.kind) {
-        case "relay":
-          return requestRelay(effect.database);
-        case "push":
-          return notifyUser(effect.userId, effect.frames, effect.correlationId);
-      }
-    }),
-  );
+  const relays = new Set<Database>();
+  // A batch often holds several changes of one user: their frames go out together, in order, after
+  // one look-up of the user's connections.
+  const pushes = new Map<string, { frames: Frame[]; correlationId: string }>();
+  for (const effect of effects) {
+    if (effect.kind === "relay") relays.add(effect.database);
+    else {
+      const push = pushes.get(effect.userId);
+      if (push) push.frames.push(...effect.frames);
+      else pushes.set(effect.userId, { frames: [...effect.frames], correlationId: effect.correlationId });
+    }
+  }
+  await Promise.all([
+    ...[...relays].map((database) => requestRelay(database)),
+    ...[...pushes].map(([userId, push]) => notifyUser(userId, push.frames, push.correlationId)),
+  ]);
 }

@@ -2,7 +2,6 @@ import type { BalanceUpdated } from "../contract/events.ts";
 import { db } from "../db/pool.ts";
 import type { Tx } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
-import { recordInInbox } from "../messaging/inbox.ts";
 
 /**
  * Keeps the latest announced balance of a user (for snapshots), inside the caller's transaction,
@@ -10,15 +9,18 @@ import { recordInInbox } from "../messaging/inbox.ts";
  * announcement older than the one already kept.
  */
 export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void> {
-  if (!(await recordInInbox(tx, event.event_id, "payments.balance-updated"))) return;
+  // One statement: the inbox row, then the balance if this announcement is newer than the one kept.
   const kept = await tx.query(
-    `INSERT INTO known_balances (user_id, balance, version) VALUES ($1, $2, $3)
+    `WITH received AS (
+       INSERT INTO inbox (event_id, topic) VALUES ($1, 'payments.balance-updated') ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+     )
+     INSERT INTO known_balances (user_id, balance, version) SELECT $2, $3, $4 FROM received
      ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance, version = excluded.version, updated_at = now()
      WHERE known_balances.version < excluded.version`,
-    [event.user_id, event.balance, event.version],
+    [event.event_id, event.user_id, event.balance, event.version],
   );
   if (kept.rowCount !== 1) {
-    logger.info({ correlation_id: event.correlation_id, user_id: event.user_id, version: event.version }, "stale balance announcement not pushed");
+    logger.info({ correlation_id: event.correlation_id, user_id: event.user_id, version: event.version }, "duplicate or stale balance announcement not pushed");
     return;
   }
   tx.afterCommit({
