@@ -292,7 +292,9 @@ function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.Process
       if (attempt.fresh) await rm(logFile, { force: true });
       await mkdir(options.dir, { recursive: true });
       let consuming = false;
-      const child = attempt.spawn(process.execPath, [cli, "offline", "start", "--noSponsor", ...mode], {
+      // OFFLINE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=…" profiles the process every function runs in.
+      const nodeFlags = (options.env.OFFLINE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+      const child = attempt.spawn(process.execPath, [...nodeFlags, cli, "offline", "start", "--noSponsor", ...mode], {
         cwd: ROOT,
         // serverless-offline prints two lines per invocation, synchronously into a pipe: at "warning"
         // it keeps them to itself, which frees the single event loop every function runs on.
