@@ -19,7 +19,7 @@ const WARMUP = 3;
 const ports = { HTTP_PORT: "4200", WEBSOCKET_PORT: "4201", LAMBDA_PORT: "4202", FRONTEND_PORT: "4208", KAFKA_PORT: "39092", KAFKA_CONTROLLER_PORT: "39093", ORDERS_DB_PORT: "57432", PAYMENTS_DB_PORT: "57433" };
 
 const started = performance.now();
-const shopProcess = spawn("npm", ["start", "--silent"], { env: { ...process.env, ...ports }, stdio: ["ignore", "pipe", "inherit"], detached: true });
+const shopProcess = spawn("npm", ["start", "--silent"], { env: { ...process.env, ...ports, AUTH: "off", STACK_NAME: "bench-latency" }, stdio: ["ignore", "pipe", "inherit"], detached: true });
 await new Promise<void>((resolve, reject) => {
   let seen = "";
   shopProcess.stdout!.on("data", (chunk: Buffer) => {
