@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { deadLetterTopic, TOPICS, type Topic } from "./events.ts";
-import { balanceUpdatedFrame, orderUpdatedFrame, snapshotFrame } from "./frames.ts";
+import { balanceUpdatedFrame, orderUpdatedFrame, problemFrame, snapshotFrame } from "./frames.ts";
 import { userQuery } from "./http.ts";
 
 /**
@@ -164,11 +164,12 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     };
   }
 
-  const frames = { OrderUpdated: orderUpdatedFrame, BalanceUpdated: balanceUpdatedFrame, Snapshot: snapshotFrame } as const;
+  const frames = { OrderUpdated: orderUpdatedFrame, BalanceUpdated: balanceUpdatedFrame, Snapshot: snapshotFrame, Problem: problemFrame } as const;
   const frameSummaries: Record<keyof typeof frames, string> = {
     OrderUpdated: "An order of the user reached FINISHED or CANCELLED (after payments answered).",
     BalanceUpdated: "The user's balance changed (account opened, deposit, charge).",
     Snapshot: 'Everything the page shows, in answer to {"action":"sync"}.',
+    Problem: "A frame the server refused (too large, syncs too fast, not a known action), as problem details.",
   };
   for (const [name, schema] of Object.entries(frames) as Array<[keyof typeof frames, z.ZodType]>) {
     schemas[`${name}Frame`] = schemaOf(schema, schemas);
@@ -192,12 +193,13 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     address: "/",
     title: "WebSocket notifications",
     description:
-      "One connection per open page, opened with ?user_id=<uuid>. Every open page of a user gets the frames about that user, pushed after the change committed. A frame can be missed (a page reconnecting); sync answers with the whole picture.",
+      "One connection per open page, opened with ?token=<Cognito access token> (with AUTH=off: ?user_id=<uuid>). Every open page of a user gets the frames about that user, pushed after the change committed. A frame can be missed (a page reconnecting); sync answers with the whole picture.",
     servers: [ref("#/servers/localWebSocket"), ref("#/servers/awsWebSocket")],
     messages: {
       OrderUpdatedFrame: ref("#/components/messages/OrderUpdatedFrame"),
       BalanceUpdatedFrame: ref("#/components/messages/BalanceUpdatedFrame"),
       SnapshotFrame: ref("#/components/messages/SnapshotFrame"),
+      ProblemFrame: ref("#/components/messages/ProblemFrame"),
       SyncRequest: ref("#/components/messages/SyncRequest"),
     },
     bindings: { ws: { query: schemaOf(userQuery, schemas, "input"), bindingVersion: BINDING_VERSION.ws } },
@@ -215,6 +217,13 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     title: "Push BALANCE_UPDATED",
     summary: "onBalanceUpdated, after it recorded a newer balance.",
     messages: [ref("#/channels/notifications/messages/BalanceUpdatedFrame")],
+  };
+  operations.refuseFrame = {
+    action: "send",
+    channel: ref("#/channels/notifications"),
+    title: "Refuse a frame",
+    summary: "wsSync and the $default route, when a frame is too large, comes too fast or names no known action.",
+    messages: [ref("#/channels/notifications/messages/ProblemFrame")],
   };
   operations.sync = {
     action: "receive",

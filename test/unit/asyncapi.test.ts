@@ -40,7 +40,7 @@ describe("the AsyncAPI document", () => {
     assert.match(parsed.version(), /^3\./);
     assert.deepEqual(parsed.channels().all().map((c) => c.address()).filter((a) => a !== "/").sort(), [...ALL_TOPICS].sort());
     const ws = parsed.channels().all().find((c) => c.address() === "/")!;
-    assert.deepEqual(ws.messages().all().map((m) => m.id()).sort(), ["BalanceUpdatedFrame", "OrderUpdatedFrame", "SnapshotFrame", "SyncRequest"]);
+    assert.deepEqual(ws.messages().all().map((m) => m.id()).sort(), ["BalanceUpdatedFrame", "OrderUpdatedFrame", "ProblemFrame", "SnapshotFrame", "SyncRequest"]);
   });
 
   it("describes each event with the schema the code validates, so the two cannot drift", () => {
@@ -52,7 +52,7 @@ describe("the AsyncAPI document", () => {
       assert.deepEqual(Object.keys(channel.messages), [TOPIC_ROLES[topic].event]);
       assert.ok(Object.values(document.channels).some((c) => c.address === deadLetterTopic(topic)), `${topic} has its dead-letter channel`);
     }
-    for (const [name, type] of [["OrderUpdatedFrame", "ORDER_UPDATED"], ["BalanceUpdatedFrame", "BALANCE_UPDATED"], ["SnapshotFrame", "SNAPSHOT"]] as const) {
+    for (const [name, type] of [["OrderUpdatedFrame", "ORDER_UPDATED"], ["BalanceUpdatedFrame", "BALANCE_UPDATED"], ["SnapshotFrame", "SNAPSHOT"], ["ProblemFrame", "PROBLEM"]] as const) {
       assert.equal(document.components.schemas[name]!.properties!.type!.const, type);
     }
     // A record the consumer accepts fits the documented schema's required fields.
