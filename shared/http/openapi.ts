@@ -136,7 +136,7 @@ export function openApiDocument(serverUrl = "/") {
         ? [{
             name: "Idempotency-Key", in: "header", required: false,
             description: "Repeat a request safely: the same key and body replay the first answer (header Idempotent-Replayed: true).",
-            schema: { type: "string", minLength: 1, maxLength: 255 },
+            schema: schemaOf(api.idempotencyKey, "input"),
           }]
         : []),
     ];

@@ -1,15 +1,14 @@
 import { randomUUID } from "node:crypto";
+import type { z } from "zod";
 import { config } from "../config.ts";
+import type { account } from "../contract/http.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { db } from "../db/pool.ts";
 import { withTransaction, type Committed } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
-export interface Account {
-  user_id: string;
-  balance: number;
-}
+export type Account = z.infer<typeof account>;
 
 /** Opens an account with balance 0 and announces that balance, so snapshots know it from the start. */
 export async function openAccount(userId: string): Promise<Committed<Account>> {
