@@ -9,6 +9,9 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { Part } from "../supervisor.ts";
 
+// Node 20 is this project's local runtime (nodejs22.x on AWS); the SDK's reminder is noise at every start.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 /** Where a user pool's tokens come from and what they are for: what the functions and the page need. */
 export interface UserPool {
   /** The Cognito API: what the page and the SDK send SignUp, InitiateAuth, … to. */

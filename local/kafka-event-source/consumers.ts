@@ -6,6 +6,9 @@ import { deliverPartition } from "./delivery.ts";
 import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./error-handling.ts";
 import { lambdaEventFor } from "./lambda-event.ts";
 
+process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+
 /**
  * Lambda's Kafka event source mappings, run offline in a process of their own (started by the
  * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a kafkajs
