@@ -61,3 +61,14 @@ export class TooManyRequests extends DomainError {
   readonly status = 429;
   readonly title = "Too many requests";
 }
+
+/** Something a request needs (the user pool's keys, say) cannot be reached right now: a 503, not the caller's fault. */
+export class DependencyUnavailable extends Error {
+  constructor(
+    readonly dependency: string,
+    options?: ErrorOptions,
+  ) {
+    super(`${dependency} cannot be reached`, options);
+    this.name = "DependencyUnavailable";
+  }
+}

@@ -4,7 +4,7 @@ import { FetchError, JwtBaseError, JwtExpiredError } from "aws-jwt-verify/error"
 import type { Fetcher } from "aws-jwt-verify/https";
 import { SimpleJwksCache } from "aws-jwt-verify/jwk";
 import { config, type AuthConfig } from "../config.ts";
-import { Unauthorized } from "../errors.ts";
+import { DependencyUnavailable, Unauthorized } from "../errors.ts";
 
 /** Who is calling, as the access token says: the user pool's `sub` of the signed-in user. */
 export interface Caller {
@@ -21,7 +21,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  */
 const jwksFetcher: Fetcher = {
   async fetch(uri) {
-    const response = await fetch(uri, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) });
+    const response = await fetch(uri, { signal: AbortSignal.timeout(JWKS_TIMEOUT_MS) }).catch((error: unknown) => {
+      // Refused, reset or timed out: the pool's keys are out of reach, which is no fault of the token.
+      throw new FetchError(uri, error instanceof Error ? error.message : String(error));
+    });
     if (!response.ok) throw new FetchError(uri, `the user pool's keys answered ${response.status}`);
     return response.arrayBuffer();
   },
@@ -64,7 +67,10 @@ export async function verifyAccessToken(token: string): Promise<Caller> {
   try {
     payload = await verifier().verify(token);
   } catch (error) {
-    if (error instanceof FetchError || !(error instanceof JwtBaseError)) throw error;
+    if (error instanceof FetchError) {
+      throw new DependencyUnavailable("the sign-in service", { cause: error });
+    }
+    if (!(error instanceof JwtBaseError)) throw error;
     if (error instanceof JwtExpiredError) throw new Unauthorized("The access token has expired; refresh it or sign in again", "Authorization");
     throw new Unauthorized(`The access token is not valid for this shop: ${error.message}`, "Authorization");
   }

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { z } from "zod";
 import type { problem } from "../contract/http.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
-import { DomainError, Unauthorized } from "../errors.ts";
+import { DependencyUnavailable, DomainError, Unauthorized } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { TimedOut } from "../timeout.ts";
 
@@ -43,14 +43,15 @@ function problemOf(error: DomainError): Problem {
 export function problemForError(error: unknown, path: string | undefined): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof Unauthorized) return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
   if (error instanceof DomainError) return { problem: problemOf(error), headers: {} };
-  if (isDatabaseUnavailable(error) || error instanceof TimedOut) {
-    logger.warn({ err: error, path }, "database unavailable; answered 503");
+  if (isDatabaseUnavailable(error) || error instanceof TimedOut || error instanceof DependencyUnavailable) {
+    const what = error instanceof DependencyUnavailable ? error.dependency : "its database";
+    logger.warn({ err: error, path }, `${what} unavailable; answered 503`);
     return {
       problem: {
         type: "https://gozon.example/problems/service-unavailable",
         title: "Service unavailable",
         status: 503,
-        detail: `The shop cannot reach its database right now. Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
+        detail: `The shop cannot reach ${what} right now. Please try again in ${RETRY_AFTER_SECONDS} seconds.`,
       },
       headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
     };
