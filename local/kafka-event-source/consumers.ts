@@ -149,7 +149,10 @@ class KafkaEventSource {
         },
         { ...failure, functionName: mapping.functionName },
       );
-      return { key: letter.key, value: letter.value, headers: Object.fromEntries(letter.headers.map((h) => [h.name, h.value])) };
+      // A header name may repeat (Kafka allows it): every value goes along, in order.
+      const headers: Record<string, Buffer[]> = {};
+      for (const { name, value } of letter.headers) (headers[name] ??= []).push(value);
+      return { key: letter.key, value: letter.value, headers };
     });
     await this.producer!.send({ topic: mapping.handling.onFailureTopic!, acks: -1, messages });
   }

@@ -67,7 +67,7 @@ export function verdictOf(
   try {
     failures = (JSON.parse(answer.payload || "null") as { batchItemFailures?: unknown } | null)?.batchItemFailures;
   } catch {
-    return { ok: true };
+    return { ok: false, from: first, error: "the function's answer is not JSON" };
   }
   if (failures === undefined || failures === null) return { ok: true };
   if (!Array.isArray(failures)) return { ok: false, from: first, error: "batchItemFailures is not a list" };

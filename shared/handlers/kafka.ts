@@ -34,8 +34,8 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
  * - A record whose handling fails is reported as a batch item failure, and nothing after it on
  *   its partition is handled, so each key keeps its order. The records before it are committed.
  *   The event source retries from it, and dead-letters it once its retries are spent.
- * - While the database cannot be reached the whole invocation waits for it (bounded by the time
- *   left), then fails as a whole: an outage is nobody's record's fault and must not spend retries.
+ * - While the database cannot be reached (or is overloaded) the whole invocation waits for it,
+ *   bounded by the time left, then fails as a whole: an outage is no record's fault.
  */
 export function kafkaHandler<T extends Topic>(options: {
   topic: T;

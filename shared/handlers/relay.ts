@@ -29,8 +29,8 @@ export function relayHandler(database: Database) {
     try {
       const result = await relayOutbox(db(database), { publisher: kafkaPublisher(), deadline, lingerMs: config().relayLingerMs });
       const pruned = scheduled ? await pruneExpiredRows(db(database), config().retention) : undefined;
-      if (result.brokerUnavailable) {
-        logger.warn({ database, ...result }, "broker still unavailable; asking for another relay run");
+      if (result.brokerUnavailable || result.outOfTime) {
+        logger.warn({ database, ...result }, result.brokerUnavailable ? "broker still unavailable; asking for another relay run" : "rows still coming at the end of this run; asking for the next");
         await carryOut([{ kind: "relay", database }]);
       } else if (result.published > 0 || result.parked > 0 || (pruned && Object.values(pruned).some((n) => n > 0))) {
         logger.info({ database, ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");

@@ -105,8 +105,12 @@ function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promi
       }
       return client;
     })();
-    current.catch(() => (current = undefined));
-    return current;
+    const attempt = current;
+    // Forget only this attempt: a reset() meanwhile may already have put a newer one in its place.
+    attempt.catch(() => {
+      if (current === attempt) current = undefined;
+    });
+    return attempt;
   };
   return { get, reset };
 }

@@ -16,6 +16,7 @@ import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher 
  *   between publishes it again; consumers drop the second copy by event id.
  * - While the broker is unavailable the holder keeps the lock and retries with backoff until
  *   `deadline`, then gives up the run (the caller asks for another); nothing is lost or reordered.
+ *   A run also ends at its deadline while rows keep coming, and the caller asks for the next one.
  * - A row the broker refuses (too large, invalid) is parked with its error and attempt count, and
  *   the rows behind it go on: a refused row must never wedge the outbox.
  */
@@ -39,6 +40,8 @@ export interface RelayResult {
   deferred: boolean;
   /** The broker stayed unavailable until the deadline; rows are still waiting. */
   brokerUnavailable: boolean;
+  /** The deadline came while rows were still coming: the next run publishes the rest. */
+  outOfTime: boolean;
 }
 
 const RELAY_LOCK = "hashtext('outbox-relay')";
@@ -64,18 +67,19 @@ interface Row {
 }
 
 export async function relayOutbox(pool: pg.Pool, options: RelayOptions): Promise<RelayResult> {
-  const total: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false };
+  const total: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false, outOfTime: false };
   for (;;) {
     const run = await relayWhileLocked(pool, options);
     total.published += run.published;
     total.parked += run.parked;
-    if (run.deferred || run.brokerUnavailable) return { ...total, deferred: run.deferred, brokerUnavailable: run.brokerUnavailable };
+    if (run.deferred || run.brokerUnavailable || run.outOfTime) return { ...run, published: total.published, parked: total.parked };
     if (!(await hasUnpublishedRows(pool))) return total;
+    if (Date.now() >= options.deadline) return { ...total, outOfTime: true };
   }
 }
 
 async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<RelayResult> {
-  const result: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false };
+  const result: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false, outOfTime: false };
   const client = await pool.connect();
   const onError = (error: Error) => logger.warn({ err: error }, "relay lost its database connection");
   client.on("error", onError);
@@ -96,6 +100,7 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
           await writes.next(left);
           continue;
         }
+        if (Date.now() >= options.deadline) return { ...result, outOfTime: true };
         idleSince = Date.now();
         try {
           const outcome = await publishOrPark(client, options.publisher, rows);

@@ -160,5 +160,14 @@ describe("money rules, on PostgreSQL alone", () => {
     assert.equal(isDatabaseUnavailable(error), true);
     const bad = await orders.query("SELECT * FROM no_such_table").catch((e: unknown) => e);
     assert.equal(isDatabaseUnavailable(bad), false);
+    const client = await orders.connect();
+    try {
+      // A statement its timeout cancelled: an overloaded or locked database, not a bad request.
+      const cancelled = await client.query("SET statement_timeout = 10; SELECT pg_sleep(1)").catch((e: unknown) => e);
+      assert.equal((cancelled as { code?: string }).code, "57014");
+      assert.equal(isDatabaseUnavailable(cancelled), true);
+    } finally {
+      client.release(true);
+    }
   });
 });

@@ -85,6 +85,14 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     assert.equal((await relayOutbox(db("orders"), { publisher, deadline: soon() })).published, 0, "nothing twice");
   });
 
+  it("ends at its deadline while rows keep coming, saying so, and the next run publishes them", async () => {
+    await relayOutbox(db("orders"), { publisher: recording(), deadline: soon() });
+    await placeEvents(3);
+    const late = await relayOutbox(db("orders"), { publisher: recording(), deadline: Date.now() - 1 });
+    assert.deepEqual([late.outOfTime, late.published], [true, 0]);
+    assert.equal((await relayOutbox(db("orders"), { publisher: recording(), deadline: soon() })).published, 3);
+  });
+
   it("steps aside while another relay holds the outbox", async () => {
     await placeEvents(1);
     const holder = await orders.connect();
