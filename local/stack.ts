@@ -1,7 +1,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import pg from "pg";
-import { migrate } from "../shared/db/migrate.ts";
+import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
 import { createUserPool, identityProviderPart, identityProviderUrl, type UserPool } from "./cognito/identity-provider.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
@@ -169,10 +168,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       infra(kafka, `Kafka broker (KRaft) on ${kafkaBrokers[0]}`).then(() => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS))),
       infra(ordersDb, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`).then(() =>
         // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-        timed(progress, "orders migrations", () => migrateDatabase(ordersDatabaseUrl, ["messaging", "orders"])),
+        timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
       ),
       infra(paymentsDb, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`).then(() =>
-        timed(progress, "payments migrations", () => migrateDatabase(paymentsDatabaseUrl, ["messaging", "payments"])),
+        timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
       ),
       infra(cognito, `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`).then(async () => {
         if (!authOn) return;
@@ -252,16 +251,6 @@ async function confirmationCode(codes: Map<string, string>, email: string): Prom
   throw new Error(`no confirmation code for ${email}: only cognito-local prints them, after SignUp`);
 }
 
-async function migrateDatabase(url: string, folders: string[]): Promise<void> {
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  // A server stopped meanwhile (Ctrl-C) fails the query; unheard, the client's error would end the process.
-  pool.on("connect", (client) => client.on("error", () => undefined));
-  try {
-    await migrate(pool, folders.map((folder) => path.join(ROOT, "migrations", folder)));
-  } finally {
-    await pool.end();
-  }
-}
 
 /** Local runs need these, whatever the shell has: no AWS account, no metadata probes (toolchain G1). */
 const LOCAL_AWS_ENV = {

@@ -44,6 +44,25 @@ function databaseUrl(database: Database): string {
 
 export const db = (database: Database): pg.Pool => poolFor(databaseUrl(database));
 
+/**
+ * Runs `work` on a connection of `pool`. A checked-out client has no listener of the pool's, so one
+ * is attached here: a server that dies meanwhile fails `work`, never the process. `discard` tells
+ * the pool not to reuse the connection (its session state is unknown: a failed rollback, a lock
+ * that may still be held).
+ */
+export async function withConnection<T>(pool: pg.Pool, work: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  const onError = (error: Error) => logger.warn({ err: error, database: pool.options.database }, "database connection lost while in use");
+  client.on("error", onError);
+  let broken: Error | undefined;
+  try {
+    return await work(client, (why) => void (broken ??= why));
+  } finally {
+    client.removeListener("error", onError);
+    client.release(broken);
+  }
+}
+
 /** Closes every pool of this process (a test's teardown, before its database goes away). */
 export async function endPools(): Promise<void> {
   const all = [...pools.values()];

@@ -1,7 +1,6 @@
 import type pg from "pg";
 import type { AfterCommit, Database } from "../after-commit.ts";
-import { logger } from "../logger.ts";
-import { db } from "./pool.ts";
+import { db, withConnection } from "./pool.ts";
 
 /**
  * A transaction in progress: its statements, and what the code inside it asks to happen once it
@@ -22,34 +21,26 @@ export interface Committed<T> {
 
 /** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
 export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
-  const client = await db(database).connect();
-  // A checked-out client has no listener of the pool's: a server that dies mid-transaction would
-  // otherwise emit an unhandled 'error' and take the whole process with it.
-  const onError = (error: Error) => logger.warn({ err: error, database }, "database connection lost during a transaction");
-  client.on("error", onError);
-  let broken: unknown;
-  try {
-    await client.query("BEGIN");
-    const after: AfterCommit[] = [];
-    const finalWrites = new Map<string, () => Promise<void>>();
-    const tx: Tx = {
-      database,
-      query: client.query.bind(client) as Tx["query"],
-      afterCommit: (effect) => void after.push(effect),
-      beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
-    };
-    const result = await work(tx);
-    for (const write of finalWrites.values()) await write();
-    await client.query("COMMIT");
-    return { result, after: dedupe(after) };
-  } catch (error) {
-    await client.query("ROLLBACK").catch((rollbackError: unknown) => (broken = rollbackError));
-    throw error;
-  } finally {
-    client.removeListener("error", onError);
-    // A connection whose rollback failed is in an unknown state: the pool drops it.
-    client.release(broken instanceof Error ? broken : undefined);
-  }
+  return withConnection(db(database), async (client, discard) => {
+    try {
+      await client.query("BEGIN");
+      const after: AfterCommit[] = [];
+      const finalWrites = new Map<string, () => Promise<void>>();
+      const tx: Tx = {
+        database,
+        query: client.query.bind(client) as Tx["query"],
+        afterCommit: (effect) => void after.push(effect),
+        beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
+      };
+      const result = await work(tx);
+      for (const write of finalWrites.values()) await write();
+      await client.query("COMMIT");
+      return { result, after: dedupe(after) };
+    } catch (error) {
+      await client.query("ROLLBACK").catch(discard);
+      throw error;
+    }
+  });
 }
 
 /** One relay wake-up per database is enough, however many rows a transaction wrote. */

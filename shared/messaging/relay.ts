@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { withConnection } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "./publisher.ts";
@@ -80,11 +81,8 @@ export async function relayOutbox(pool: pg.Pool, options: RelayOptions): Promise
 
 async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<RelayResult> {
   const result: RelayResult = { published: 0, parked: 0, deferred: false, brokerUnavailable: false, outOfTime: false };
-  const client = await pool.connect();
-  const onError = (error: Error) => logger.warn({ err: error }, "relay lost its database connection");
-  client.on("error", onError);
-  let broken: Error | undefined;
-  try {
+  // A connection that may still hold the lock must not go back to the pool: any failure discards it.
+  return withConnection(pool, async (client, discard) => {
     const lock = await client.query<{ locked: boolean }>(`SELECT pg_try_advisory_lock(${RELAY_LOCK}) AS locked`);
     if (!lock.rows[0]?.locked) return { ...result, deferred: true };
     const writes = new OutboxWrites(client);
@@ -115,18 +113,14 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
           backoff = Math.min(backoff * 2, 2_000);
         }
       }
+    } catch (error) {
+      discard(error as Error);
+      throw error;
     } finally {
       writes.stop();
-      await client.query(`UNLISTEN *; SELECT pg_advisory_unlock(${RELAY_LOCK})`).catch((error: Error) => (broken = error));
+      await client.query(`UNLISTEN *; SELECT pg_advisory_unlock(${RELAY_LOCK})`).catch(discard);
     }
-  } catch (error) {
-    broken = error as Error;
-    throw error;
-  } finally {
-    client.removeListener("error", onError);
-    // A connection that may still hold the lock must not go back to the pool.
-    client.release(broken);
-  }
+  });
 }
 
 /**

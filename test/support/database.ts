@@ -1,8 +1,8 @@
 import path from "node:path";
 import pg from "pg";
-import { migrate } from "../../shared/db/migrate.ts";
+import { migrate, MIGRATION_FOLDERS } from "../../shared/db/migrate.ts";
 import { endPools } from "../../shared/db/pool.ts";
-import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
+import { LOCAL_DIR } from "../../local/paths.ts";
 import { postgresPart, postgresUrl } from "../../local/postgres/instance.ts";
 import { Supervisor } from "../../local/supervisor.ts";
 
@@ -27,10 +27,8 @@ export async function startTestDatabases(name: string, port: number): Promise<Te
   await admin.query("CREATE DATABASE payments").finally(() => admin.end());
   const ordersUrl = postgresUrl(port, "orders");
   const paymentsUrl = postgresUrl(port, "payments");
-  for (const [url, folders] of [[ordersUrl, ["messaging", "orders"]], [paymentsUrl, ["messaging", "payments"]]] as const) {
-    const pool = new pg.Pool({ connectionString: url, max: 1 });
-    await migrate(pool, folders.map((f) => path.join(ROOT, "migrations", f))).finally(() => pool.end());
-  }
+  await migrate(ordersUrl, MIGRATION_FOLDERS.orders);
+  await migrate(paymentsUrl, MIGRATION_FOLDERS.payments);
   process.env.ORDERS_DATABASE_URL = ordersUrl;
   process.env.PAYMENTS_DATABASE_URL = paymentsUrl;
   return {
