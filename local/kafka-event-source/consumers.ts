@@ -63,6 +63,9 @@ class KafkaEventSource {
       region: process.env.AWS_REGION ?? "us-east-1",
       credentials: { accessKeyId: "local", secretAccessKey: "local" },
       maxAttempts: 1,
+      // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
+      // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
+      requestHandler: { connectionTimeout: 3_000, requestTimeout: 90_000 },
     });
     const kafka = new Kafka({
       clientId: "kafka-event-source",

@@ -204,27 +204,20 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     },
     bindings: { ws: { query: schemaOf(userQuery, schemas, "input"), bindingVersion: BINDING_VERSION.ws } },
   };
-  operations.pushOrderUpdated = {
+  const pushed = (title: string, summary: string, message: string) => ({
     action: "send",
     channel: ref("#/channels/notifications"),
-    title: "Push ORDER_UPDATED",
-    summary: "onPaymentProcessed, after it settled the order.",
-    messages: [ref("#/channels/notifications/messages/OrderUpdatedFrame")],
-  };
-  operations.pushBalanceUpdated = {
-    action: "send",
-    channel: ref("#/channels/notifications"),
-    title: "Push BALANCE_UPDATED",
-    summary: "onBalanceUpdated, after it recorded a newer balance.",
-    messages: [ref("#/channels/notifications/messages/BalanceUpdatedFrame")],
-  };
-  operations.refuseFrame = {
-    action: "send",
-    channel: ref("#/channels/notifications"),
-    title: "Refuse a frame",
-    summary: "wsSync and the $default route, when a frame is too large, comes too fast or names no known action.",
-    messages: [ref("#/channels/notifications/messages/ProblemFrame")],
-  };
+    title,
+    summary,
+    messages: [ref(`#/channels/notifications/messages/${message}`)],
+  });
+  operations.pushOrderUpdated = pushed("Push ORDER_UPDATED", "onPaymentProcessed, after it settled the order.", "OrderUpdatedFrame");
+  operations.pushBalanceUpdated = pushed("Push BALANCE_UPDATED", "onBalanceUpdated, after it recorded a newer balance.", "BalanceUpdatedFrame");
+  operations.refuseFrame = pushed(
+    "Refuse a frame",
+    "wsSync and the $default route, when a frame is too large, comes too fast or names no known action.",
+    "ProblemFrame",
+  );
   operations.sync = {
     action: "receive",
     channel: ref("#/channels/notifications"),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { problem } from "./http.ts";
 import { order, ORDER_STATUSES, PAYMENT_FAILURE_REASONS, type Order } from "./order.ts";
 
 /** The only frame a client sends is {"action":"sync"}; a larger one is refused with a 413 PROBLEM frame. */
@@ -40,13 +41,7 @@ export const snapshotFrame = z.object({
 });
 
 /** What went wrong with a frame the client sent, as the HTTP API's problem details say it. */
-export const problemFrame = z.object({
-  type: z.literal("PROBLEM"),
-  status: z.number().int(),
-  title: z.string(),
-  detail: z.string(),
-  field: z.string().optional(),
-});
+export const problemFrame = problem.omit({ type: true }).extend({ type: z.literal("PROBLEM") });
 
 export const frame = z.discriminatedUnion("type", [orderUpdatedFrame, balanceUpdatedFrame, snapshotFrame, problemFrame]);
 export type Frame = z.infer<typeof frame>;

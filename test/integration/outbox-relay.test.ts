@@ -9,6 +9,7 @@ import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher 
 import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
 import { pruneExpiredRows } from "../../shared/messaging/retention.ts";
 import { startTestDatabases, type TestDatabases } from "../support/database.ts";
+import { eventually } from "../support/shop-client.ts";
 
 /** A publisher that keeps what it is given, in order, as a broker would. */
 function recording(refuse: (r: OutboundRecord) => boolean = () => false): Publisher & { records: OutboundRecord[] } {
@@ -35,12 +36,6 @@ async function placeEvents(n: number, description = "integration"): Promise<stri
   return ids;
 }
 
-async function eventuallyTrue(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  for (const deadline = Date.now() + timeoutMs; !(await check()); ) {
-    if (Date.now() > deadline) throw new Error("condition not reached");
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 const orderIdOf = (r: OutboundRecord) => (JSON.parse(r.value.toString()) as { order_id: string }).order_id;
 
@@ -112,9 +107,9 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     const publisher = recording();
     assert.equal(await isRelayRunning(db("orders")), false);
     const lingering = relayOutbox(db("orders"), { publisher, deadline: soon(), lingerMs: 1_500 });
-    await eventuallyTrue(() => isRelayRunning(db("orders")));
+    await eventually(async () => (await isRelayRunning(db("orders"))) || undefined, 5_000, "the relay running");
     const [late] = await placeEvents(1, "while it lingers");
-    await eventuallyTrue(async () => publisher.records.some((r) => orderIdOf(r) === late));
+    await eventually(async () => publisher.records.some((r) => orderIdOf(r) === late) || undefined, 5_000, "the late row published");
     const result = await lingering;
     assert.equal(result.published, 1);
     assert.equal(await isRelayRunning(db("orders")), false);
