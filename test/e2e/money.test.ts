@@ -25,9 +25,11 @@ describe("money is never lost or taken twice", () => {
   let orders: pg.Pool;
   let payments: pg.Pool;
   let kafka: Kafka;
+  /** What serverless-offline and the Kafka event source printed: the event source says when a function fails. */
+  const output: string[] = [];
 
   before(async () => {
-    stack = await startTestStack("money", { env: { AUTH: "off" } });
+    stack = await startTestStack("money", { env: { AUTH: "off" }, output: (line) => void output.push(line) });
     shop = new ShopClient(stack.apiUrl, stack.wsUrl);
     orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 4 });
     payments = new pg.Pool({ connectionString: stack.paymentsDatabaseUrl, max: 4 });
@@ -278,8 +280,14 @@ describe("money is never lost or taken twice", () => {
       await payments.query("ALTER TABLE inbox RENAME TO inbox_away");
       let placed;
       try {
+        const seen = output.length;
         placed = await shop.placeOrder(user, 10);
-        await new Promise((resolve) => setTimeout(resolve, 2000));
+        // The event source tried the charge, saw it fail, and tried it again.
+        await eventually(
+          async () => (output.slice(seen).some((line) => /onOrderCreated: orders\.created-\d+ offsets .* failed \(attempt 2\)/.test(line)) ? true : undefined),
+          20_000,
+          "the charge failed twice",
+        );
         assert.equal((await shop.order(placed.body.order_id)).body.status, "NEW");
         assert.equal(await committed(), before, "nothing committed while the function fails");
       } finally {

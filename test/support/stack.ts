@@ -13,12 +13,13 @@ export const TEST_PORTS = {
 
 /**
  * The real stack (Kafka, both Postgres servers, cognito-local, serverless-offline) for one test
- * file; `progress` sees the supervisor's lines too (a part died, is back). Sign-in is on unless
+ * file; `progress` sees the supervisor's lines too (a part died, is back), `output` every line
+ * serverless-offline and the Kafka event source print. Sign-in is on unless
  * `env` says AUTH=off (for tests of money and faults, not of identity).
  */
 export async function startTestStack(
   name: string,
-  options: { ports?: StackPorts; progress?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+  options: { ports?: StackPorts; progress?: (line: string) => void; output?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
 ): Promise<RunningStack> {
   const lines: string[] = [];
   try {
@@ -31,6 +32,7 @@ export async function startTestStack(
         options.progress?.(line);
       },
       output: (line) => {
+        options.output?.(line);
         lines.push(line);
         if (lines.length > 200) lines.shift();
         if (process.env.STACK_LOGS) console.log(line);
