@@ -40,7 +40,7 @@ if (!external) {
   console.error("starting the stack (AUTH=off) ...");
   stack = await startStack({
     name: "bench",
-    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 49092, kafkaController: 49093, ordersDb: 58632, paymentsDb: 58633 },
+    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633 },
     env: { ...process.env, AUTH: "off" },
     progress: (line) => console.error(`  ${line}`),
   });
@@ -116,7 +116,7 @@ try {
   await stack?.stop();
   stack = undefined;
   console.error("measuring the database limit with pgbench ...");
-  const limit = await databaseLimit(58732);
+  const limit = await databaseLimit(18732);
 
   const overload = rows.find((r) => r.phase === "overload");
   const summary = {

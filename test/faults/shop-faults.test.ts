@@ -11,7 +11,7 @@ import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
-const PORTS = { http: 4200, websocket: 4201, lambda: 4202, frontend: 4208, kafka: 39092, kafkaController: 39093, ordersDb: 58432, paymentsDb: 58433 };
+const PORTS = { http: 4200, websocket: 4201, lambda: 4202, frontend: 4208, kafka: 28092, kafkaController: 28093, ordersDb: 18432, paymentsDb: 18433 };
 const RATE = 20;
 
 /**

@@ -11,7 +11,7 @@ import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop
 import { startTestStack } from "../support/stack.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
-const PORTS = { http: 4100, websocket: 4101, lambda: 4102, frontend: 4108, kafka: 29092, kafkaController: 29093, ordersDb: 57432, paymentsDb: 57433, cognito: 4109 };
+const PORTS = { http: 4100, websocket: 4101, lambda: 4102, frontend: 4108, kafka: 29092, kafkaController: 29093, ordersDb: 17432, paymentsDb: 17433, cognito: 4109 };
 const PROBE_TOPIC = "supervisor.probe";
 const PROBE_GROUP = "supervisor-probe";
 

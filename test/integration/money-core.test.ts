@@ -43,7 +43,7 @@ describe("money rules, on PostgreSQL alone", () => {
   let orders: pg.Pool;
   let payments: pg.Pool;
   before(async () => {
-    databases = await startTestDatabases("money-core", 57533);
+    databases = await startTestDatabases("money-core", 17533);
     orders = new pg.Pool({ connectionString: databases.ordersUrl, max: 3 });
     payments = new pg.Pool({ connectionString: databases.paymentsUrl, max: 3 });
   });

@@ -43,7 +43,7 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
   let databases: TestDatabases;
   let orders: pg.Pool;
   before(async () => {
-    databases = await startTestDatabases("outbox", 57532);
+    databases = await startTestDatabases("outbox", 17532);
     orders = new pg.Pool({ connectionString: databases.ordersUrl, max: 3 });
   });
   after(async () => {

@@ -2,13 +2,15 @@ import { readFileSync } from "node:fs";
 import { startStack, type RunningStack, type StackPorts } from "../../local/stack.ts";
 
 /**
- * Ports apart from `npm start`'s, so the tests can run while the shop is up. TEST_PORT_SHIFT moves
+ * Ports apart from `npm start`'s, so the tests can run while the shop is up. Every port a test or
+ * benchmark listens on is below 32768: Linux gives ports from 32768 up to outgoing connections, and
+ * a server cannot listen on a port an open connection happens to hold. TEST_PORT_SHIFT moves
  * them and the stacks' folders, for a second run beside these (another checkout, another person).
  */
 const shift = Number(process.env.TEST_PORT_SHIFT ?? 0);
 export const TEST_PORTS = {
   http: 4000 + shift, websocket: 4001 + shift, lambda: 4002 + shift, frontend: 4008 + shift,
-  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 56432 + shift, paymentsDb: 56433 + shift, cognito: 4009 + shift,
+  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 16432 + shift, paymentsDb: 16433 + shift, cognito: 4009 + shift,
 };
 
 /**
