@@ -28,6 +28,8 @@ function poolFor(connectionString: string): pg.Pool {
       statement_timeout: cfg.dbStatementTimeoutMs,
       query_timeout: cfg.dbStatementTimeoutMs + 2_000,
       keepAlive: true,
+      // Statements sent together share a round trip (see withTransaction); answers still come in order.
+      pipeline: true,
       // `sls invoke local` ends when the handler is done, not 30 s later.
       allowExitOnIdle: true,
     });

@@ -10,8 +10,16 @@ export interface Tx {
   readonly database: Database;
   query: pg.PoolClient["query"];
   afterCommit(effect: AfterCommit): void;
-  /** Runs `write` once, right before COMMIT: lets a writer gather its rows into one statement. */
-  beforeCommit(key: string, write: () => Promise<void>): void;
+  /**
+   * Runs the statement `write` makes, once, right before COMMIT and in its round trip: lets a
+   * writer gather its rows into one statement. `write` is called when the transaction commits.
+   */
+  beforeCommit(key: string, write: () => Statement): void;
+}
+
+export interface Statement {
+  text: string;
+  values: unknown[];
 }
 
 export interface Committed<T> {
@@ -19,13 +27,21 @@ export interface Committed<T> {
   after: AfterCommit[];
 }
 
-/** Runs `work` in one transaction: committed if it resolves, rolled back if it throws. */
+/**
+ * Runs `work` in one transaction: committed if it resolves, rolled back if it throws.
+ *
+ * The pool's connections pipeline (pool.ts): BEGIN goes out with the first statement of `work`,
+ * and the final writes with COMMIT, so a transaction of two statements costs two round trips, not
+ * four. Every answer is still awaited before the transaction counts as committed.
+ */
 export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
   return withConnection(db(database), async (client, discard) => {
+    const begun = client.query("BEGIN");
+    // Awaited below; this only keeps a failure from counting as unhandled if `work` fails first.
+    begun.catch(() => undefined);
     try {
-      await client.query("BEGIN");
       const after: AfterCommit[] = [];
-      const finalWrites = new Map<string, () => Promise<void>>();
+      const finalWrites = new Map<string, () => Statement>();
       const tx: Tx = {
         database,
         query: client.query.bind(client) as Tx["query"],
@@ -33,8 +49,14 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
         beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
       };
       const result = await work(tx);
-      for (const write of finalWrites.values()) await write();
-      await client.query("COMMIT");
+      await begun;
+      const writes = [...finalWrites.values()].map((write) => {
+        const { text, values } = write();
+        return client.query(text, values);
+      });
+      const [, committed] = await Promise.all([Promise.all(writes), client.query("COMMIT")]);
+      // A transaction that failed unnoticed is answered ROLLBACK, not an error: never take it for a commit.
+      if (committed.command !== "COMMIT") throw new Error(`COMMIT was answered ${committed.command}: the transaction was rolled back`);
       return { result, after: dedupe(after) };
     } catch (error) {
       await client.query("ROLLBACK").catch(discard);

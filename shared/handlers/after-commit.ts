@@ -1,7 +1,7 @@
 import type { AfterCommit, Database } from "../after-commit.ts";
 import type { Frame } from "../contract/frames.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
-import { notifyUser } from "../notifications/notify.ts";
+import { notifyUsers } from "../notifications/notify.ts";
 
 /**
  * The one place where what a committed transaction asked for happens: relays are woken, frames
@@ -10,8 +10,8 @@ import { notifyUser } from "../notifications/notify.ts";
  */
 export async function carryOut(effects: AfterCommit[]): Promise<void> {
   const relays = new Set<Database>();
-  // A batch often holds several changes of one user: their frames go out together, in order, after
-  // one look-up of the user's connections.
+  // A batch often holds several changes of one user: their frames go out together, in order; one
+  // look-up finds the connections of every user in the batch.
   const pushes = new Map<string, { frames: Frame[]; correlationId: string }>();
   for (const effect of effects) {
     if (effect.kind === "relay") relays.add(effect.database);
@@ -23,6 +23,6 @@ export async function carryOut(effects: AfterCommit[]): Promise<void> {
   }
   await Promise.all([
     ...[...relays].map((database) => requestRelay(database)),
-    ...[...pushes].map(([userId, push]) => notifyUser(userId, push.frames, push.correlationId)),
+    notifyUsers([...pushes].map(([userId, push]) => ({ userId, ...push }))),
   ]);
 }

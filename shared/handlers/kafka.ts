@@ -28,7 +28,7 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
 /**
  * A Kafka consumer function: every record of the event, partition by partition in offset order,
  * validated against its topic's schema and handed to `handle`, all in one transaction (one commit
- * per batch). What the handlers ask for after the commit is carried out once it has happened.
+ * per batch) whose statements are pipelined. What the handlers ask for after the commit is carried out once it has happened.
  * - A record that cannot be read (not UTF-8, not JSON, wrong shape) can never succeed: it is parked
  *   on the dead-letter topic, intact, and the batch goes on.
  * - A record whose handling fails is reported as a batch item failure, and nothing after it on
@@ -40,6 +40,11 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
 export function kafkaHandler<T extends Topic>(options: {
   topic: T;
   database: Database;
+  /**
+   * Handles one record. It is called for every record of the batch before any answer is read, so
+   * it sends its statements before it first waits for one (they then run in record order), and
+   * waits once: what it does with the answers (events for the outbox) then also happens in order.
+   */
   handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
 }): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
   const { schema } = TOPICS[options.topic];
@@ -51,6 +56,10 @@ export function kafkaHandler<T extends Topic>(options: {
     for (let wait = 250; ; ) {
       try {
         const { after } = await withTransaction(options.database, async (tx) => {
+          // Every record is handed over before any answer is read, so the statements of the whole
+          // batch go out together (the connection pipelines them, in record order); the answers are
+          // then read in that order, and the first failure is the record's.
+          const handled: Array<{ record: ReceivedRecord; done: Promise<unknown> }> = [];
           for (const records of partitions) {
             for (const record of records) {
               const failure = failed.get(partitionKey(record));
@@ -58,14 +67,20 @@ export function kafkaHandler<T extends Topic>(options: {
               const decoded = decodeRecord(record, schema);
               if (!decoded.ok) {
                 logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
-                await parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
+                parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
                 continue;
               }
-              try {
-                await options.handle(tx, decoded.event as EventOf<T>);
-              } catch (error) {
-                throw isDatabaseUnavailable(error) ? error : new RecordFailed(record, error);
-              }
+              const done = options.handle(tx, decoded.event as EventOf<T>);
+              // Read below, in order; this only keeps a later record's failure from counting as unhandled.
+              done.catch(() => undefined);
+              handled.push({ record, done });
+            }
+          }
+          for (const { record, done } of handled) {
+            try {
+              await done;
+            } catch (error) {
+              throw isDatabaseUnavailable(error) ? error : new RecordFailed(record, error);
             }
           }
         });

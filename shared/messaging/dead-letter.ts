@@ -66,6 +66,6 @@ function deadLetterId(record: ReceivedRecord): string {
  * record that can never be handled (it does not even parse), so retrying it would only hold up the
  * records behind it.
  */
-export async function parkRecord(tx: Tx, record: ReceivedRecord, failure: Failure): Promise<void> {
-  await addToOutbox(tx, { eventId: deadLetterId(record), ...deadLetterOf(record, failure) });
+export function parkRecord(tx: Tx, record: ReceivedRecord, failure: Failure): void {
+  addToOutbox(tx, { eventId: deadLetterId(record), ...deadLetterOf(record, failure) });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TOPICS, type EventOf, type FieldsOf, type Topic } from "../contract/events.ts";
-import type { Tx } from "../db/transaction.ts";
+import type { Statement, Tx } from "../db/transaction.ts";
 import type { OutboundRecord } from "./publisher.ts";
 
 /** A record on its way to Kafka, with the id that lets consumers (and the outbox) drop a second copy. */
@@ -15,32 +15,32 @@ const pending = new WeakMap<Tx, OutboxRow[]>();
  * transaction has committed. Every outbox write goes through here. The rows of one transaction are
  * written together, in order, by one statement right before its COMMIT.
  */
-export async function addToOutbox(tx: Tx, row: OutboxRow): Promise<void> {
+export function addToOutbox(tx: Tx, row: OutboxRow): void {
   const rows = pending.get(tx) ?? [];
   if (rows.length === 0) {
     pending.set(tx, rows);
-    tx.beforeCommit("outbox", () => writeOutboxRows(tx, rows));
+    tx.beforeCommit("outbox", () => outboxInsert(rows));
     tx.afterCommit({ kind: "relay", database: tx.database });
   }
   rows.push(row);
 }
 
-async function writeOutboxRows(tx: Tx, rows: OutboxRow[]): Promise<void> {
-  await tx.query(
-    `INSERT INTO outbox (event_id, topic, record_key, record_value, record_headers)
+function outboxInsert(rows: OutboxRow[]): Statement {
+  return {
+    text: `INSERT INTO outbox (event_id, topic, record_key, record_value, record_headers)
      SELECT event_id, topic, record_key, record_value, record_headers
        FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::bytea[], $5::jsonb[]) WITH ORDINALITY
             AS r (event_id, topic, record_key, record_value, record_headers, n)
       ORDER BY n
      ON CONFLICT (event_id) DO NOTHING`,
-    [
+    values: [
       rows.map((r) => r.eventId),
       rows.map((r) => r.topic),
       rows.map((r) => r.key),
       rows.map((r) => r.value),
       rows.map((r) => JSON.stringify(r.headers.map(({ name, value }) => ({ name, value: value.toString("base64") })))),
     ],
-  );
+  };
 }
 
 /**
@@ -48,7 +48,7 @@ async function writeOutboxRows(tx: Tx, rows: OutboxRow[]): Promise<void> {
  * time, correlation id) is added here, the payload is checked against the topic's schema, and the
  * record is keyed by the topic's key field. A payload that does not fit its topic does not compile.
  */
-export async function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T>, correlationId: string): Promise<EventOf<T>> {
+export function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T>, correlationId: string): EventOf<T> {
   const { schema, key } = TOPICS[topic];
   const event = schema.parse({
     event_id: randomUUID(),
@@ -58,7 +58,7 @@ export async function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T
     correlation_id: correlationId,
     ...fields,
   }) as EventOf<T>;
-  await addToOutbox(tx, {
+  addToOutbox(tx, {
     eventId: event.event_id,
     topic,
     key: Buffer.from(String(event[key as keyof EventOf<T>])),

@@ -39,12 +39,15 @@ export async function removeConnection(connectionId: string): Promise<void> {
   await db("orders").query("DELETE FROM websocket_connections WHERE connection_id = $1", [connectionId]);
 }
 
-export async function connectionsOf(userId: string): Promise<string[]> {
-  const result = await db("orders").query<{ connection_id: string }>(
-    "SELECT connection_id FROM websocket_connections WHERE user_id = $1",
-    [userId],
+/** The open connections of each of these users (one look-up, however many users). */
+export async function connectionsOf(userIds: string[]): Promise<Map<string, string[]>> {
+  const result = await db("orders").query<{ user_id: string; connection_id: string }>(
+    "SELECT user_id, connection_id FROM websocket_connections WHERE user_id = ANY($1::uuid[])",
+    [userIds],
   );
-  return result.rows.map((r) => r.connection_id);
+  const byUser = new Map<string, string[]>();
+  for (const { user_id, connection_id } of result.rows) byUser.set(user_id, [...(byUser.get(user_id) ?? []), connection_id]);
+  return byUser;
 }
 
 /**

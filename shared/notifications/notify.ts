@@ -3,32 +3,42 @@ import { logger } from "../logger.ts";
 import { connectionsOf, removeConnection } from "./connections.ts";
 import { pushFrame } from "./push.ts";
 
+export interface UserFrames {
+  userId: string;
+  frames: Frame[];
+  correlationId: string;
+}
+
 /**
- * Sends frames to every open connection of a user. A push is best effort: a closed connection is
- * forgotten, any other failure is logged, and neither fails the work that caused the push.
+ * Sends each user's frames, in order, to every open connection of that user, after one look-up
+ * of all their connections. A push is best effort: a closed connection is forgotten, any other
+ * failure is logged, and neither fails the work that caused the push.
  */
-export async function notifyUser(userId: string, frames: Frame[], correlationId: string): Promise<void> {
-  const log = logger.child({ correlation_id: correlationId, user_id: userId });
-  let connections: string[];
+export async function notifyUsers(pushes: UserFrames[]): Promise<void> {
+  if (pushes.length === 0) return;
+  let connections: Map<string, string[]>;
   try {
-    connections = await connectionsOf(userId);
+    connections = await connectionsOf(pushes.map((p) => p.userId));
   } catch (error) {
-    log.warn({ err: error }, "could not read connections; push skipped");
+    logger.warn({ err: error, users: pushes.length }, "could not read connections; push skipped");
     return;
   }
   await Promise.all(
-    connections.map(async (connectionId) => {
-      try {
-        for (const frame of frames) {
-          if ((await pushFrame(connectionId, frame)) === "gone") {
-            await removeConnection(connectionId);
-            log.info({ connection_id: connectionId }, "closed connection removed");
-            return;
+    pushes.flatMap(({ userId, frames, correlationId }) =>
+      (connections.get(userId) ?? []).map(async (connectionId) => {
+        const log = logger.child({ correlation_id: correlationId, user_id: userId, connection_id: connectionId });
+        try {
+          for (const frame of frames) {
+            if ((await pushFrame(connectionId, frame)) === "gone") {
+              await removeConnection(connectionId);
+              log.info("closed connection removed");
+              return;
+            }
           }
+        } catch (error) {
+          log.warn({ err: error }, "push failed");
         }
-      } catch (error) {
-        log.warn({ err: error, connection_id: connectionId }, "push failed");
-      }
-    }),
+      }),
+    ),
   );
 }

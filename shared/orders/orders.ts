@@ -9,7 +9,6 @@ import { db } from "../db/pool.ts";
 import { withTransaction, type Committed, type Tx } from "../db/transaction.ts";
 import { NotFound } from "../errors.ts";
 import { forOrder } from "../logger.ts";
-import { recordInInbox } from "../messaging/inbox.ts";
 import { emit } from "../messaging/outbox.ts";
 
 export interface NewOrder {
@@ -35,7 +34,7 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
         [randomUUID(), input.userId, input.amount, input.description],
       );
       const order = inserted.rows[0]!;
-      await emit(tx, "orders.created", { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description }, order.id);
+      emit(tx, "orders.created", { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description }, order.id);
       return order;
     }),
   );
@@ -50,20 +49,27 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
  */
 export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void> {
   const log = forOrder(event.order_id, { event_id: event.event_id });
-  if (!(await recordInInbox(tx, event.event_id, "payments.processed"))) {
+  // One statement: the inbox row, then the order's move if the event is new to the inbox.
+  const settled = await tx.query<{ received: boolean } & Partial<Order>>(
+    `WITH received AS (
+       INSERT INTO inbox (event_id, topic) VALUES ($4, 'payments.processed') ON CONFLICT (event_id) DO NOTHING RETURNING event_id
+     ), updated AS (
+       UPDATE orders SET status = $2, reason = $3, updated_at = now()
+        WHERE id = $1 AND status = 'NEW' AND EXISTS (SELECT 1 FROM received) RETURNING ${ORDER_COLUMNS}
+     )
+     SELECT EXISTS (SELECT 1 FROM received) AS received, updated.* FROM (SELECT) AS one LEFT JOIN updated ON true`,
+    [event.order_id, event.status, event.reason, event.event_id],
+  );
+  const { received, ...row } = settled.rows[0]!;
+  if (!received) {
     log.info("duplicate payment result ignored");
     return;
   }
-  const updated = await tx.query<Order>(
-    `UPDATE orders SET status = $2, reason = $3, updated_at = now()
-      WHERE id = $1 AND status = 'NEW' RETURNING ${ORDER_COLUMNS}`,
-    [event.order_id, event.status, event.reason],
-  );
-  const order = updated.rows[0];
-  if (!order) {
+  if (!row.id) {
     log.warn({ status: event.status }, "payment result for an unknown or already final order ignored");
     return;
   }
+  const order = row as Order;
   log.info({ status: order.status, reason: order.reason }, "order settled");
   tx.afterCommit({ kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
 }

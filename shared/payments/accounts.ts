@@ -19,7 +19,7 @@ export async function openAccount(userId: string): Promise<Committed<Account>> {
     );
     const opened = inserted.rows[0];
     if (!opened) throw new Conflict(`An account for user ${userId} already exists`, "user_id");
-    await announceBalance(tx, opened, "opened", randomUUID());
+    announceBalance(tx, opened, "opened", randomUUID());
     return { user_id: opened.user_id, balance: opened.balance };
   });
 }
@@ -37,7 +37,7 @@ export async function deposit(userId: string, amount: number, idempotencyKey?: s
       const changed = updated.rows[0];
       if (!changed) throw new NotFound(`No account for user ${userId}`, "user_id");
       await tx.query("INSERT INTO ledger (user_id, kind, amount) VALUES ($1, 'DEPOSIT', $2)", [userId, amount]);
-      await announceBalance(tx, changed, "deposit", randomUUID());
+      announceBalance(tx, changed, "deposit", randomUUID());
       return { user_id: changed.user_id, balance: changed.balance };
     }),
   );

@@ -8,27 +8,31 @@ import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
 
 /**
- * Charges an order exactly once, inside the caller's transaction, in two statements:
- * 1. the inbox row (a redelivered event stops here) and the order's payment row (a second event for
- *    the same order stops here); a concurrent copy blocks on either key until this one ends;
- * 2. the conditional debit that can never take the balance below zero, its ledger entry and the
- *    payment's outcome.
+ * Charges an order exactly once, inside the caller's transaction, in two statements sent together
+ * (the connection pipelines them, and the statements of the records after this one):
+ * 1. the inbox row (a redelivered event stops here) and the order's payment row, as yet undecided
+ *    (a second event for the same order stops here); a concurrent copy blocks on either key until
+ *    this one ends;
+ * 2. for a payment this transaction claimed (still undecided), the conditional debit that can never
+ *    take the balance below zero, its ledger entry and the payment's outcome.
  * Then the payments.processed and payments.balance-updated events go to the outbox.
  */
 export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOutcome> {
   const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
-  if (!(await claimPayment(tx, event))) {
+  const [claimed, outcome] = await Promise.all([claimPayment(tx, event), debit(tx, event)]);
+  if (!claimed || !outcome) {
     log.info("order already charged; event ignored");
     return "duplicate";
   }
-  const { reason, changed } = await debit(tx, event);
+  const { reason, changed } = outcome;
   const status = reason === null ? "FINISHED" : "CANCELLED";
-  if (changed) await announceBalance(tx, changed, "charge", event.order_id);
-  await emit(tx, "payments.processed", { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason }, event.order_id);
+  if (changed) announceBalance(tx, changed, "charge", event.order_id);
+  emit(tx, "payments.processed", { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason }, event.order_id);
   log.info({ status, reason }, "payment processed");
   return status;
 }
 
+/** Claims the payment: a row CANCELLED with no reason yet, which only this transaction can see undecided. */
 async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
   const claimed = await tx.query(
     `WITH received AS (
@@ -43,26 +47,28 @@ async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
 }
 
 /**
- * Takes the order's amount from the account, writes the ledger entry and records the outcome on
- * the payment row; answers why not when it cannot. The WHERE clause is the whole guard: concurrent
- * charges serialise on the account's row lock and each re-checks the balance it finds, so the
- * balance can never go negative.
+ * Decides a claimed payment: takes the order's amount from the account, writes the ledger entry and
+ * records the outcome on the payment row; answers why not when it cannot, and undefined when there
+ * was nothing to decide (the payment was decided before: a duplicate). The WHERE clause is the whole
+ * guard: concurrent charges serialise on the account's row lock and each re-checks the balance it
+ * finds, so the balance can never go negative.
  */
-async function debit(tx: Tx, event: OrderCreated): Promise<{ reason: PaymentFailureReason | null; changed?: ChangedAccount }> {
-  if (event.amount <= 0) {
-    await tx.query("UPDATE payments SET reason = 'invalid_amount' WHERE order_id = $1", [event.order_id]);
-    return { reason: "invalid_amount" };
-  }
+async function debit(tx: Tx, event: OrderCreated): Promise<{ reason: PaymentFailureReason | null; changed?: ChangedAccount } | undefined> {
   const result = await tx.query<ChangedAccount & { reason: PaymentFailureReason | null }>(
-    `WITH debited AS (
+    `WITH claimed AS (
+       SELECT order_id FROM payments WHERE order_id = $3 AND status = 'CANCELLED' AND reason IS NULL
+     ), debited AS (
        UPDATE accounts SET balance = balance - $2, version = version + 1, updated_at = now()
-        WHERE user_id = $1 AND balance >= $2 RETURNING user_id, balance, version
+        WHERE user_id = $1 AND balance >= $2 AND $2 > 0 AND EXISTS (SELECT 1 FROM claimed)
+        RETURNING user_id, balance, version
      ), entry AS (
        INSERT INTO ledger (user_id, kind, amount, order_id) SELECT user_id, 'CHARGE', -$2::bigint, $3 FROM debited
      ), outcome AS (
        SELECT CASE WHEN EXISTS (SELECT 1 FROM debited) THEN NULL
+                   WHEN $2 <= 0 THEN 'invalid_amount'
                    WHEN EXISTS (SELECT 1 FROM accounts WHERE user_id = $1) THEN 'insufficient_funds'
                    ELSE 'account_not_found' END AS reason
+         FROM claimed
      ), recorded AS (
        UPDATE payments SET status = CASE WHEN outcome.reason IS NULL THEN 'FINISHED' ELSE 'CANCELLED' END, reason = outcome.reason
          FROM outcome WHERE order_id = $3
@@ -70,6 +76,7 @@ async function debit(tx: Tx, event: OrderCreated): Promise<{ reason: PaymentFail
      SELECT outcome.reason, debited.user_id, debited.balance, debited.version FROM outcome LEFT JOIN debited ON true`,
     [event.user_id, event.amount, event.order_id],
   );
-  const row = result.rows[0]!;
+  const row = result.rows[0];
+  if (!row) return undefined;
   return row.reason === null ? { reason: null, changed: { user_id: row.user_id, balance: row.balance, version: row.version } } : { reason: row.reason };
 }

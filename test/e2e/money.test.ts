@@ -142,7 +142,7 @@ describe("money is never lost or taken twice", () => {
     await withTransaction("orders", async (tx) => {
       for (const id of orderIds) {
         await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [id, user]);
-        await emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
+        emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
       }
     });
     const crash = spawn(process.execPath, ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname], {
@@ -198,7 +198,7 @@ describe("money is never lost or taken twice", () => {
       await Promise.all(
         users.map(async (user) => {
           for (let seq = 0; seq < 100; seq += 1) {
-            await withTransaction("orders", (tx) =>
+            await withTransaction("orders", async (tx) =>
               addToOutbox(tx, { eventId: randomUUID(), topic, key: Buffer.from(user), value: Buffer.from(JSON.stringify({ seq })), headers: [] }),
             );
           }

@@ -153,6 +153,33 @@ describe("money rules, on PostgreSQL alone", () => {
     assert.equal(header("dlt-source-offset"), "0");
   });
 
+  it("a consumer's batch goes out pipelined, yet each charge is decided in record order, and a copy in the same batch is charged once", async () => {
+    const user = await fundedUser(35);
+    const events = [10, 10, 20, 10, 5, 10].map((amount) => orderCreated(user, amount));
+    const batch = [...events.slice(0, 3), events[0]!, ...events.slice(3)];
+    const handler = kafkaHandler({ topic: "orders.created", database: "payments", handle: chargeOrder });
+    const response = await handler(
+      kafkaEvent("orders.created", batch.map((e) => Buffer.from(JSON.stringify(e)))),
+      { functionName: "onOrderCreated", getRemainingTimeInMillis: () => 30_000 },
+    );
+    assert.deepEqual(response, { batchItemFailures: [] });
+    const { rows } = await payments.query<{ order_id: string; status: string; reason: string | null }>(
+      "SELECT order_id, status, reason FROM payments WHERE user_id = $1",
+      [user],
+    );
+    const outcome = new Map(rows.map((r) => [r.order_id, `${r.status}${r.reason ? `/${r.reason}` : ""}`]));
+    assert.deepEqual(
+      events.map((e) => outcome.get(e.order_id)),
+      ["FINISHED", "FINISHED", "CANCELLED/insufficient_funds", "FINISHED", "FINISHED", "CANCELLED/insufficient_funds"],
+    );
+    assert.deepEqual(await balanceOf(user), { balance: 0, charges: 4 });
+    const published = await payments.query<{ order_id: string }>(
+      "SELECT convert_from(record_value, 'UTF8')::jsonb ->> 'order_id' AS order_id FROM outbox WHERE topic = 'payments.processed' AND record_key = convert_to($1, 'UTF8') ORDER BY id",
+      [user],
+    );
+    assert.deepEqual(published.rows.map((r) => r.order_id), events.map((e) => e.order_id), "one result per order, in record order");
+  });
+
   it("a database that cannot be reached is told apart from a bad request", async () => {
     const unreachable = new pg.Pool({ connectionString: "postgres://postgres:x@127.0.0.1:1/none", connectionTimeoutMillis: 1_000 });
     const error = await unreachable.query("SELECT 1").catch((e: unknown) => e);

@@ -30,7 +30,7 @@ async function placeEvents(n: number, description = "integration"): Promise<stri
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const orderId = randomUUID();
-    await withTransaction("orders", (tx) => emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId));
+    await withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId));
     ids.push(orderId);
   }
   return ids;
@@ -53,7 +53,7 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
 
   it("emit writes the event with its envelope, keyed by user, and asks for the relay after the commit", async () => {
     const orderId = randomUUID();
-    const { result: event, after: effects } = await withTransaction("orders", (tx) =>
+    const { result: event, after: effects } = await withTransaction("orders", async (tx) =>
       emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId),
     );
     assert.deepEqual(effects, [{ kind: "relay", database: "orders" }]);
@@ -65,7 +65,7 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
 
   it("a payload that breaks its topic's schema is refused before it is written", async () => {
     await assert.rejects(
-      withTransaction("orders", (tx) => emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID())),
+      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID())),
       /order_id/,
     );
   });
