@@ -33,7 +33,7 @@ export interface StageParams {
   paymentsDatabaseUrl: string;
   /** The API Gateway management endpoint of this stage's WebSocket API. */
   websocketEndpoint: string | Record<string, unknown>;
-  /** DB_POOL_MAX: "" keeps the code's default (4, for the local single process). */
+  /** DB_POOL_MAX: "" keeps the code's default (20: locally one process runs every function). */
   dbPoolMax: string;
   /** LAMBDA_ENDPOINT: serverless-offline's Lambda endpoint locally, "" (the SDK's default) on AWS. */
   lambdaEndpoint: string;

@@ -104,7 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
-    dbPoolMax: positiveNumber(env, "DB_POOL_MAX", 10),
+    dbPoolMax: positiveNumber(env, "DB_POOL_MAX", 20),
     dbConnectTimeoutMs: positiveNumber(env, "DB_CONNECT_TIMEOUT_MS", 1_000),
     dbStatementTimeoutMs: positiveNumber(env, "DB_STATEMENT_TIMEOUT_MS", 8_000),
     awsRequestTimeoutMs: positiveNumber(env, "AWS_REQUEST_TIMEOUT_MS", 3_000),

@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import type { AfterCommit } from "../after-commit.ts";
 import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
+import { shedLoad } from "../http/load-shedding.ts";
 import { problemErrors } from "../http/problem.ts";
 import { carryOut } from "./after-commit.ts";
 
@@ -34,7 +35,9 @@ export function httpHandler(
       body: JSON.stringify(result.body),
     };
   }).use(problemErrors());
-  return options.anonymous ? handler : handler.use(authenticate());
+  // Health and the OpenAPI document always answer; every other endpoint is refused first, before
+  // any work, while the process cannot keep up (load-shedding.ts).
+  return options.anonymous ? handler : handler.use(shedLoad()).use(authenticate());
 }
 
 /** Marks a response that replays the stored answer to a repeated Idempotency-Key. */

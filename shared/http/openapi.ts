@@ -178,7 +178,7 @@ export function openApiDocument(serverUrl = "/") {
       title: "Gozon Async Shop API",
       version: "1.0.0",
       description:
-        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every endpoint but health and this document needs a Cognito access token (Authorization: Bearer …) and acts on the token's own user. Every error is application/problem+json. While a database is unreachable, its endpoints answer 503 with Retry-After; try again then.",
+        "Orders are paid asynchronously: POST /api/orders answers 201 with status NEW; the order becomes FINISHED or CANCELLED once payments has charged it. Every endpoint but health and this document needs a Cognito access token (Authorization: Bearer …) and acts on the token's own user. Every error is application/problem+json. While a database is unreachable, or while the shop takes in more than its databases can do, endpoints answer 503 with Retry-After; try again then.",
     },
     servers: [{ url: serverUrl }],
     // Swagger UI's Authorize button takes an access token (the page shows how to copy yours).

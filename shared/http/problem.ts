@@ -5,6 +5,7 @@ import type { problem } from "../contract/http.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { DependencyUnavailable, DomainError, Unauthorized } from "../errors.ts";
 import { logger } from "../logger.ts";
+import { Overloaded } from "./load-shedding.ts";
 import { TimedOut } from "../timeout.ts";
 
 export type Problem = z.infer<typeof problem>;
@@ -43,6 +44,17 @@ function problemOf(error: DomainError): Problem {
 export function problemForError(error: unknown, path: string | undefined): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof Unauthorized) return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
   if (error instanceof DomainError) return { problem: problemOf(error), headers: {} };
+  if (error instanceof Overloaded) {
+    return {
+      problem: {
+        type: "https://gozon.example/problems/overloaded",
+        title: "Service unavailable",
+        status: 503,
+        detail: "The shop is taking in more than it can handle right now. Please try again in 1 second.",
+      },
+      headers: { "retry-after": "1" },
+    };
+  }
   if (isDatabaseUnavailable(error) || error instanceof TimedOut || error instanceof DependencyUnavailable) {
     const what = error instanceof DependencyUnavailable ? error.dependency : "its database";
     logger.warn({ err: error, path }, `${what} unavailable; answered 503`);
