@@ -200,4 +200,6 @@ function parsed(body: string): { order_id?: string } {
   }
 }
 
-class ReusedSocketClosed extends Error {}
+class ReusedSocketClosed extends Error {
+  readonly code = "ECONNRESET";
+}

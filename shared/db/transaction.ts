@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { AfterCommit, Database } from "../after-commit.ts";
-import { db, withConnection } from "./pool.ts";
+import { db, withConnection, writesTogether } from "./pool.ts";
 
 /**
  * A transaction in progress: its statements, and what the code inside it asks to happen once it
@@ -31,12 +31,19 @@ export interface Committed<T> {
  * Runs `work` in one transaction: committed if it resolves, rolled back if it throws.
  *
  * The pool's connections pipeline (pool.ts): BEGIN goes out with the first statement of `work`,
- * and the final writes with COMMIT, so a transaction of two statements costs two round trips, not
- * four. Every answer is still awaited before the transaction counts as committed.
+ * and the final writes with COMMIT, each group in one write (writesTogether), so a transaction of
+ * two statements costs two round trips, not four. Every answer is still awaited before the
+ * transaction counts as committed.
  */
 export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
   return withConnection(db(database), async (client, discard) => {
-    const begun = client.query("BEGIN");
+    const together = writesTogether(client);
+    const send = client.query.bind(client) as (...args: unknown[]) => unknown;
+    const query = ((...args: unknown[]) => {
+      together();
+      return send(...args);
+    }) as Tx["query"];
+    const begun = query("BEGIN");
     // Awaited below; this only keeps a failure from counting as unhandled if `work` fails first.
     begun.catch(() => undefined);
     try {
@@ -44,7 +51,7 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
       const finalWrites = new Map<string, () => Statement>();
       const tx: Tx = {
         database,
-        query: client.query.bind(client) as Tx["query"],
+        query,
         afterCommit: (effect) => void after.push(effect),
         beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
       };
@@ -52,9 +59,9 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
       await begun;
       const writes = [...finalWrites.values()].map((write) => {
         const { text, values } = write();
-        return client.query(text, values);
+        return query(text, values);
       });
-      const [, committed] = await Promise.all([Promise.all(writes), client.query("COMMIT")]);
+      const [, committed] = await Promise.all([Promise.all(writes), query("COMMIT")]);
       // A transaction that failed unnoticed is answered ROLLBACK, not an error: never take it for a commit.
       if (committed.command !== "COMMIT") throw new Error(`COMMIT was answered ${committed.command}: the transaction was rolled back`);
       return { result, after: dedupe(after) };
