@@ -9,7 +9,10 @@ export type Database = "orders" | "payments";
  * never inside the domain.
  */
 export type AfterCommit =
-  /** Rows wait in this database's outbox: the relay should publish them now. */
-  | { kind: "relay"; database: Database }
+  /**
+   * Rows wait in this database's outbox: the relay should publish them now, unless one is running
+   * (`running`, when the commit already found out; otherwise it is asked).
+   */
+  | { kind: "relay"; database: Database; running?: boolean }
   /** These frames go to every open socket of the user. */
   | { kind: "push"; userId: string; frames: Frame[]; correlationId: string };

@@ -9,7 +9,12 @@ import { db, withConnection, writesTogether } from "./pool.ts";
 export interface Tx {
   readonly database: Database;
   query: pg.PoolClient["query"];
-  afterCommit(effect: AfterCommit): void;
+  /**
+   * Asks for `effect` once the transaction has committed. `probe`, if given, is a question for the
+   * database right after COMMIT, sent in its round trip; its answer's first row is added to the
+   * effect (an unanswered probe leaves the effect as it was).
+   */
+  afterCommit(effect: AfterCommit, probe?: Statement): void;
   /**
    * Runs the statement `write` makes, once, right before COMMIT and in its round trip: lets a
    * writer gather its rows into one statement. `write` is called when the transaction commits.
@@ -48,11 +53,15 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
     begun.catch(() => undefined);
     try {
       const after: AfterCommit[] = [];
+      const probes = new Map<AfterCommit, Statement>();
       const finalWrites = new Map<string, () => Statement>();
       const tx: Tx = {
         database,
         query,
-        afterCommit: (effect) => void after.push(effect),
+        afterCommit: (effect, probe) => {
+          after.push(effect);
+          if (probe) probes.set(effect, probe);
+        },
         beforeCommit: (key, write) => void (finalWrites.has(key) || finalWrites.set(key, write)),
       };
       const result = await work(tx);
@@ -61,10 +70,17 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
         const { text, values } = write();
         return query(text, values);
       });
-      const [, committed] = await Promise.all([Promise.all(writes), query("COMMIT")]);
+      const committing = query("COMMIT");
+      const effects = dedupe(after).map((effect) => {
+        const probe = probes.get(effect);
+        if (!probe) return Promise.resolve(effect);
+        const answer = query<Record<string, unknown>>(probe.text, probe.values);
+        return answer.then((a) => ({ ...effect, ...a.rows[0] }) as AfterCommit, () => effect);
+      });
+      const [, committed] = await Promise.all([Promise.all(writes), committing]);
       // A transaction that failed unnoticed is answered ROLLBACK, not an error: never take it for a commit.
       if (committed.command !== "COMMIT") throw new Error(`COMMIT was answered ${committed.command}: the transaction was rolled back`);
-      return { result, after: dedupe(after) };
+      return { result, after: await Promise.all(effects) };
     } catch (error) {
       await client.query("ROLLBACK").catch(discard);
       throw error;

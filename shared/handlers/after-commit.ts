@@ -9,12 +9,13 @@ import { notifyUsers } from "../notifications/notify.ts";
  * a safety net (the relay's schedule) or caught up by the page (a snapshot on reconnect).
  */
 export async function carryOut(effects: AfterCommit[]): Promise<void> {
-  const relays = new Set<Database>();
+  // Per database, whether a relay was found running right behind the commit (undefined: not asked).
+  const relays = new Map<Database, boolean | undefined>();
   // A batch often holds several changes of one user: their frames go out together, in order; one
   // look-up finds the connections of every user in the batch.
   const pushes = new Map<string, { frames: Frame[]; correlationId: string }>();
   for (const effect of effects) {
-    if (effect.kind === "relay") relays.add(effect.database);
+    if (effect.kind === "relay") relays.set(effect.database, effect.running);
     else {
       const push = pushes.get(effect.userId);
       if (push) push.frames.push(...effect.frames);
@@ -22,7 +23,7 @@ export async function carryOut(effects: AfterCommit[]): Promise<void> {
     }
   }
   await Promise.all([
-    ...[...relays].map((database) => requestRelay(database)),
+    ...[...relays].map(([database, running]) => requestRelay(database, running)),
     notifyUsers([...pushes].map(([userId, push]) => ({ userId, ...push }))),
   ]);
 }

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { TOPICS, type EventOf, type FieldsOf, type Topic } from "../contract/events.ts";
 import type { Statement, Tx } from "../db/transaction.ts";
 import type { OutboundRecord } from "./publisher.ts";
+import { RELAY_RUNNING } from "./relay.ts";
 
 /** A record on its way to Kafka, with the id that lets consumers (and the outbox) drop a second copy. */
 export interface OutboxRow extends OutboundRecord {
@@ -20,7 +21,8 @@ export function addToOutbox(tx: Tx, row: OutboxRow): void {
   if (rows.length === 0) {
     pending.set(tx, rows);
     tx.beforeCommit("outbox", () => outboxInsert(rows));
-    tx.afterCommit({ kind: "relay", database: tx.database });
+    // Whether a relay is running (it then publishes these rows too) is asked right behind COMMIT.
+    tx.afterCommit({ kind: "relay", database: tx.database }, RELAY_RUNNING);
   }
   rows.push(row);
 }

@@ -12,13 +12,14 @@ let lambda: LambdaClient | undefined;
  * Asks a database's outbox relay to run now, without waiting for it (an asynchronous Lambda
  * invoke, a few ms), unless one is running already: that one publishes the new rows too. This is
  * what puts a committed row on Kafka within milliseconds; the relay's one-minute schedule only
- * sweeps up after a lost request. Never throws: the row is safe either way.
+ * sweeps up after a lost request. `running` is the answer when the writer already asked, right
+ * behind its COMMIT; otherwise the database is asked here. Never throws: the row is safe either way.
  */
-export async function requestRelay(database: Database): Promise<void> {
+export async function requestRelay(database: Database, running?: boolean): Promise<void> {
   const cfg = config();
   const functionName = cfg.relayFunctions[database];
   if (!functionName) return;
-  if (await isRelayRunning(db(database)).catch(() => false)) return;
+  if (running ?? (await isRelayRunning(db(database)).catch(() => false))) return;
   lambda ??= new LambdaClient({ ...awsClientOptions(cfg), ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}) });
   try {
     await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from("{}") }));

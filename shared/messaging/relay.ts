@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { withConnection } from "../db/pool.ts";
+import type { Statement } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "./publisher.ts";
@@ -53,11 +54,15 @@ const RELAY_LOCK = "hashtext('outbox-relay')";
  * once more after letting go. Taking the lock for an instant answers it in one statement.
  */
 export async function isRelayRunning(pool: pg.Pool): Promise<boolean> {
-  const result = await pool.query<{ running: boolean }>(
-    `SELECT CASE WHEN pg_try_advisory_lock(${RELAY_LOCK}) THEN NOT pg_advisory_unlock(${RELAY_LOCK}) ELSE true END AS running`,
-  );
+  const result = await pool.query<{ running: boolean }>(RELAY_RUNNING.text);
   return result.rows[0]?.running ?? false;
 }
+
+/** isRelayRunning's question, for a writer to ask right behind its COMMIT (see addToOutbox). */
+export const RELAY_RUNNING: Statement = {
+  text: `SELECT CASE WHEN pg_try_advisory_lock(${RELAY_LOCK}) THEN NOT pg_advisory_unlock(${RELAY_LOCK}) ELSE true END AS running`,
+  values: [],
+};
 
 interface Row {
   id: number;

@@ -91,7 +91,7 @@ describe("money rules, on PostgreSQL alone", () => {
   it("an order moves from NEW once: a duplicate result or a later contrary one changes nothing, and only the first is pushed", async () => {
     const user = randomUUID();
     const { result: placed, after: placedAfter } = await placeOrder({ userId: user, amount: 5, description: "settle" });
-    assert.deepEqual(placedAfter, [{ kind: "relay", database: "orders" }]);
+    assert.deepEqual(placedAfter, [{ kind: "relay", database: "orders", running: false }]);
     const order = placed.result;
     const result = (status: "FINISHED" | "CANCELLED"): PaymentProcessed => ({
       ...envelope(), event_type: "PaymentProcessed", correlation_id: order.id, order_id: order.id, user_id: user, amount: 5, status, reason: status === "CANCELLED" ? "insufficient_funds" : null,

@@ -56,7 +56,7 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     const { result: event, after: effects } = await withTransaction("orders", async (tx) =>
       emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId),
     );
-    assert.deepEqual(effects, [{ kind: "relay", database: "orders" }]);
+    assert.deepEqual(effects, [{ kind: "relay", database: "orders", running: false }]);
     assert.equal(event.event_type, "OrderCreated");
     assert.equal(event.correlation_id, orderId);
     const { rows } = await orders.query("SELECT topic, convert_from(record_key, 'UTF8') AS key FROM outbox WHERE event_id = $1", [event.event_id]);
@@ -108,7 +108,11 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     assert.equal(await isRelayRunning(db("orders")), false);
     const lingering = relayOutbox(db("orders"), { publisher, deadline: soon(), lingerMs: 1_500 });
     await eventually(async () => (await isRelayRunning(db("orders"))) || undefined, 5_000, "the relay running");
-    const [late] = await placeEvents(1, "while it lingers");
+    const late = randomUUID();
+    const { after: asked } = await withTransaction("orders", async (tx) =>
+      emit(tx, "orders.created", { order_id: late, user_id: USER, amount: 1, description: "while it lingers" }, late),
+    );
+    assert.deepEqual(asked, [{ kind: "relay", database: "orders", running: true }], "the writer learnt right behind its COMMIT that a relay runs");
     await eventually(async () => publisher.records.some((r) => orderIdOf(r) === late) || undefined, 5_000, "the late row published");
     const result = await lingering;
     assert.equal(result.published, 1);
