@@ -1,4 +1,4 @@
-import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
+import http from "node:http";
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Producer } from "kafkajs";
 import { deadLetterOf, type Failure } from "../../shared/messaging/dead-letter.ts";
 import { waitUntil } from "../process.ts";
@@ -12,8 +12,9 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 /**
  * Lambda's Kafka event source mappings, run offline in a process of their own (started by the
  * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a kafkajs
- * consumer group per mapping invokes its function through serverless-offline's Lambda endpoint,
- * synchronously, with the event AWS would send, and commits offsets only after success; failures
+ * consumer group per mapping invokes its function through serverless-offline's Lambda endpoint
+ * (its Invoke API, over kept-alive HTTP), synchronously, with the event AWS would send, and commits
+ * offsets only after success; failures
  * are handled as `custom.kafkaEventSource.mappings.<function>` says, with AWS's semantics
  * (see delivery.ts).
  */
@@ -58,15 +59,6 @@ class KafkaEventSource {
 
   async start(): Promise<void> {
     const { brokers } = this.setup;
-    const lambda = new LambdaClient({
-      endpoint: this.setup.lambdaEndpoint,
-      region: process.env.AWS_REGION ?? "us-east-1",
-      credentials: { accessKeyId: "local", secretAccessKey: "local" },
-      maxAttempts: 1,
-      // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
-      // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
-      requestHandler: { connectionTimeout: 3_000, requestTimeout: 90_000 },
-    });
     const kafka = new Kafka({
       clientId: "kafka-event-source",
       brokers,
@@ -99,7 +91,7 @@ class KafkaEventSource {
           autoCommit: false,
           eachBatchAutoResolve: false,
           partitionsConsumedConcurrently: 4,
-          eachBatch: (payload) => this.deliverBatch(mapping, brokers, lambda, consumer, payload),
+          eachBatch: (payload) => this.deliverBatch(mapping, brokers, consumer, payload),
         });
         say.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
@@ -108,14 +100,14 @@ class KafkaEventSource {
     say.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
   }
 
-  private async deliverBatch(mapping: Mapping, brokers: string[], lambda: LambdaClient, consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+  private async deliverBatch(mapping: Mapping, brokers: string[], consumer: Consumer, payload: EachBatchPayload): Promise<void> {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     await deliverPartition(batch.messages, {
       topic: batch.topic,
       partition: batch.partition,
       batchSize: mapping.batchSize,
       handling: mapping.handling,
-      invoke: (records) => this.invoke(lambda, mapping.functionName, lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records)),
+      invoke: (records) => this.invoke(mapping.functionName, lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records)),
       commit: async (next) => {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
         resolveOffset((BigInt(next) - 1n).toString());
@@ -191,16 +183,49 @@ class KafkaEventSource {
     );
   }
 
-  /** Invokes the function synchronously and answers its error type (if any) and its payload. */
-  private async invoke(lambda: LambdaClient, functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
-    const answer = await lambda.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: "RequestResponse", Payload: Buffer.from(JSON.stringify(event)) }),
-    );
-    const payload = Buffer.from(answer.Payload ?? new Uint8Array()).toString("utf8");
-    return answer.FunctionError ? { functionError: answer.FunctionError, payload } : { payload };
+  /** Kept-alive connections to serverless-offline's Lambda endpoint: an invoke is no new connection. */
+  private readonly agent = new http.Agent({ keepAlive: true });
+
+  /**
+   * Invokes the function synchronously (Lambda's Invoke API, which serverless-offline serves) and
+   * answers its error type (if any) and its payload. Plain HTTP rather than the AWS SDK: nothing
+   * here needs signing, and the SDK's per-call work was a good part of this process's CPU. A
+   * refusal (not found, bad request) or a transport failure throws, and counts as a failed attempt.
+   */
+  private invoke(functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
+    const body = Buffer.from(JSON.stringify(event));
+    return new Promise((resolve, reject) => {
+      const request = http.request(
+        `${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+        {
+          method: "POST",
+          agent: this.agent,
+          // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
+          // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
+          timeout: 90_000,
+          headers: { "content-type": "application/json", "content-length": body.length, "x-amz-invocation-type": "RequestResponse" },
+        },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on("data", (chunk: Buffer) => chunks.push(chunk));
+          response.on("error", reject);
+          response.on("end", () => {
+            const payload = Buffer.concat(chunks).toString("utf8");
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status >= 300) return reject(new Error(`the Lambda endpoint answered ${status}: ${payload.slice(0, 300)}`));
+            const functionError = response.headers["x-amz-function-error"];
+            resolve(typeof functionError === "string" ? { functionError, payload } : { payload });
+          });
+        },
+      );
+      request.on("timeout", () => request.destroy(new Error("no answer from the Lambda endpoint in 90 s")));
+      request.on("error", reject);
+      request.end(body);
+    });
   }
 
   async stop(): Promise<void> {
+    this.agent.destroy();
     const consumers = this.consumers.splice(0);
     await Promise.all([...consumers.map((c) => c.disconnect().catch(() => undefined)), this.producer?.disconnect().catch(() => undefined)]);
     if (consumers.length) say.notice("Kafka event source stopped");
