@@ -102,13 +102,19 @@ const holds = (row: Row) => row.correct && row.queuedAtEnd === 0 && (row.settleM
 try {
   for (const rate of RATES) await run("series", rate, SECONDS);
 
-  // The highest rate that holds: start from the best of the series, then step up while it holds.
+  // The highest rate that holds: start from the best of the series; step up by a quarter while it
+  // holds, or down by a fifth until one does (a series run is shorter than a hold).
   let sustained = 0;
   let candidate = Math.max(0, ...rows.filter(holds).map((r) => r.offered));
-  for (let probe = 0; candidate > 0 && probe < 3; probe += 1) {
-    if (!holds(await run("hold", candidate, HOLD))) break;
-    sustained = candidate;
-    candidate = Math.round(candidate * 1.25);
+  for (let probe = 0; candidate > 0 && probe < 4; probe += 1) {
+    if (holds(await run("hold", candidate, HOLD))) {
+      sustained = candidate;
+      candidate = Math.round(candidate * 1.25);
+    } else if (sustained > 0) {
+      break;
+    } else {
+      candidate = Math.round(candidate * 0.8);
+    }
   }
   if (sustained > 0) await run("overload", sustained * 2, SECONDS);
 
