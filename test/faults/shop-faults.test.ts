@@ -166,7 +166,10 @@ describe("the shop heals itself", () => {
       let failing = "";
       let failingUser = "";
       const outcome = underTraffic("one record fails every time", async (traffic) => {
-        failingUser = traffic.users[1]!;
+        // A user of its own, whose balance pays exactly this order (the traffic's users run out of
+        // money by design, so one of theirs could be refused for funds once redriven).
+        failingUser = randomUUID();
+        await traffic.request("POST", "/api/payments/create_account", { user_id: failingUser });
         await traffic.request("POST", "/api/payments/deposit", { user_id: failingUser, amount: AMOUNT });
         const placed = await traffic.request("POST", "/api/orders", { user_id: failingUser, amount: AMOUNT, description: "fails every time" });
         failing = String(placed.body.order_id);
