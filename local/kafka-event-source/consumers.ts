@@ -1,6 +1,7 @@
 import http from "node:http";
 import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Producer } from "kafkajs";
 import { deadLetterOf, type Failure } from "../../shared/messaging/dead-letter.ts";
+import { post } from "../http-post.ts";
 import { waitUntil } from "../process.ts";
 import { deliverPartition } from "./delivery.ts";
 import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./error-handling.ts";
@@ -192,36 +193,17 @@ class KafkaEventSource {
    * here needs signing, and the SDK's per-call work was a good part of this process's CPU. A
    * refusal (not found, bad request) or a transport failure throws, and counts as a failed attempt.
    */
-  private invoke(functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
-    const body = Buffer.from(JSON.stringify(event));
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        `${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
-        {
-          method: "POST",
-          agent: this.agent,
-          // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
-          // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
-          timeout: 90_000,
-          headers: { "content-type": "application/json", "content-length": body.length, "x-amz-invocation-type": "RequestResponse" },
-        },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("error", reject);
-          response.on("end", () => {
-            const payload = Buffer.concat(chunks).toString("utf8");
-            const status = response.statusCode ?? 0;
-            if (status < 200 || status >= 300) return reject(new Error(`the Lambda endpoint answered ${status}: ${payload.slice(0, 300)}`));
-            const functionError = response.headers["x-amz-function-error"];
-            resolve(typeof functionError === "string" ? { functionError, payload } : { payload });
-          });
-        },
-      );
-      request.on("timeout", () => request.destroy(new Error("no answer from the Lambda endpoint in 90 s")));
-      request.on("error", reject);
-      request.end(body);
+  private async invoke(functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
+    const answer = await post(`${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, JSON.stringify(event), {
+      agent: this.agent,
+      // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
+      // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
+      timeoutMs: 90_000,
+      headers: { "x-amz-invocation-type": "RequestResponse" },
     });
+    if (answer.status < 200 || answer.status >= 300) throw new Error(`the Lambda endpoint answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+    const functionError = answer.headers["x-amz-function-error"];
+    return typeof functionError === "string" ? { functionError, payload: answer.body } : { payload: answer.body };
   }
 
   async stop(): Promise<void> {

@@ -1,5 +1,6 @@
 import http from "node:http";
 import WebSocket from "ws";
+import { post, ReusedConnectionClosed } from "../../local/http-post.ts";
 
 export interface RateResult {
   offered: number;
@@ -77,38 +78,16 @@ export class Shoppers {
     this.agent.destroy();
   }
 
-  /**
-   * POSTs an order; answers its status and body, or throws on a transport failure or after 30 s. A
-   * kept-alive connection the server closed just as it was reused never carried the request, so that
-   * one is sent again on another (Node's documented pattern for `reusedSocket`).
-   */
+  /** POSTs an order; a request whose kept-alive connection the server had just closed is sent again. */
   private async postOrder(body: string): Promise<{ status: number; body: string }> {
+    const url = `${this.apiUrl}/api/orders`;
+    const options = { agent: this.agent, timeoutMs: 30_000 };
     try {
-      return await this.postOnce(body);
+      return await post(url, body, options);
     } catch (error) {
-      if (!(error instanceof ReusedSocketClosed)) throw error;
-      return this.postOnce(body);
+      if (!(error instanceof ReusedConnectionClosed)) throw error;
+      return post(url, body, options);
     }
-  }
-
-  private postOnce(body: string): Promise<{ status: number; body: string }> {
-    return new Promise((resolve, reject) => {
-      const request = http.request(
-        `${this.apiUrl}/api/orders`,
-        { method: "POST", agent: this.agent, timeout: 30_000, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } },
-        (response) => {
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
-          response.on("error", reject);
-        },
-      );
-      request.on("timeout", () => request.destroy(Object.assign(new Error("no answer in 30 s"), { name: "TimeoutError" })));
-      request.on("error", (error: NodeJS.ErrnoException) =>
-        reject(request.reusedSocket && error.code === "ECONNRESET" ? new ReusedSocketClosed() : error),
-      );
-      request.end(body);
-    });
   }
 
   private settled(orderId: string): Promise<number> {
@@ -198,8 +177,4 @@ function parsed(body: string): { order_id?: string } {
   } catch {
     return {};
   }
-}
-
-class ReusedSocketClosed extends Error {
-  readonly code = "ECONNRESET";
 }
