@@ -2,7 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
-import { createUserPool, identityProviderPart, identityProviderUrl, type UserPool } from "./cognito/identity-provider.ts";
+import { createUserPool, identityProviderPart, identityProviderUrl, signingKeyFile, type UserPool } from "./cognito/identity-provider.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { startFrontend } from "./frontend-server.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
@@ -36,6 +36,8 @@ export interface StackIdentity extends UserPool {
   local: boolean;
   /** The code cognito-local would have e-mailed to `email` after SignUp (waits for it briefly). */
   confirmationCode(email: string): Promise<string>;
+  /** cognito-local's signing key pair, made for this stack (JSON: `private` and `public`, each `jwk` and `pem`); undefined for a real pool. */
+  signingKeyFile: string | undefined;
 }
 
 export interface StackOptions {
@@ -139,10 +141,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     HTTP_PORT: String(ports.http),
     WEBSOCKET_PORT: String(ports.websocket),
     LAMBDA_PORT: String(ports.lambda),
-    ESBUILD_WORK_FOLDER: path.relative(ROOT, path.join(dir, "esbuild")),
     // CORS: only the page's own origin may call the API from a browser.
     FRONTEND_ORIGINS: env.FRONTEND_ORIGINS ?? `http://127.0.0.1:${ports.frontend},http://localhost:${ports.frontend}`,
     AUTH: authOn ? "on" : "off",
+    LOCAL_HANDLERS: "source",
   };
   const offline = supervise(offlinePart({ dir, apiUrl, output: options.output ?? (() => undefined), env: offlineEnv }));
   const parts = new Map<PartName, Supervisor>();
@@ -178,7 +180,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         const pool = cognito
           ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
           : realUserPool(env);
-        identity = { ...pool, local: Boolean(cognito), confirmationCode: (email) => confirmationCode(codes, email) };
+        identity = {
+          ...pool,
+          local: Boolean(cognito),
+          confirmationCode: (email) => confirmationCode(codes, email),
+          signingKeyFile: cognito ? signingKeyFile(path.join(dir, "cognito")) : undefined,
+        };
         Object.assign(offlineEnv, { COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer });
       }),
     ]);
@@ -258,7 +265,6 @@ const LOCAL_AWS_ENV = {
   AWS_SECRET_ACCESS_KEY: "local",
   AWS_REGION: "us-east-1",
   AWS_EC2_METADATA_DISABLED: "true",
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
   NPM_CONFIG_UPDATE_NOTIFIER: "false",
   SLS_TELEMETRY_DISABLED: "1",
 };

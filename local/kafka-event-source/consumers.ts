@@ -8,7 +8,6 @@ import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./err
 import { lambdaEventFor } from "./lambda-event.ts";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 /**
  * Lambda's Kafka event source mappings, run offline in a process of their own (started by the

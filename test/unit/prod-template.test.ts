@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
+import JSZip from "jszip";
 import { parse as parseYaml } from "yaml";
 import { ALL_TOPICS } from "../../shared/contract/events.ts";
 import { functionRoles, mskResourceArn, roleLogicalId } from "../../deploy/roles.ts";
@@ -181,6 +182,29 @@ describe("the prod template (sls package --stage prod with stages/prod.sample.ym
   const mappings = () => Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
   const consumerOf = (mapping: Resource) =>
     FUNCTIONS.find((key) => JSON.stringify(mapping.Properties.FunctionName).includes(`"${functionLogicalId(key)}"`))!;
+
+  it("packages each function as a bundle that loads on the runtime's Node and exports its handler", async () => {
+    // The start command runs the handlers from source; this is where the bundles that deploy are run.
+    const bundles = await mkdtemp(path.join(tmpdir(), "gozon-bundles-"));
+    try {
+      const entries: Array<[string, string]> = [];
+      for (const key of FUNCTIONS) {
+        const handler = (fn(key).Properties.Handler as string).split(".");
+        const file = `${handler.slice(0, -1).join(".")}.cjs`;
+        const zip = await JSZip.loadAsync(await readFile(path.join(dir, "out", `${key}.zip`)));
+        const code = await zip.file(file)?.async("nodebuffer");
+        assert.ok(code, `${key}.zip holds ${file}`);
+        await mkdir(path.dirname(path.join(bundles, key, file)), { recursive: true });
+        await writeFile(path.join(bundles, key, file), code);
+        entries.push([path.join(bundles, key, file), handler.at(-1)!]);
+      }
+      // Lambda's Node runtime brings the SDK's clients, which the bundles leave out.
+      const probe = `for (const [file, name] of ${JSON.stringify(entries)}) if (typeof require(file)[name] !== "function") throw new Error(file + " exports no " + name);`;
+      await execFileP(process.execPath, ["-e", probe], { env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") }, timeout: 60_000 });
+    } finally {
+      await rm(bundles, { recursive: true, force: true });
+    }
+  });
 
   it("has no localhost, no plain database URL and no shared role anywhere", () => {
     for (const local of ["127.0.0.1", "localhost", "http://", "postgres://", ":55432", ":9092"]) {
