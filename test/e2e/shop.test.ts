@@ -3,9 +3,10 @@ import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import type { RunningStack } from "../../local/stack.ts";
 import { eventually, ShopClient, type Socket } from "../support/shop-client.ts";
+import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
 
 describe("the shop end to end (real Kafka, two real Postgres, cognito-local, serverless-offline; HTTP and WebSocket only, signed in)", () => {
@@ -162,10 +163,7 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
   describe("the page, driven in headless Chromium", () => {
     let browser: Browser;
     before(async () => {
-      browser = await chromium.launch({
-        executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-        args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

@@ -4,10 +4,10 @@ import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
-import { chromium } from "playwright-core";
 import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
+import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
@@ -89,7 +89,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
   }
 
   it("shows our API's operations under /docs/", async () => {
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu"] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       await page.goto(stack.docsUrl);
