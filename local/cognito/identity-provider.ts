@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { generateKeyPairSync } from "node:crypto";
+import { access, mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { stripVTControlCharacters } from "node:util";
@@ -9,8 +10,6 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { Part } from "../supervisor.ts";
 
-// Node 20 is this project's local runtime (nodejs22.x on AWS); the SDK's reminder is noise at every start.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
 
 /** Where a user pool's tokens come from and what they are for: what the functions and the page need. */
 export interface UserPool {
@@ -36,6 +35,26 @@ const SERVE = fileURLToPath(new URL("./serve.cjs", import.meta.url));
 const LOCAL_CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 export const identityProviderUrl = (port: number): string => `http://127.0.0.1:${port}`;
+
+/** The stack's signing key pair (JWK and PEM of each half), where the identity provider of `dir` keeps it. */
+export const signingKeyFile = (dir: string): string => path.join(dir, "signing-key.json");
+
+/**
+ * A new RSA key pair for the stack's tokens, written once per stack (a restart keeps it, as it keeps
+ * the users). cognito-local names its key "CognitoLocal" in every token header; the published JWKS
+ * says the same of this one, so a token signed with the key inside cognito-local's package fails
+ * the signature check.
+ */
+async function ensureSigningKey(file: string): Promise<void> {
+  if (await access(file).then(() => true, () => false)) return;
+  const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const header = { kid: "CognitoLocal", alg: "RS256", use: "sig" };
+  const key = {
+    private: { jwk: { ...privateKey.export({ format: "jwk" }), ...header }, pem: privateKey.export({ type: "pkcs1", format: "pem" }) },
+    public: { jwk: { ...publicKey.export({ format: "jwk" }), ...header }, pem: publicKey.export({ type: "pkcs1", format: "pem" }) },
+  };
+  await writeFile(file, JSON.stringify(key, null, 2), { mode: 0o600 });
+}
 
 /**
  * cognito-local (the npm package), a Cognito user pool API on this machine: SignUp, ConfirmSignUp,
@@ -63,9 +82,16 @@ export function identityProviderPart(options: IdentityProviderOptions): Part {
           JSON.stringify({ TokenConfig: { IssuerDomain: url }, ServerConfig: { hostname: "127.0.0.1", port: options.port } }, null, 2),
         );
       }
+      await ensureSigningKey(signingKeyFile(options.dir));
       const child = attempt.spawn(process.execPath, [SERVE], {
         cwd: options.dir, // cognito-local keeps .cognito/ in its working directory
-        env: { ...process.env, HOST: "127.0.0.1", PORT: String(options.port), AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1" },
+        env: {
+          ...process.env,
+          HOST: "127.0.0.1",
+          PORT: String(options.port),
+          SIGNING_KEY_FILE: signingKeyFile(options.dir),
+          AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+        },
         logFile,
         onLine: (line) => {
           const delivery = confirmationCodeIn(line);

@@ -1,6 +1,28 @@
 // Runs cognito-local (lib/server, as its own CLI does) with a logger that writes every line at once,
 // as JSON. Its CLI's logger buffers, which would hold a confirmation code back until the next
 // request; local/cognito/identity-provider.ts reads the codes from these lines.
+//
+// It signs with the stack's own key (SIGNING_KEY_FILE), never with the one published inside its
+// package, which anyone could use to mint a token: cognito-local reads its key pair from two JSON
+// modules, which are put in require's cache before anything loads them.
+const { readFileSync } = require("node:fs");
+const Module = require("node:module");
+
+const keyFile = process.env.SIGNING_KEY_FILE;
+if (!keyFile) {
+  process.stderr.write("SIGNING_KEY_FILE is not set: cognito-local would sign with the key published in its package\n");
+  process.exit(1);
+}
+const key = JSON.parse(readFileSync(keyFile, "utf8"));
+for (const [half, value] of [["private", key.private], ["public", key.public]]) {
+  const id = require.resolve(`cognito-local/lib/keys/cognitoLocal.${half}.json`);
+  const module = new Module(id);
+  module.filename = id;
+  module.loaded = true;
+  module.exports = value;
+  require.cache[id] = module;
+}
+
 const { createDefaultServer } = require("cognito-local/lib/server");
 const pino = require(require.resolve("pino", { paths: [require("node:path").dirname(require.resolve("cognito-local/package.json"))] }));
 

@@ -16,7 +16,7 @@ import { MAX_SOCKETS_PER_USER } from "../../shared/notifications/connections.ts"
 import { assertDocumented, documentedAnswers, SIGN_IN_STATUSES } from "../support/contract.ts";
 import { eventually, ShopClient, type Shopper, type Socket } from "../support/shop-client.ts";
 import { startTestStack, TEST_PORTS } from "../support/stack.ts";
-import { expiredCopy, faithfulCopy, signedByAnotherKey } from "../support/tokens.ts";
+import { expiredCopy, faithfulCopy, mintedWithPublishedKey, signedByAnotherKey } from "../support/tokens.ts";
 
 type Problem = { type: string; title: string; status: number; detail: string; field?: string };
 
@@ -85,8 +85,8 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
 
     it("refuses an expired token, one signed by another key, a tampered one, and not a bearer token, with 401", async () => {
       // A copy signed with the identity provider's own key is accepted: the copies differ only where they say.
-      assert.equal((await shop.balance({ ...alice, token: await faithfulCopy(alice.token) })).status, 200);
-      const expired = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: await expiredCopy(alice.token) }, 401, "Authorization");
+      assert.equal((await shop.balance({ ...alice, token: await faithfulCopy(alice.token, identity) })).status, 200);
+      const expired = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: await expiredCopy(alice.token, identity) }, 401, "Authorization");
       assert.match(expired.detail, /expired/);
       const forged = await answer("POST", "/api/payments/deposit", { amount: 5 }, {}, { ...alice, token: await signedByAnotherKey(alice.token) }, 401, "Authorization");
       assert.match(forged.detail, /signature/i);
@@ -96,6 +96,15 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
       await answer("GET", "/api/orders", undefined, {}, { ...alice, token: tampered }, 401, "Authorization");
       await answer("GET", "/api/orders", undefined, { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }, undefined, 401, "Authorization");
       assert.equal((await shop.balance(alice)).body.balance, 1_000, "nothing moved");
+    });
+
+    it("refuses a token minted for an existing user with the key published in cognito-local's package, with 401", async () => {
+      // The stack signs with a key of its own: anyone can download the package's key.
+      const minted = await mintedWithPublishedKey(alice.token);
+      const refused = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: minted }, 401, "Authorization");
+      assert.match(refused.detail, /signature/i);
+      await answer("POST", "/api/orders", { amount: 1 }, {}, { ...alice, token: minted }, 401, "Authorization");
+      assert.equal((await shop.balance(alice)).status, 200, "alice's own token still works");
     });
 
     it("refuses a real token of another user pool, of another app client of this pool, and an id token, with 401", async () => {
@@ -167,8 +176,9 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
   describe("sockets hear only their own user", () => {
     it("refuses a socket without a token (401), with a bad token (401), or asking for another user's frames (403)", async () => {
       assert.equal(await refusedWith(stack.wsUrl), 401);
-      assert.equal(await refusedWith(`${stack.wsUrl}?token=${await expiredCopy(alice.token)}`), 401);
+      assert.equal(await refusedWith(`${stack.wsUrl}?token=${await expiredCopy(alice.token, identity)}`), 401);
       assert.equal(await refusedWith(`${stack.wsUrl}?token=${await signedByAnotherKey(alice.token)}`), 401);
+      assert.equal(await refusedWith(`${stack.wsUrl}?token=${await mintedWithPublishedKey(alice.token)}`), 401, "minted with cognito-local's published key");
       assert.equal(await refusedWith(`${stack.wsUrl}?user_id=${alice.id}`), 401);
       assert.equal(await refusedWith(`${stack.wsUrl}?token=${alice.token}&user_id=${bob.id}`), 403);
     });
