@@ -146,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     AUTH: authOn ? "on" : "off",
     LOCAL_HANDLERS: "source",
   };
-  const offline = supervise(offlinePart({ dir, apiUrl, output: options.output ?? (() => undefined), env: offlineEnv }));
+  const offline = supervise(offlinePart({ dir, apiUrl, output: options.output ?? (() => undefined), progress, env: offlineEnv }));
   const parts = new Map<PartName, Supervisor>();
   for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline]) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
@@ -269,12 +269,12 @@ const LOCAL_AWS_ENV = {
   SLS_TELEMETRY_DISABLED: "1",
 };
 
-/** `sls offline start`: ready once its Kafka event source said so and the health check answers 200. */
-function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.ProcessEnv; output: (line: string) => void }): Part {
+/** `sls offline start`: ready once its functions serve, its Kafka event source said so, and the health check answers 200. */
+function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.ProcessEnv; output: (line: string) => void; progress: (line: string) => void }): Part {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
   // In-process by default: a worker thread per concurrent request (the default) means 100 cold
   // starts for a burst of 100 orders, which a 2-core machine cannot absorb. OFFLINE_WORKERS=1
-  // brings workers back, for hot reload while editing handlers.
+  // brings workers back.
   const mode = options.env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
   const logFile = path.join(options.dir, "offline.log");
   return {
@@ -301,15 +301,23 @@ function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.Process
           if (line.includes("Kafka event source ready")) consuming = true;
         },
       });
-      await attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 });
-      await attempt.wait(
-        async () => {
-          const response = await fetch(`${options.apiUrl}/api/health`, { signal: AbortSignal.timeout(5_000) });
-          if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 300)}`);
-          return true;
-        },
-        { what: `GET ${options.apiUrl}/api/health to answer 200`, exited: child, intervalMs: 200 },
-      );
+      // Each step's time on the first start, as the other parts show theirs.
+      const since = Date.now();
+      const step = async <T>(what: string, done: Promise<T>): Promise<T> => {
+        const result = await done;
+        if (attempt.fresh) options.progress(`  ✓ ${what} (${((Date.now() - since) / 1000).toFixed(1)} s)`);
+        return result;
+      };
+      const answers = (pathname: string) => async () => {
+        const response = await fetch(`${options.apiUrl}${pathname}`, { signal: AbortSignal.timeout(5_000) });
+        if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 300)}`);
+        return true;
+      };
+      await Promise.all([
+        step("functions serve HTTP (GET /api/openapi.json)", attempt.wait(answers("/api/openapi.json"), { what: `GET ${options.apiUrl}/api/openapi.json to answer 200`, exited: child, intervalMs: 100 })),
+        step("Kafka event source: consumer groups joined", attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 })),
+      ]);
+      await step("GET /api/health answers 200", attempt.wait(answers("/api/health"), { what: `GET ${options.apiUrl}/api/health to answer 200`, exited: child, intervalMs: 100 }));
       return child;
     },
   };
