@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { describeExit } from "../process.ts";
+import { describeExit, spawnChild } from "../process.ts";
 import type { Part } from "../supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
 
@@ -86,19 +87,18 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
     async launch(attempt) {
       const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
       const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
-      const classes = await classArchive();
+      const classes = await classArchive(classpath);
       if (attempt.fresh) {
         const dataDir = path.join(options.dir, "data");
         await rm(options.dir, { recursive: true, force: true });
         await mkdir(dataDir, { recursive: true });
         await writeFile(propertiesFile, serverProperties(dataDir, options.port, options.controllerPort));
         await writeFile(log4jFile, LOG4J2);
-        const format = attempt.spawn("java", [...jvm, ...classes.reuse, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
+        const format = attempt.spawn("java", [...jvm, ...classes.formatterFlags, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
         const { code } = await format.exited;
         if (code !== 0) throw new Error(`formatting the storage failed (${describeExit(format.exitStatus!)})`);
       }
       const java = attempt.spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { logFile });
-      void java.exited.then(() => classes.keep());
       const kafka = new Kafka({ clientId: "readiness", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
       await attempt.wait(
         async () => {
@@ -112,6 +112,7 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
         },
         { what: `Kafka to answer on ${brokers[0]}`, exited: java, intervalMs: 100 },
       );
+      classes.afterReady();
       return java;
     },
   };
@@ -119,21 +120,38 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
 
 /**
  * AppCDS: the broker's classes, parsed once and mapped from an archive on later starts, which
- * saves about a third of the JVM's start-up. The first run writes the archive when it exits, to a
- * name of its own that becomes the archive only then, so a crash or a second stack never leaves a
- * half-written one. The archive only matches this exact, sorted classpath; on a mismatch the JVM
- * says so in broker.log and starts without it.
+ * saves about 40 % of the JVM's start-up (3.8 s to 2.1 s here). A broker without an archive lists
+ * the classes it loads; once it serves, a JVM of its own, at the lowest priority, writes the
+ * archive from that list under a name of its own that becomes the archive only when complete. So
+ * no stop waits for an archive being written (an archive written at exit cost the first Ctrl-C
+ * 3 s), and a crash or a second stack never leaves a half-written one. The archive only matches
+ * this exact, sorted classpath; on a mismatch the JVM says so in broker.log and starts without it.
  */
-async function classArchive(): Promise<{ flags: string[]; reuse: string[]; keep(): Promise<void> }> {
+async function classArchive(classpath: string): Promise<{ flags: string[]; formatterFlags: string[]; afterReady(): void }> {
   const archive = path.join(kafkaLibDir(), "..", "broker.jsa");
-  const exists = await access(archive).then(() => true, () => false);
-  // The storage formatter loads a subset of the broker's classes: it can map them too.
-  if (exists) return { flags: [`-XX:SharedArchiveFile=${archive}`], reuse: [`-XX:SharedArchiveFile=${archive}`], keep: async () => undefined };
+  if (await access(archive).then(() => true, () => false)) {
+    // The storage formatter loads a subset of the broker's classes: it can map them too.
+    const flags = [`-XX:SharedArchiveFile=${archive}`];
+    return { flags, formatterFlags: flags, afterReady: () => undefined };
+  }
   const pending = `${archive}.${process.pid}.${Date.now()}`;
+  const classList = `${pending}.classes`;
+  const discard = () => Promise.all([rm(pending, { force: true }), rm(classList, { force: true })]);
   return {
-    flags: [`-XX:ArchiveClassesAtExit=${pending}`],
-    reuse: [],
-    keep: () => rename(pending, archive).catch(() => rm(pending, { force: true })),
+    flags: [`-XX:DumpLoadedClassList=${classList}`],
+    formatterFlags: [],
+    afterReady() {
+      const dump = spawnChild("java", ["-Xshare:dump", `-XX:SharedClassListFile=${classList}`, `-XX:SharedArchiveFile=${pending}`, "-cp", classpath], { name: "the broker's class archive" });
+      try {
+        os.setPriority(dump.pid, 19);
+      } catch {
+        // already gone, or not ours to lower: it merely competes for the CPU
+      }
+      void dump.exited.then(async ({ code }) => {
+        if (code === 0) await rename(pending, archive).catch(() => undefined);
+        await discard().catch(() => undefined);
+      });
+    },
   };
 }
 
