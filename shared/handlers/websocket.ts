@@ -1,4 +1,4 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Callback } from "aws-lambda";
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
 import { verifyAccessToken, type Caller } from "../auth/access-token.ts";
 import { config } from "../config.ts";
 import { Unauthorized } from "../errors.ts";
@@ -75,17 +75,16 @@ async function decide(event: AuthorizerEvent): Promise<AuthorizerPolicy> {
  * The $connect route's Lambda REQUEST authorizer: the access token comes as the `token` query
  * parameter (a browser cannot set headers on a WebSocket). A missing or invalid token is
  * "Unauthorized" (401), a `user_id` naming someone else a Deny (403); an allowed connection
- * carries its user in the authorizer's context. Callback style: that is how both API Gateway and
- * serverless-offline read "Unauthorized".
+ * carries its user in the authorizer's context. An async handler refuses by throwing
+ * Error("Unauthorized"), as API Gateway documents (nodejs24.x runs no callback handlers).
  */
 export function websocketAuthorizer() {
-  return (event: AuthorizerEvent, _context: unknown, callback: Callback<AuthorizerPolicy>): void => {
-    decide(event).then(
-      (answer) => callback(null, answer),
-      (error: unknown) => {
-        if (!(error instanceof Unauthorized)) logger.error({ err: error }, "authorizer failed; connection refused");
-        callback("Unauthorized");
-      },
-    );
+  return async (event: AuthorizerEvent): Promise<AuthorizerPolicy> => {
+    try {
+      return await decide(event);
+    } catch (error) {
+      if (!(error instanceof Unauthorized)) logger.error({ err: error }, "authorizer failed; connection refused");
+      throw new Error("Unauthorized");
+    }
   };
 }
