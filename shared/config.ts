@@ -51,6 +51,8 @@ export interface Config {
   kafkaSendTimeoutMs: number;
   /** The broker's message.max.bytes: a larger record is set aside instead of sent. */
   kafkaMaxRecordBytes: number;
+  /** INVOCATION_REPORT_MS: how often the functions log their invocation totals (0: never; see handlers/invocations.ts). */
+  invocationReportMs: number;
   retention: {
     /** Published outbox rows. */
     outboxHours: number;
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     relayLingerMs: positiveNumber(env, "RELAY_LINGER_MS", 500),
     kafkaSendTimeoutMs: positiveNumber(env, "KAFKA_SEND_TIMEOUT_MS", 5_000),
     kafkaMaxRecordBytes: positiveNumber(env, "KAFKA_MAX_RECORD_BYTES", 1_000_000),
+    invocationReportMs: env.INVOCATION_REPORT_MS ? positiveNumber(env, "INVOCATION_REPORT_MS", 0) : 0,
     retention: {
       outboxHours: positiveNumber(env, "OUTBOX_RETENTION_HOURS", 72),
       inboxHours: positiveNumber(env, "INBOX_RETENTION_HOURS", 14 * 24),

@@ -1,14 +1,17 @@
 /**
  * `npm run bench`: the shop's behaviour at given arrival rates, open loop, on the real stack.
  *
- *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --out bench-results]
+ *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --flood 400 --out bench-results]
  *   npm run bench -- --api http://127.0.0.1:3000 --ws ws://127.0.0.1:3001   (a stack already running, AUTH=off)
  *
  * Starts the stack on its own ports (AUTH=off), opens one WebSocket per user, then for each rate
  * offers orders on schedule whatever the answers, and times each from its scheduled send to its
  * final WebSocket frame. Then searches for the highest rate that holds for --hold seconds with p99
- * under 1 s, offers twice that to see how overload is handled, and measures the machine's database
- * limit with pgbench. Every run checks every accepted order settled exactly once and every balance
+ * under 1 s, offers twice that to see how overload is handled, floods it with --flood orders/s from
+ * clients that open a connection per request, and measures the machine's database limit with
+ * pgbench. Per run it prints the CPU per settled order of the runtime (serverless-offline with every
+ * function and the Kafka event source) beside the two databases', and what an order would cost on
+ * AWS (cost.ts), from the invocations the functions count (INVOCATION_REPORT_MS). Every run checks every accepted order settled exactly once and every balance
  * adds up; a run that fails that is a failed run (exit 1), whatever its speed. Writes one JSON per
  * rate, summary.json and latency.svg into --out/<timestamp>/.
  */
@@ -17,6 +20,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startStack, type RunningStack } from "../../local/stack.ts";
 import { checkMoney } from "../../test/support/traffic.ts";
+import { costOf, costTable, InvocationLog, type Cost } from "./cost.ts";
 import { Shoppers, type RateResult } from "./open-loop.ts";
 import { databaseLimit } from "./pgbench.ts";
 import { latencyPlot } from "./plot.ts";
@@ -30,10 +34,24 @@ const RATES = option("rates", "50,100,200,400,800").split(",").map(Number);
 const SECONDS = Number(option("seconds", "30"));
 const USERS = Number(option("users", "40"));
 const HOLD = Number(option("hold", "60"));
+const FLOOD = Number(option("flood", "400"));
+/** How often the functions report what they were invoked for (the cost table's source). */
+const REPORT_MS = 1_000;
 const OUT = path.resolve(option("out", "bench-results"), new Date().toISOString().replace(/[:.]/g, "-"));
 const external = process.argv.includes("--api");
 
-type Row = Omit<RateResult, "placed"> & { phase: string; processes: Record<string, Usage>; correct: boolean; lost: number; chargedTwice: number };
+type Row = Omit<RateResult, "placed"> & {
+  phase: string;
+  processes: Record<string, Usage>;
+  /** CPU milliseconds per settled order: the runtime's (serverless-offline, its functions and the event source) and the two databases'. */
+  cpuMsPerOrder: { runtime: number; databases: number; broker: number; loadGenerator: number };
+  cost: Cost;
+  correct: boolean;
+  lost: number;
+  chargedTwice: number;
+};
+
+const invocations = new InvocationLog();
 
 let stack: RunningStack | undefined;
 if (!external) {
@@ -41,8 +59,9 @@ if (!external) {
   stack = await startStack({
     name: "bench",
     ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633 },
-    env: { ...process.env, AUTH: "off" },
+    env: { ...process.env, AUTH: "off", INVOCATION_REPORT_MS: String(REPORT_MS) },
     progress: (line) => console.error(`  ${line}`),
+    output: (line) => invocations.take(line),
   });
 }
 const apiUrl = stack?.apiUrl ?? option("api", "http://127.0.0.1:3000");
@@ -72,20 +91,40 @@ const sampler = new ProcessSampler(() => ({
 await mkdir(OUT, { recursive: true });
 await shoppers.offer(20, 3); // warm-up: every function once
 
-const header = `| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | queued at end | errors | correct |`;
-console.log(`\n${header}\n|${"---|".repeat(9)}`);
+const header =
+  "| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | slowest answer ms (> 1 s) | CPU ms/order runtime / databases | invocations/order | USD/M orders | queued at end | errors | correct |";
+console.log(`\n${header}\n|${"---|".repeat(13)}`);
 
-async function run(phase: string, rate: number, seconds: number): Promise<Row> {
+const perOrder = (cpuSeconds: number | undefined, orders: number) => (orders > 0 ? Math.round(((cpuSeconds ?? 0) * 1000 * 10) / orders) / 10 : 0);
+
+async function run(phase: string, rate: number, seconds: number, connections: RateResult["connections"] = "kept-alive"): Promise<Row> {
+  invocations.drain(); // what came before this run is not its cost
   await sampler.begin();
-  const { placed, ...result } = await shoppers.offer(rate, seconds);
+  const { placed, ...result } = await shoppers.offer(rate, seconds, { connections });
   const processes = await sampler.end();
+  // The functions report once a second: wait for what the last second of the run did.
+  await new Promise((resolve) => setTimeout(resolve, REPORT_MS + 500));
+  const cost = costOf(invocations.drain(), {
+    orders: result.settled,
+    httpRequests: result.sent,
+    websocketMessages: result.framesReceived,
+    connectionMinutes: (USERS * seconds) / 60,
+  });
+  const cpu = (name: string) => processes[name]?.cpuSeconds;
+  const cpuMsPerOrder = {
+    runtime: perOrder(cpu("serverless-offline"), result.settled),
+    databases: perOrder((cpu("orders-db") ?? 0) + (cpu("payments-db") ?? 0), result.settled),
+    broker: perOrder(cpu("broker"), result.settled),
+    loadGenerator: perOrder(cpu("load generator"), result.settled),
+  };
   const money = await checkMoneyOf(placed);
-  const row: Row = { phase, ...result, processes, correct: money.correct, lost: money.lost, chargedTwice: money.chargedTwice };
+  const row: Row = { phase, ...result, processes, cpuMsPerOrder, cost, correct: money.correct, lost: money.lost, chargedTwice: money.chargedTwice };
   rows.push(row);
   if (!row.correct) failed = true;
   const s = row.settleMs;
+  const invocationsPerOrder = Math.round(cost.rows.reduce((n, r) => n + r.invocationsPer1000, 0)) / 1000;
   console.log(
-    `| ${phase} | ${rate} | ${row.acceptedPerSecond} | ${row.settledPerSecond} | ${row.postMs.p50}/${row.postMs.p99} | ${s.p50}/${s.p90}/${s.p99}/${s.max} | ${row.queuedAtEnd} | ${JSON.stringify(row.errors)} | ${row.correct ? "yes" : `NO: lost ${row.lost}, charged twice ${row.chargedTwice}`} |`,
+    `| ${phase}${connections === "unbounded" ? " (a connection per request)" : ""} | ${rate} | ${row.acceptedPerSecond} | ${row.settledPerSecond} | ${row.postMs.p50}/${row.postMs.p99} | ${s.p50}/${s.p90}/${s.p99}/${s.max} | ${row.slowestAnswerMs} (${row.answersOverOneSecond}) | ${cpuMsPerOrder.runtime} / ${cpuMsPerOrder.databases} | ${invocationsPerOrder} | ${cost.usdPerMillionOrders.total} | ${row.queuedAtEnd} | ${JSON.stringify(row.errors)} | ${row.correct ? "yes" : `NO: lost ${row.lost}, charged twice ${row.chargedTwice}`} |`,
   );
   await writeFile(path.join(OUT, `${phase}-${rate}.json`), JSON.stringify(row, null, 2));
   return row;
@@ -117,6 +156,7 @@ try {
     }
   }
   if (sustained > 0) await run("overload", sustained * 2, SECONDS);
+  if (FLOOD > 0) await run("flood", FLOOD, SECONDS, "unbounded");
 
   shoppers.close();
   await stack?.stop();
@@ -125,6 +165,7 @@ try {
   const limit = await databaseLimit(18732);
 
   const overload = rows.find((r) => r.phase === "overload");
+  const flood = rows.find((r) => r.phase === "flood");
   const summary = {
     when: new Date().toISOString(),
     users: USERS,
@@ -140,15 +181,30 @@ try {
       slowestRefusalMs: overload.refusalMaxMs,
       everyAcceptedOrderSettled: overload.queuedAtEnd === 0 && overload.correct,
     },
+    flood: flood && {
+      offered: flood.offered,
+      connections: flood.connections,
+      settledPerSecond: flood.settledPerSecond,
+      settledShareOfSustained: sustained ? Math.round((flood.settledPerSecond / sustained) * 100) / 100 : null,
+      slowestAnswerMs: flood.slowestAnswerMs,
+      answersOverOneSecond: flood.answersOverOneSecond,
+      unanswered: Object.entries(flood.errors).filter(([k]) => !/^\d+$/.test(k)).reduce((n, [, v]) => n + v, 0),
+      everyAcceptedOrderSettled: flood.queuedAtEnd === 0 && flood.correct,
+    },
     rows,
   };
   await writeFile(path.join(OUT, "summary.json"), JSON.stringify(summary, null, 2));
   await writeFile(path.join(OUT, "latency.svg"), latencyPlot(rows.filter((r) => r.phase === "series")));
 
+  const reference = [...rows].filter((r) => r.phase === "hold" && r.queuedAtEnd === 0).sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
+  if (reference) console.log(`\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`);
+  console.log(`\nCPU ms per settled order (runtime = serverless-offline, its functions and the Kafka event source):`);
+  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, load generator ${row.cpuMsPerOrder.loadGenerator}`);
   console.log(`\nCPU seconds / peak MB per process:`);
   for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes).map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`).join(", ")}`);
   console.log(`\nhighest rate that held ${HOLD} s with p99 < 1 s: ${sustained}/s`);
   console.log(`database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`);
+  if (flood) console.log(`flood at ${flood.offered}/s, a connection per request: settled ${flood.settledPerSecond}/s (${summary.flood!.settledShareOfSustained} of the sustained rate), slowest answer ${flood.slowestAnswerMs} ms, ${flood.answersOverOneSecond} answers over 1 s, ${summary.flood!.unanswered} unanswered, every accepted order settled: ${summary.flood!.everyAcceptedOrderSettled}`);
   if (overload) console.log(`overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`);
   for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`);
   console.log(`\nresults in ${OUT}`);

@@ -17,6 +17,13 @@ export interface RateResult {
   settleMs: Percentiles;
   /** The slowest answer to a refusal (429/503): refusing must be quick. */
   refusalMaxMs: number | null;
+  /** The slowest answer of any kind, and how many took longer than a second (none may hang). */
+  slowestAnswerMs: number | null;
+  answersOverOneSecond: number;
+  /** WebSocket frames the shoppers received during the run (API Gateway bills each as a message). */
+  framesReceived: number;
+  /** How the orders were sent: over at most 256 kept-alive connections, or a new connection each. */
+  connections: "kept-alive" | "unbounded";
   placed: Array<{ orderId: string; userId: string; amount: number }>;
 }
 
@@ -44,6 +51,7 @@ export class Shoppers {
   /** order id -> when its final frame arrived */
   private readonly finals = new Map<string, number>();
   private readonly waiters = new Map<string, (at: number) => void>();
+  private frames = 0;
 
   /**
    * Kept-alive connections and node:http rather than fetch: on two cores the load generator's own
@@ -62,6 +70,7 @@ export class Shoppers {
       const socket = new WebSocket(`${this.wsUrl}?user_id=${user}`);
       await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
       socket.on("message", (data) => {
+        this.frames += 1;
         const frame = JSON.parse(data.toString()) as { type: string; order_id?: string; status?: string };
         if (frame.type !== "ORDER_UPDATED" || !frame.order_id || frame.status === "NEW") return;
         const at = performance.now();
@@ -76,12 +85,19 @@ export class Shoppers {
   close(): void {
     for (const socket of this.sockets) socket.close();
     this.agent.destroy();
+    this.unboundedAgent.destroy();
   }
 
+  /**
+   * A new connection for every request, as clients across the internet open them: nothing in the
+   * load generator holds them back (no cap of 256, no reuse).
+   */
+  private readonly unboundedAgent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
+
   /** POSTs an order; a request whose kept-alive connection the server had just closed is sent again. */
-  private async postOrder(body: string): Promise<{ status: number; body: string }> {
+  private async postOrder(body: string, agent: http.Agent): Promise<{ status: number; body: string }> {
     const url = `${this.apiUrl}/api/orders`;
-    const options = { agent: this.agent, timeoutMs: 30_000 };
+    const options = { agent, timeoutMs: 30_000 };
     try {
       return await post(url, body, options);
     } catch (error) {
@@ -96,7 +112,13 @@ export class Shoppers {
     return new Promise((resolve) => this.waiters.set(orderId, resolve));
   }
 
-  async offer(rate: number, seconds: number, drainMs = 30_000): Promise<RateResult> {
+  async offer(rate: number, seconds: number, options: { connections?: RateResult["connections"]; drainMs?: number } = {}): Promise<RateResult> {
+    const connections = options.connections ?? "kept-alive";
+    const agent = connections === "unbounded" ? this.unboundedAgent : this.agent;
+    const drainMs = options.drainMs ?? 30_000;
+    const framesBefore = this.frames;
+    let slowestAnswerMs: number | null = null;
+    let answersOverOneSecond = 0;
     const errors: Record<string, number> = {};
     const postMs: number[] = [];
     const settleMs: number[] = [];
@@ -113,9 +135,11 @@ export class Shoppers {
       const scheduled = start + (i * 1000) / rate;
       const user = this.users[i % this.users.length]!;
       sent += 1;
-      const request = this.postOrder(JSON.stringify({ user_id: user, amount: 1, description: `bench ${i}` }))
+      const request = this.postOrder(JSON.stringify({ user_id: user, amount: 1, description: `bench ${i}` }), agent)
         .then((response) => {
           const answeredMs = performance.now() - scheduled;
+          slowestAnswerMs = Math.max(slowestAnswerMs ?? 0, answeredMs);
+          if (answeredMs > 1_000) answersOverOneSecond += 1;
           const body = parsed(response.body);
           if (response.status !== 201 || !body.order_id) {
             errors[response.status] = (errors[response.status] ?? 0) + 1;
@@ -166,6 +190,10 @@ export class Shoppers {
       postMs: percentiles(postMs),
       settleMs: percentiles(settleMs),
       refusalMaxMs,
+      slowestAnswerMs: slowestAnswerMs === null ? null : Math.round(slowestAnswerMs),
+      answersOverOneSecond,
+      framesReceived: this.frames - framesBefore,
+      connections,
       placed,
     };
   }

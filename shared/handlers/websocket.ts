@@ -5,6 +5,7 @@ import { Unauthorized } from "../errors.ts";
 import { problemForError, responseForError } from "../http/problem.ts";
 import { logger } from "../logger.ts";
 import { pushFrame } from "../notifications/push.ts";
+import { metered } from "./invocations.ts";
 
 export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined> | null;
@@ -25,7 +26,7 @@ export function callerOf(event: WebsocketEvent): Caller | null {
  * PROBLEM frame, mapped exactly as HTTP errors are; the connection stays open.
  */
 export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void>) {
-  return async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
+  return metered(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
     const { routeKey, connectionId } = event.requestContext;
     try {
       await handle(event);
@@ -39,7 +40,7 @@ export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void
       );
       return { statusCode: problem.status };
     }
-  };
+  });
 }
 
 export interface AuthorizerEvent {
@@ -79,12 +80,12 @@ async function decide(event: AuthorizerEvent): Promise<AuthorizerPolicy> {
  * Error("Unauthorized"), as API Gateway documents (nodejs24.x runs no callback handlers).
  */
 export function websocketAuthorizer() {
-  return async (event: AuthorizerEvent): Promise<AuthorizerPolicy> => {
+  return metered(async (event: AuthorizerEvent): Promise<AuthorizerPolicy> => {
     try {
       return await decide(event);
     } catch (error) {
       if (!(error instanceof Unauthorized)) logger.error({ err: error }, "authorizer failed; connection refused");
       throw new Error("Unauthorized");
     }
-  };
+  });
 }

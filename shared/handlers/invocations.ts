@@ -1,0 +1,52 @@
+import type { Context } from "aws-lambda";
+import { config } from "../config.ts";
+import { logger } from "../logger.ts";
+
+/**
+ * What each function's invocations would be billed for: how many, and their summed duration, each
+ * rounded up to the millisecond as Lambda bills it. Lambda writes a REPORT line per invocation on
+ * AWS; locally nothing does, so with INVOCATION_REPORT_MS set (the benchmark sets it) every
+ * wrapper counts here and one "invocations" line per period tells the totals, per function.
+ */
+interface Totals {
+  count: number;
+  ms: number;
+  billed_ms: number;
+}
+
+const totals = new Map<string, Totals>();
+let timer: NodeJS.Timeout | undefined;
+
+function report(): void {
+  timer = undefined;
+  logger.info({ invocations: Object.fromEntries(totals) }, "invocations");
+  totals.clear();
+}
+
+function count(name: string, ms: number): void {
+  const entry = totals.get(name) ?? { count: 0, ms: 0, billed_ms: 0 };
+  entry.count += 1;
+  entry.ms += ms;
+  entry.billed_ms += Math.max(1, Math.ceil(ms));
+  totals.set(name, entry);
+  timer ??= setTimeout(report, config().invocationReportMs).unref();
+}
+
+/** The function's name as Lambda knows it (serverless-offline passes it in the context too). */
+const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown";
+
+/**
+ * Wraps a handler so that its invocations are counted (a no-op unless INVOCATION_REPORT_MS is set).
+ * The runtime passes the context second, whether or not the handler's type names it.
+ */
+export function metered<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  if (config().invocationReportMs === 0) return handler;
+  return async (...args) => {
+    const started = performance.now();
+    try {
+      return await handler(...args);
+    } finally {
+      count(functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined), performance.now() - started);
+    }
+  };
+}
