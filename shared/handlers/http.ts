@@ -5,7 +5,7 @@ import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
 import { shedLoad } from "../http/load-shedding.ts";
 import { problemErrors } from "../http/problem.ts";
 import { carryOut } from "./after-commit.ts";
-import { metered } from "./invocations.ts";
+import { invocation } from "./invocations.ts";
 
 export interface JsonResult {
   status: number;
@@ -38,7 +38,7 @@ export function httpHandler(
   }).use(problemErrors());
   // Health and the OpenAPI document always answer; every other endpoint is refused first, before
   // any work, while the process cannot keep up (load-shedding.ts).
-  return metered(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate()));
+  return invocation(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate()));
 }
 
 /** Marks a response that replays the stored answer to a repeated Idempotency-Key. */

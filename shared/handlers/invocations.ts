@@ -1,12 +1,13 @@
 import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
-import { logger } from "../logger.ts";
+import { inInvocation, logger } from "../logger.ts";
 
 /**
- * What each function's invocations would be billed for: how many, and their summed duration, each
- * rounded up to the millisecond as Lambda bills it. Lambda writes a REPORT line per invocation on
- * AWS; locally nothing does, so with INVOCATION_REPORT_MS set (the benchmark sets it) every
- * wrapper counts here and one "invocations" line per period tells the totals, per function.
+ * Every invocation, as each handler wrapper (HTTP, Kafka, relay, WebSocket) runs it: its log lines
+ * name its function, and what it would be billed for is counted: how many, and their summed
+ * duration, each rounded up to the millisecond as Lambda bills it. Lambda writes a REPORT line per
+ * invocation on AWS; locally nothing does, so with INVOCATION_REPORT_MS set (the benchmark sets it)
+ * one "invocations" line per period tells the totals, per function.
  */
 interface Totals {
   count: number;
@@ -36,17 +37,19 @@ function count(name: string, ms: number): void {
 const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown";
 
 /**
- * Wraps a handler so that its invocations are counted (a no-op unless INVOCATION_REPORT_MS is set).
- * The runtime passes the context second, whether or not the handler's type names it.
+ * Wraps a handler: its log lines name its function, and with INVOCATION_REPORT_MS set its
+ * invocations are counted. The runtime passes the context second, whether or not the handler's
+ * type names it.
  */
-export function metered<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  if (config().invocationReportMs === 0) return handler;
+export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  const counting = config().invocationReportMs > 0;
   return async (...args) => {
+    const name = functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined);
     const started = performance.now();
     try {
-      return await handler(...args);
+      return await inInvocation(name, () => handler(...args));
     } finally {
-      count(functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined), performance.now() - started);
+      if (counting) count(name, performance.now() - started);
     }
   };
 }

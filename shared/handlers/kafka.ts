@@ -8,7 +8,7 @@ import { sleep } from "../timeout.ts";
 import { parkRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
 import { decodeRecord, partitionsOf } from "../messaging/records.ts";
 import { carryOut } from "./after-commit.ts";
-import { metered } from "./invocations.ts";
+import { invocation } from "./invocations.ts";
 
 /** Lambda's partial batch response for Kafka: the first failed record of each partition. */
 export interface KafkaBatchResponse {
@@ -49,7 +49,7 @@ export function kafkaHandler<T extends Topic>(options: {
   handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
 }): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
   const { schema } = TOPICS[options.topic];
-  return metered(async (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => {
+  return invocation(async (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => {
     const started = performance.now();
     const partitions = partitionsOf(event);
     const functionName = context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "consumer";

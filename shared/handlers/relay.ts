@@ -7,7 +7,7 @@ import { kafkaPublisher } from "../messaging/publisher.ts";
 import { relayOutbox, type RelayResult } from "../messaging/relay.ts";
 import { pruneExpiredRows, type Pruned } from "../messaging/retention.ts";
 import { carryOut } from "./after-commit.ts";
-import { metered } from "./invocations.ts";
+import { invocation } from "./invocations.ts";
 
 type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
 
@@ -22,7 +22,7 @@ export type RelayOutcome = (RelayResult & { pruned?: Pruned }) | { failed: strin
  * next run itself, so rows accepted during an outage go out as soon as the broker is back.
  */
 export function relayHandler(database: Database) {
-  return metered(async (event: RelayEvent, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<RelayOutcome> => {
+  return invocation(async (event: RelayEvent, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<RelayOutcome> => {
     const started = performance.now();
     const scheduled = "source" in event && event.source === "aws.events";
     // Leave time to answer and to ask for the next run before the function's own timeout.

@@ -5,7 +5,7 @@ import { Unauthorized } from "../errors.ts";
 import { problemForError, responseForError } from "../http/problem.ts";
 import { logger } from "../logger.ts";
 import { pushFrame } from "../notifications/push.ts";
-import { metered } from "./invocations.ts";
+import { invocation } from "./invocations.ts";
 
 export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & {
   queryStringParameters?: Record<string, string | undefined> | null;
@@ -26,7 +26,7 @@ export function callerOf(event: WebsocketEvent): Caller | null {
  * PROBLEM frame, mapped exactly as HTTP errors are; the connection stays open.
  */
 export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void>) {
-  return metered(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
+  return invocation(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
     const { routeKey, connectionId } = event.requestContext;
     try {
       await handle(event);
@@ -80,7 +80,7 @@ async function decide(event: AuthorizerEvent): Promise<AuthorizerPolicy> {
  * Error("Unauthorized"), as API Gateway documents (nodejs24.x runs no callback handlers).
  */
 export function websocketAuthorizer() {
-  return metered(async (event: AuthorizerEvent): Promise<AuthorizerPolicy> => {
+  return invocation(async (event: AuthorizerEvent): Promise<AuthorizerPolicy> => {
     try {
       return await decide(event);
     } catch (error) {
