@@ -1,17 +1,5 @@
-import { AsyncLocalStorage } from "node:async_hooks";
 import pino from "pino";
-
-/**
- * The function an invocation runs, for its log lines. Locally one process runs every function
- * (serverless-offline in-process, one module graph), so a name read from the environment when this
- * module loads would be the first function's; the handler wrappers set it per invocation.
- */
-const invocation = new AsyncLocalStorage<string>();
-
-/** Runs `work` as an invocation of `functionName`: every line it logs names that function. */
-export function inInvocation<T>(functionName: string, work: () => Promise<T>): Promise<T> {
-  return invocation.run(functionName, work);
-}
+import { currentFunction } from "./invocation.ts";
 
 /**
  * Structured JSON logs. `correlation_id` is the order id: pass it in a child logger so one grep
@@ -21,7 +9,7 @@ export const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
   base: { service: process.env.SERVICE_NAME ?? "gozon-shop" },
   mixin: () => {
-    const fn = invocation.getStore() ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+    const fn = currentFunction();
     return fn ? { fn } : {};
   },
   timestamp: pino.stdTimeFunctions.isoTime,

@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { Database } from "../after-commit.ts";
 import { config } from "../config.ts";
+import { currentFunction } from "../invocation.ts";
 import { logger } from "../logger.ts";
 
 // BIGINT columns hold money in whole units; they stay far below 2^53, so numbers are safe and
@@ -12,11 +13,14 @@ export type Pool = pg.Pool;
 const pools = new Map<string, pg.Pool>();
 
 /**
- * One small pool per database per container (a Lambda handles one event at a time). Every wait is
- * bounded: a database that is down or hangs fails the call within seconds instead of holding it.
+ * One small pool per database per container (a Lambda handles one event at a time), and so per
+ * function: locally, where one process runs every function, each still has pools of its own, and
+ * a burst of one function cannot take the connections another needs. Every wait is bounded: a
+ * database that is down or hangs fails the call within seconds instead of holding it.
  */
 function poolFor(connectionString: string): pg.Pool {
-  let pool = pools.get(connectionString);
+  const key = `${currentFunction() ?? ""}\0${connectionString}`;
+  let pool = pools.get(key);
   if (!pool) {
     const cfg = config();
     pool = new pg.Pool({
@@ -35,7 +39,7 @@ function poolFor(connectionString: string): pg.Pool {
     });
     // An idle client losing its server must not crash the container; the next query reconnects.
     pool.on("error", (error) => logger.warn({ err: error, database: pool?.options.database }, "idle database connection lost"));
-    pools.set(connectionString, pool);
+    pools.set(key, pool);
   }
   return pool;
 }
@@ -122,14 +126,15 @@ async function connectTimed(pool: pg.Pool): Promise<pg.PoolClient> {
 }
 
 /**
- * Whether a pool of this process held a standing queue for connections in the last window (a
+ * Whether a pool of this function held a standing queue for connections in the last window (a
  * verdict older than two windows has expired: nobody waited since). On Lambda a container serves
  * one request at a time and never queues; where many functions share a process (serverless-offline)
  * this is how it notices that it takes in more than its databases can do.
  */
 export function hasStandingQueue(): boolean {
   const now = performance.now();
-  return [...pools.values()].some((pool) => {
+  const mine = `${currentFunction() ?? ""}\0`;
+  return [...pools].filter(([key]) => key.startsWith(mine)).some(([, pool]) => {
     const standingAt = waits.get(pool)?.standingAt ?? 0;
     return standingAt > 0 && now - standingAt < 2 * WINDOW_MS;
   });

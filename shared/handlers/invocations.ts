@@ -1,6 +1,7 @@
 import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
-import { inInvocation, logger } from "../logger.ts";
+import { inInvocation } from "../invocation.ts";
+import { logger } from "../logger.ts";
 
 /**
  * Every invocation, as each handler wrapper (HTTP, Kafka, relay, WebSocket) runs it: its log lines
