@@ -11,12 +11,19 @@ export interface Usage {
 
 const TICKS_PER_SECOND = 100;
 
-async function statOf(pid: number): Promise<{ ppid: number; pgrp: number; cpu: number; rssPages: number } | undefined> {
+async function statOf(pid: number): Promise<{ ppid: number; pgrp: number; cpu: number; reapedCpu: number; rssPages: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // fields[0] is the state (field 3 of proc(5)); ppid is field 4, pgrp 5, utime 14, stime 15, rss 24.
-    return { ppid: Number(fields[1]), pgrp: Number(fields[2]), cpu: Number(fields[11]) + Number(fields[12]), rssPages: Number(fields[21]) };
+    // fields[0] is the state (field 3 of proc(5)); ppid is field 4, pgrp 5, utime 14, stime 15,
+    // cutime 16 and cstime 17 (children it waited for), rss 24.
+    return {
+      ppid: Number(fields[1]),
+      pgrp: Number(fields[2]),
+      cpu: Number(fields[11]) + Number(fields[12]),
+      reapedCpu: Number(fields[13]) + Number(fields[14]),
+      rssPages: Number(fields[21]),
+    };
   } catch {
     return undefined;
   }
@@ -40,7 +47,10 @@ export class ProcessSampler {
       const name = stat && (groups.get(stat.pgrp) ?? groups.get(stat.ppid) ?? groups.get(Number(entry)));
       if (!stat || !name) continue;
       const total = totals.get(name) ?? { cpu: 0, rss: 0 };
-      total.cpu += stat.cpu / TICKS_PER_SECOND;
+      // A leader's reaped children count too: PostgreSQL's backends end with their connections,
+      // and without their time a group's CPU would shrink between two samples.
+      const leader = groups.has(Number(entry));
+      total.cpu += (stat.cpu + (leader ? stat.reapedCpu : 0)) / TICKS_PER_SECOND;
       total.rss += (stat.rssPages * 4096) / 1024 / 1024;
       totals.set(name, total);
     }
