@@ -34,8 +34,8 @@ function count(name: string, ms: number): void {
   timer ??= setTimeout(report, config().invocationReportMs).unref();
 }
 
-/** The function's name as Lambda knows it (serverless-offline passes it in the context too). */
-const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "unknown";
+/** The function's name as Lambda knows it (serverless-offline passes it in the context too), if known. */
+const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /**
  * Wraps a handler: its log lines name its function, and with INVOCATION_REPORT_MS set its
@@ -43,14 +43,15 @@ const functionName = (context: Partial<Pick<Context, "functionName">> | undefine
  * type names it.
  */
 export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
-  const counting = config().invocationReportMs > 0;
   return async (...args) => {
     const name = functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined);
     const started = performance.now();
     try {
-      return await inInvocation(name, () => handler(...args));
+      // A handler called without a function's context (a test) runs as the process's only function.
+      return await (name ? inInvocation(name, () => handler(...args)) : handler(...args));
     } finally {
-      if (counting) count(name, performance.now() - started);
+      // Read at call time: the configuration is the process's, known once it runs.
+      if (config().invocationReportMs > 0) count(name ?? "unknown", performance.now() - started);
     }
   };
 }
