@@ -46,6 +46,18 @@ export interface StageParams {
   cognitoIssuer: string;
   /** The origins of the shop's page: the only ones CORS lets call the HTTP API from a browser. */
   frontendOrigins: string[];
+  /** What a burst may take (deploy/limits.ts); none locally, where the front sheds by itself. */
+  limits: StageLimits | null;
+}
+
+export interface StageLimits {
+  /** The most connections the functions may hold to each database at once. */
+  databaseConnections: number;
+  /** Connections per database in each container (DB_POOL_MAX). */
+  dbPoolMax: number;
+  /** The HTTP API's default route throttling: requests per second, and the burst above it. */
+  httpRateLimit: number;
+  httpBurstLimit: number;
 }
 
 const LOCAL_MSK_CLUSTER_ARN = "arn:aws:kafka:us-east-1:000000000000:cluster/gozon/00000000-0000-0000-0000-000000000000-1";
@@ -67,6 +79,7 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
     cognitoClientId: env.COGNITO_CLIENT_ID ?? "",
     cognitoIssuer: env.COGNITO_ISSUER ?? "",
     frontendOrigins: (env.FRONTEND_ORIGINS ?? "http://127.0.0.1:8000,http://localhost:8000").split(",").map((o) => o.trim()).filter(Boolean),
+    limits: null,
   };
 }
 
@@ -84,6 +97,9 @@ export const SETTINGS = {
   paymentsDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
   dbPoolMax: "optional: connections per database in each function container (default 2)",
   frontendOrigins: "the origins the shop's page is served from (a list of https://host[:port]); CORS lets only these call the HTTP API from a browser",
+  databaseConnections: "optional: the most connections the functions may hold to each database at once, RDS Proxy's limit for them (default 400); each function's reserved concurrency keeps its share under it",
+  httpRateLimit: "optional: the HTTP API's throttling, requests per second across its routes (default 200); more are answered 429",
+  httpBurstLimit: "optional: the burst the HTTP API takes above httpRateLimit (default 400)",
 } as const;
 
 const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
@@ -99,6 +115,9 @@ export const awsStageFile = z
     paymentsDatabaseSecret: secretId,
     dbPoolMax: z.number().int().min(1).max(20).default(2),
     frontendOrigins: z.array(z.string().regex(/^https:\/\/[^/\s*]+$/, "an https origin without a path, like https://shop.example.com")).min(1),
+    databaseConnections: z.number().int().min(10).default(400),
+    httpRateLimit: z.number().int().min(1).default(200),
+    httpBurstLimit: z.number().int().min(1).default(400),
   })
   .strict();
 
@@ -155,6 +174,12 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
     cognitoClientId: { Ref: "CognitoUserPoolClient" },
     cognitoIssuer: "",
     frontendOrigins: settings.frontendOrigins,
+    limits: {
+      databaseConnections: settings.databaseConnections,
+      dbPoolMax: settings.dbPoolMax,
+      httpRateLimit: settings.httpRateLimit,
+      httpBurstLimit: settings.httpBurstLimit,
+    },
   };
 }
 

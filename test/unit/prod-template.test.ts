@@ -268,6 +268,23 @@ describe("the prod template (sls package --stage prod with stages/prod.sample.ym
     assert.deepEqual(pushers.sort(), ["onBalanceUpdated", "onPaymentProcessed", "wsSync"]);
   });
 
+  it("throttles the HTTP API and reserves concurrency so no database is given more connections than the stage allows", () => {
+    const stageFile = SAMPLE as unknown as { databaseConnections: number; httpRateLimit: number; httpBurstLimit: number; dbPoolMax: number };
+    const stage = resources.HttpApiStage!;
+    assert.deepEqual(stage.Properties.DefaultRouteSettings, { ThrottlingRateLimit: stageFile.httpRateLimit, ThrottlingBurstLimit: stageFile.httpBurstLimit });
+    for (const variable of ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"]) {
+      const users = FUNCTIONS.filter((key) => variable in env(key));
+      assert.ok(users.length > 0, variable);
+      let connections = 0;
+      for (const key of users) {
+        const reserved = fn(key).Properties.ReservedConcurrentExecutions;
+        assert.ok(typeof reserved === "number" && reserved >= 1, `${key} has a reserved concurrency (${String(reserved)})`);
+        connections += reserved * stageFile.dbPoolMax;
+      }
+      assert.ok(connections <= stageFile.databaseConnections, `${variable}: ${connections} connections at most, the stage allows ${stageFile.databaseConnections}`);
+    }
+  });
+
   it("puts every function in the stage's VPC", () => {
     for (const key of FUNCTIONS) {
       assert.deepEqual(fn(key).Properties.VpcConfig, { SecurityGroupIds: SAMPLE.securityGroupIds, SubnetIds: SAMPLE.subnetIds }, key);
