@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
 import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -57,6 +58,13 @@ num.io.threads=2
 `;
 }
 
+/** Whether `command` is an executable file in a folder of PATH. */
+async function onPath(command: string): Promise<boolean> {
+  const folders = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const found = await Promise.all(folders.map((folder) => access(path.join(folder, command), constants.X_OK).then(() => true, () => false)));
+  return found.includes(true);
+}
+
 /** A cluster id is 16 random bytes in base64url; Kafka rejects one starting with "-". */
 function clusterId(): string {
   for (;;) {
@@ -85,6 +93,7 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
     // A clean shutdown lets the next start skip log recovery.
     stopGraceMs: 5_000,
     async launch(attempt) {
+      if (!(await onPath("java"))) throw new Error("Java is not installed: install Java 17, or set KAFKA_BROKERS to a broker you run");
       const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
       const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
       const classes = await classArchive(classpath);

@@ -37,7 +37,10 @@ export async function ensureKafkaJars(version = KAFKA_VERSION, log: (line: strin
       "-DincludeScope=runtime", `-Dkafka.version=${version}`, `-DoutputDirectory=${scratch}`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
-  );
+  ).catch((error: NodeJS.ErrnoException & { stdout?: string }) => {
+    if (error.code === "ENOENT") throw new Error("Maven (mvn) is not installed: install Maven and Java 17, or set KAFKA_BROKERS to a broker you run");
+    throw new Error(`Maven could not fetch Kafka ${version}'s jars from Maven Central (is it reachable?): ${(error.stdout ?? error.message).trim().split("\n").slice(-3).join(" ")}`);
+  });
   await rm(lib, { recursive: true, force: true });
   await rename(scratch, lib);
   return (await jarsIn(lib)).map((j) => path.join(lib, j));
