@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the shop's behaviour at given arrival rates, open loop, on the real stack.
  *
- *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --flood 400 --out bench-results]
+ *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --flood 400 --connections kept-alive --out bench-results]
  *   npm run bench -- --api http://127.0.0.1:3000 --ws ws://127.0.0.1:3001   (a stack already running, AUTH=off)
  *
  * Starts the stack on its own ports (AUTH=off), opens one WebSocket per user, then for each rate
@@ -35,6 +35,9 @@ const SECONDS = Number(option("seconds", "30"));
 const USERS = Number(option("users", "40"));
 const HOLD = Number(option("hold", "60"));
 const FLOOD = Number(option("flood", "400"));
+/** How the series, holds and overload send: over at most 256 kept-alive connections, or a new one per request ("unbounded"). */
+const CONNECTIONS = option("connections", "kept-alive");
+if (CONNECTIONS !== "kept-alive" && CONNECTIONS !== "unbounded") throw new Error(`--connections must be kept-alive or unbounded, not ${CONNECTIONS}`);
 /** How often the functions report what they were invoked for (the cost table's source). */
 const REPORT_MS = 1_000;
 const OUT = path.resolve(option("out", "bench-results"), new Date().toISOString().replace(/[:.]/g, "-"));
@@ -97,7 +100,7 @@ console.log(`\n${header}\n|${"---|".repeat(13)}`);
 
 const perOrder = (cpuSeconds: number | undefined, orders: number) => (orders > 0 ? Math.round(((cpuSeconds ?? 0) * 1000 * 10) / orders) / 10 : 0);
 
-async function run(phase: string, rate: number, seconds: number, connections: RateResult["connections"] = "kept-alive"): Promise<Row> {
+async function run(phase: string, rate: number, seconds: number, connections: RateResult["connections"] = CONNECTIONS as RateResult["connections"]): Promise<Row> {
   invocations.drain(); // what came before this run is not its cost
   await sampler.begin();
   const { placed, ...result } = await shoppers.offer(rate, seconds, { connections });
