@@ -1,10 +1,10 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
-import { access, mkdir, rename, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { access, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { describeExit, spawnChild } from "../process.ts";
+import { describeExit } from "../process.ts";
 import type { Part } from "../supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
 
@@ -130,36 +130,39 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
 /**
  * AppCDS: the broker's classes, parsed once and mapped from an archive on later starts, which
  * saves about 40 % of the JVM's start-up (3.8 s to 2.1 s here). A broker without an archive lists
- * the classes it loads; once it serves, a JVM of its own, at the lowest priority, writes the
- * archive from that list under a name of its own that becomes the archive only when complete. So
- * no stop waits for an archive being written (an archive written at exit cost the first Ctrl-C
- * 3 s), and a crash or a second stack never leaves a half-written one. The archive only matches
- * this exact, sorted classpath; on a mismatch the JVM says so in broker.log and starts without it.
+ * the classes it loads; once it serves, a JVM of its own at the lowest priority writes the archive
+ * from that list (about 10 s of one core), so no start and no stop waits for it. That JVM belongs
+ * to the machine's cache, not to the stack: it runs detached, with nothing of the stack in its
+ * environment, and finishes even after the shop has stopped (a first session stopped at once would
+ * otherwise never leave an archive). It writes under a scratch name that becomes the archive only
+ * when complete; one at a time (a marker says one is under way). The archive only matches this
+ * exact, sorted classpath; on a mismatch the JVM says so in broker.log and starts without it.
  */
 async function classArchive(classpath: string): Promise<{ flags: string[]; formatterFlags: string[]; afterReady(): void }> {
   const archive = path.join(kafkaLibDir(), "..", "broker.jsa");
-  if (await access(archive).then(() => true, () => false)) {
+  const exists = (file: string) => access(file).then(() => true, () => false);
+  if (await exists(archive)) {
     // The storage formatter loads a subset of the broker's classes: it can map them too.
     const flags = [`-XX:SharedArchiveFile=${archive}`];
     return { flags, formatterFlags: flags, afterReady: () => undefined };
   }
+  const underWay = `${archive}.writing`;
+  const since = await stat(underWay).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  if (since < 120_000) return { flags: [], formatterFlags: [], afterReady: () => undefined };
   const pending = `${archive}.${process.pid}.${Date.now()}`;
   const classList = `${pending}.classes`;
-  const discard = () => Promise.all([rm(pending, { force: true }), rm(classList, { force: true })]);
   return {
     flags: [`-XX:DumpLoadedClassList=${classList}`],
     formatterFlags: [],
     afterReady() {
-      const dump = spawnChild("java", ["-Xshare:dump", `-XX:SharedClassListFile=${classList}`, `-XX:SharedArchiveFile=${pending}`, "-cp", classpath], { name: "the broker's class archive" });
-      try {
-        os.setPriority(dump.pid, 19);
-      } catch {
-        // already gone, or not ours to lower: it merely competes for the CPU
-      }
-      void dump.exited.then(async ({ code }) => {
-        if (code === 0) await rename(pending, archive).catch(() => undefined);
-        await discard().catch(() => undefined);
+      const script = 'touch "$4"; nice -n 19 java -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$2" -cp "$5" > /dev/null 2>&1 && mv -f "$2" "$3"; rm -f "$1" "$2" "$4"';
+      const dump = spawn("sh", ["-c", script, "class-archive", classList, pending, archive, underWay, classpath], {
+        detached: true,
+        stdio: "ignore",
+        env: { PATH: process.env.PATH ?? "", ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}) },
       });
+      dump.on("error", () => undefined);
+      dump.unref();
     },
   };
 }
