@@ -4,6 +4,7 @@ import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
 import { createUserPool, identityProviderPart, identityProviderUrl, signingKeyFile, type UserPool } from "./cognito/identity-provider.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
+import { frontPart } from "./front/part.ts";
 import { startFrontend } from "./frontend-server.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { LOCAL_DIR, ROOT } from "./paths.ts";
@@ -13,7 +14,10 @@ import { Supervisor, type Part, type PartName } from "./supervisor.ts";
 export type { PartName } from "./supervisor.ts";
 
 export interface StackPorts {
+  /** The HTTP API, as clients reach it: the front (local/front/), which admits requests to serverless-offline. */
   http: number;
+  /** serverless-offline's own HTTP port, behind the front (default: http + 5). */
+  httpBehindFront?: number;
   websocket: number;
   lambda: number;
   frontend: number;
@@ -24,6 +28,9 @@ export interface StackPorts {
   /** cognito-local, the identity provider (not started with AUTH=off or a real user pool). */
   cognito: number;
 }
+
+/** What the front passes on at once: a burst of 100 orders is taken whole, the next are refused with 429. */
+const FRONT_MAX_IN_FLIGHT = 128;
 
 export const DEFAULT_PORTS: StackPorts = {
   http: 3000, websocket: 3001, lambda: 3002, frontend: 8000,
@@ -95,6 +102,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const ordersDatabaseUrl = env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders");
   const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
   const apiUrl = `http://127.0.0.1:${ports.http}`;
+  const behindFront = ports.httpBehindFront ?? ports.http + 5;
   const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
   const authOn = env.AUTH !== "off";
   const realPool = Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID);
@@ -138,7 +146,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     KAFKA_BROKERS: kafkaBrokers.join(","),
     LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
     WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
-    HTTP_PORT: String(ports.http),
+    HTTP_PORT: String(behindFront),
     WEBSOCKET_PORT: String(ports.websocket),
     LAMBDA_PORT: String(ports.lambda),
     // CORS: only the page's own origin may call the API from a browser.
@@ -146,9 +154,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     AUTH: authOn ? "on" : "off",
     LOCAL_HANDLERS: "source",
   };
-  const offline = supervise(offlinePart({ dir, apiUrl, output: options.output ?? (() => undefined), progress, env: offlineEnv }));
+  const offline = supervise(offlinePart({ dir, apiUrl: `http://127.0.0.1:${behindFront}`, output: options.output ?? (() => undefined), progress, env: offlineEnv }));
+  const front = supervise(
+    frontPart({ host: env.OFFLINE_HOST ?? "127.0.0.1", port: ports.http, targetPort: behindFront, maxInFlight: FRONT_MAX_IN_FLIGHT, logFile: path.join(dir, "front.log") }),
+  );
   const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline]) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline, front]) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
   let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
   let stopping: Promise<void> | undefined;
@@ -158,6 +169,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     (stopping ??= (async () => {
       const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
       await safely(() => frontend?.stop());
+      await safely(() => front.stop());
       await safely(() => offline.stop());
       await Promise.all([kafka, ordersDb, paymentsDb, cognito].map((part) => safely(() => part?.stop())));
     })());
@@ -189,7 +201,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         Object.assign(offlineEnv, { COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer });
       }),
     ]);
-    await timed(progress, `serverless-offline on ${apiUrl} and the Kafka event source`, () => offline.start());
+    await timed(progress, `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source`, () => offline.start());
+    await timed(progress, `HTTP front on ${apiUrl} (at most ${FRONT_MAX_IN_FLIGHT} requests at once)`, () => front.start());
     if (stopping) throw new Error("stopped");
     frontend = await startFrontend({
       port: ports.frontend,

@@ -1,0 +1,53 @@
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Part } from "../supervisor.ts";
+
+const SERVER = fileURLToPath(new URL("./server.ts", import.meta.url));
+
+export interface FrontPartOptions {
+  host: string;
+  port: number;
+  /** serverless-offline's own HTTP port, behind the front. */
+  targetPort: number;
+  maxInFlight: number;
+  logFile: string;
+}
+
+/** The HTTP API's front door (server.ts) as a supervised process of its own. */
+export function frontPart(options: FrontPartOptions): Part {
+  return {
+    name: "front",
+    label: "HTTP front",
+    marker: `FRONT_TARGET_PORT=${options.targetPort}`,
+    startTimeoutMs: 20_000,
+    stopGraceMs: 2_000,
+    async launch(attempt) {
+      const child = attempt.spawn(process.execPath, ["--import", "tsx", SERVER], {
+        cwd: path.dirname(SERVER),
+        env: {
+          ...process.env,
+          FRONT_HOST: options.host,
+          FRONT_PORT: String(options.port),
+          FRONT_TARGET_PORT: String(options.targetPort),
+          FRONT_MAX_IN_FLIGHT: String(options.maxInFlight),
+        },
+        logFile: options.logFile,
+        stopSignal: "SIGTERM",
+      });
+      await attempt.wait(() => listening("127.0.0.1", options.port), { what: `the HTTP front to listen on ${options.port}`, exited: child, intervalMs: 50 });
+      return child;
+    },
+  };
+}
+
+function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(500);
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
+}
