@@ -2,7 +2,6 @@ import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
 import type { Database } from "../after-commit.ts";
-import { withConnection } from "./pool.ts";
 
 /** Each database's folders under migrations/: the messaging tables both carry, then its own. */
 export const MIGRATION_FOLDERS: Record<Database, string[]> = { orders: ["messaging", "orders"], payments: ["messaging", "payments"] };
@@ -22,31 +21,32 @@ export async function migrate(url: string, folders: string[]): Promise<string[]>
       files.push({ version: `${folder}/${name}`, file: path.join(dir, name) });
     }
   }
-  const pool = new pg.Pool({ connectionString: url, max: 1 });
-  // An idle connection whose server stops (Ctrl-C during start-up) must not end the process.
-  pool.on("error", () => undefined);
+  // One client, listened to for its whole life, ending included: a server that stops meanwhile
+  // (Ctrl-C during start-up) fails the statement in flight, or nothing, and never the process. (A
+  // pool's client, released and then ended, had a moment with no listener.)
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  client.on("error", () => undefined);
   try {
-    return await withConnection(pool, async (tx, discard) => {
-      const applied: string[] = [];
-      try {
-        await tx.query("BEGIN");
-        await tx.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
-        await tx.query("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-        const done = new Set((await tx.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
-        for (const { version, file } of files) {
-          if (done.has(version)) continue;
-          await tx.query(await readFile(file, "utf8"));
-          await tx.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
-          applied.push(version);
-        }
-        await tx.query("COMMIT");
-        return applied;
-      } catch (error) {
-        await tx.query("ROLLBACK").catch(discard);
-        throw error;
+    await client.connect();
+    const applied: string[] = [];
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
+      await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
+      const done = new Set((await client.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
+      for (const { version, file } of files) {
+        if (done.has(version)) continue;
+        await client.query(await readFile(file, "utf8"));
+        await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version]);
+        applied.push(version);
       }
-    });
+      await client.query("COMMIT");
+      return applied;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    }
   } finally {
-    await pool.end();
+    await client.end().catch(() => undefined);
   }
 }
