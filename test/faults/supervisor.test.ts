@@ -107,6 +107,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
     { part: "kafka", label: "Kafka broker" },
     { part: "paymentsDb", label: "payments PostgreSQL", outageMs: 1_500 },
     { part: "offline", label: "serverless-offline" },
+    { part: "front", label: "HTTP front" },
     { part: "cognito", label: "Cognito (cognito-local)" },
   ];
   for (const { part, label, outageMs } of kills) {
