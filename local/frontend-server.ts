@@ -21,6 +21,8 @@ export interface FrontendOptions {
     endpoint: string;
     local: boolean;
   };
+  /** The trace viewer's UI (Zipkin's /zipkin/), which the page links each order's trace to; undefined without traces. */
+  tracesUrl?: string | undefined;
 }
 
 /** Where the page sends its Cognito calls when the identity provider is cognito-local. */
@@ -30,7 +32,7 @@ const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-
 
 /**
  * Serves frontend/ and, under /docs/, Swagger UI from swagger-ui-dist (no CDN, works offline).
- * /config.js tells the page where the API and the WebSocket are, so nothing is hard-coded.
+ * /config.js tells the page where the API, the WebSocket and the trace viewer are, so nothing is hard-coded.
  * /asyncapi.json is the AsyncAPI document of the Kafka topics and the WebSocket frames.
  * /cognito/ passes the page's Cognito calls to cognito-local, so that only the page, the API and
  * the WebSocket need to be reachable from a browser (a real pool is called directly).
@@ -43,7 +45,7 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
     region: options.signIn.region,
     endpoint: options.signIn.local ? COGNITO_PATH : options.signIn.endpoint,
   };
-  const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/", signIn: signIn ?? null })};\n`;
+  const config = `window.GOZON_CONFIG = ${JSON.stringify({ apiUrl: options.apiUrl, wsUrl: options.wsUrl, docsUrl: "/docs/", signIn: signIn ?? null, tracesUrl: options.tracesUrl ?? null })};\n`;
   // swagger-ui-dist's index.html loads swagger-initializer.js, which points at the Petstore demo: ours points at the API.
   const initializer = `window.onload = () => {
   window.ui = SwaggerUIBundle({

@@ -1,6 +1,8 @@
 import { spawn } from "node:child_process";
-import { createWriteStream } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { constants, createWriteStream } from "node:fs";
+import { access, readdir, readFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
 
 export interface ExitStatus {
   code: number | null;
@@ -175,4 +177,23 @@ export async function waitUntil<T>(check: () => Promise<T | undefined | false> |
     const pause = sleep(Math.min(options.intervalMs ?? 200, deadline - Date.now()));
     await (options.exited ? Promise.race([pause, options.exited.exited]) : pause);
   }
+}
+
+/** Whether `command` is an executable file in a folder of PATH. */
+export async function onPath(command: string): Promise<boolean> {
+  const folders = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
+  const found = await Promise.all(folders.map((folder) => access(path.join(folder, command), constants.X_OK).then(() => true, () => false)));
+  return found.includes(true);
+}
+
+/** Whether something accepts TCP connections on host:port (within half a second). */
+export function listening(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(500);
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+    socket.once("timeout", () => done(false));
+  });
 }

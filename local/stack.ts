@@ -10,6 +10,8 @@ import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { LOCAL_DIR, ROOT } from "./paths.ts";
 import { postgresPart, postgresUrl } from "./postgres/instance.ts";
 import { Supervisor, type Part, type PartName } from "./supervisor.ts";
+import { ensureZipkin } from "./zipkin/install.ts";
+import { tracesPlan, zipkinLogFile, zipkinPart } from "./zipkin/part.ts";
 
 export type { PartName } from "./supervisor.ts";
 
@@ -27,6 +29,8 @@ export interface StackPorts {
   paymentsDb: number;
   /** cognito-local, the identity provider (not started with AUTH=off or a real user pool). */
   cognito: number;
+  /** Zipkin, which collects the functions' spans and shows them (not started with TRACES=off or an OTEL_TRACES_EXPORTER of one's own). */
+  zipkin: number;
 }
 
 /** What the front passes on at once: a burst of 100 orders is taken whole, the next are refused with 429. */
@@ -34,7 +38,7 @@ const FRONT_MAX_IN_FLIGHT = 128;
 
 export const DEFAULT_PORTS: StackPorts = {
   http: 3000, websocket: 3001, lambda: 3002, frontend: 8000,
-  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433, cognito: 9229,
+  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433, cognito: 9229, zipkin: 9411,
 };
 
 /** Sign-in as the stack runs it: the user pool whose access tokens the functions accept. */
@@ -70,6 +74,10 @@ export interface RunningStack {
   paymentsDatabaseUrl: string;
   /** undefined with AUTH=off. */
   identity: StackIdentity | undefined;
+  /** Zipkin's UI (or TRACES_URL, when OTEL_TRACES_EXPORTER sends the spans elsewhere); undefined with TRACES=off. */
+  tracesUrl: string | undefined;
+  /** Resolves once the stack's Zipkin answers, which it does a few seconds after the shop (it is started only then); rejects if it could not start, or if this stack runs none. */
+  zipkinReady(): Promise<void>;
   stop(): Promise<void>;
   /** Kills the part as `kill -9` would (or with `signal`); the supervisor notices and restarts it, waiting `outageMs` first when given. Resolves once the part is back and ready. */
   kill(part: PartName, options?: { signal?: NodeJS.Signals; outageMs?: number }): Promise<void>;
@@ -91,7 +99,9 @@ async function timed<T>(progress: (line: string) => void, what: string, work: ()
  * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), cognito-local with a user
  * pool and an app client (unless AUTH=off, or COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name a real
  * pool), migrations, topics, then serverless-offline with the Kafka event source, then the frontend. Each process it starts
- * is supervised: one that dies is started again on its data. stop() undoes it in reverse.
+ * is supervised: one that dies is started again on its data. stop() undoes it in reverse. Once the
+ * shop serves, Zipkin starts in the background for the functions' spans (unless TRACES=off): it
+ * never delays the shop, and a Zipkin that cannot start or be brought back only costs the spans.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const ports = { ...DEFAULT_PORTS, ...options.ports };
@@ -107,6 +117,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const authOn = env.AUTH !== "off";
   const realPool = Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID);
   const codes = new Map<string, string>();
+  const traces = tracesPlan(env, ports.zipkin);
 
   await stopLeftovers(dir, progress);
   let fail: (error: Error) => void = () => undefined;
@@ -153,13 +164,29 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     FRONTEND_ORIGINS: env.FRONTEND_ORIGINS ?? `http://127.0.0.1:${ports.frontend},http://localhost:${ports.frontend}`,
     AUTH: authOn ? "on" : "off",
     LOCAL_HANDLERS: "source",
+    ...traces.offlineEnv,
   };
   const offline = supervise(offlinePart({ dir, apiUrl: `http://127.0.0.1:${behindFront}`, output: options.output ?? (() => undefined), progress, env: offlineEnv }));
   const front = supervise(
     frontPart({ host: env.OFFLINE_HOST ?? "127.0.0.1", port: ports.http, targetPort: behindFront, maxInFlight: FRONT_MAX_IN_FLIGHT, logFile: path.join(dir, "front.log") }),
   );
+  // Zipkin serves whoever reads traces, not the shop: no one waits for it, and one that cannot be
+  // brought back leaves the shop running.
+  const zipkinDir = path.join(dir, "zipkin");
+  const zipkinInstall = new AbortController();
+  let zipkinServes = false;
+  const zipkin = traces.zipkin
+    ? new Supervisor(zipkinPart({ dir: zipkinDir, port: ports.zipkin, log: progress, signal: zipkinInstall.signal }), {
+        say: (line) => {
+          // The first start's attempts are summed up in one line (startZipkin); its deaths later are told as any part's.
+          if (zipkinServes) progress(line);
+        },
+        record: hooks.record,
+        giveUp: () => progress("! the shop runs on without Zipkin: the functions' spans are dropped"),
+      })
+    : undefined;
   const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline, front]) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline, front, zipkin]) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
   let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
   let stopping: Promise<void> | undefined;
@@ -167,11 +194,12 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // infrastructure under it last.
   const stop = () =>
     (stopping ??= (async () => {
+      zipkinInstall.abort();
       const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
       await safely(() => frontend?.stop());
       await safely(() => front.stop());
       await safely(() => offline.stop());
-      await Promise.all([kafka, ordersDb, paymentsDb, cognito].map((part) => safely(() => part?.stop())));
+      await Promise.all([kafka, ordersDb, paymentsDb, cognito, zipkin].map((part) => safely(() => part?.stop())));
     })());
 
   // Each database is migrated as soon as it is up, the topics made as soon as Kafka is; the
@@ -210,8 +238,32 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       apiUrl,
       wsUrl,
       signIn: identity && { clientId: identity.clientId, region: identity.region, endpoint: identity.endpoint, local: identity.local },
+      tracesUrl: traces.tracesUrl,
     });
     if (stopping) await frontend.stop(); // stop() came while it was opening
+    else if (zipkin) {
+      zipkinStarted = startZipkin(zipkin);
+      zipkinStarted.catch(() => undefined); // told in a progress line; zipkinReady() hands it on
+    }
+  };
+  let zipkinStarted: Promise<void> | undefined;
+  const startZipkin = async (supervisor: Supervisor) => {
+    const since = Date.now();
+    let installed = false;
+    try {
+      // A first download takes longer than any start should: it is not bounded by the part's start time.
+      await ensureZipkin(progress, { signal: zipkinInstall.signal });
+      installed = true;
+      await supervisor.start();
+      zipkinServes = true;
+      progress(`✓ Zipkin on ${traces.tracesUrl} (${((Date.now() - since) / 1000).toFixed(1)} s after the shop)`);
+    } catch (error) {
+      if (!stopping) {
+        const why = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+        progress(`! Zipkin did not start, so the shop runs without traces (the functions' spans are dropped): ${why}${installed ? ` (its log: ${zipkinLogFile(zipkinDir)})` : ""}`);
+      }
+      throw error;
+    }
   };
   const started = bringUp();
   started.catch(() => undefined); // a start-up given up on still fails later, with nobody listening
@@ -237,6 +289,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ordersDatabaseUrl,
     paymentsDatabaseUrl,
     identity,
+    tracesUrl: traces.tracesUrl,
+    zipkinReady: () => zipkinStarted ?? Promise.reject(new Error(traces.without ?? "Zipkin was not started: the stack stopped first")),
     stop,
     failed,
     pidOf: (part) => parts.get(part)?.pid,

@@ -3,15 +3,21 @@ import { watchOver } from "./leftovers.ts";
 import { LOCAL_DIR } from "./paths.ts";
 import { killAllChildren } from "./process.ts";
 import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
+import { tracesPlan } from "./zipkin/part.ts";
 
 /**
  * `npm start`: the whole shop on this machine, until Ctrl-C (`npm start -- --verbose` shows
  * serverless-offline's own output too). Ports can be moved with HTTP_PORT, WEBSOCKET_PORT,
  * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT,
- * COGNITO_PORT; its data folder (.local/dev) with STACK_NAME. AUTH=off runs the shop open.
+ * COGNITO_PORT, ZIPKIN_PORT; its data folder (.local/dev) with STACK_NAME. AUTH=off runs the shop open.
+ * Traces are on: once the shop is ready, Zipkin starts in the background (its jar fetched from
+ * Maven Central the first time) and the functions send it their spans. TRACES=off leaves Zipkin
+ * out and sends no spans; an OTEL_TRACES_EXPORTER of one's own (with its OTEL_* variables) sends
+ * them there instead, and TRACES_URL then names its viewer for the page.
  */
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const name = process.env.STACK_NAME ?? "dev";
+const zipkinPort = port("ZIPKIN_PORT", DEFAULT_PORTS.zipkin);
 const started = Date.now();
 const verbose = process.argv.includes("--verbose");
 if (verbose) process.env.OFFLINE_LOG_LEVEL ??= "notice";
@@ -58,6 +64,7 @@ try {
       ordersDb: port("ORDERS_DB_PORT", DEFAULT_PORTS.ordersDb),
       paymentsDb: port("PAYMENTS_DB_PORT", DEFAULT_PORTS.paymentsDb),
       cognito: port("COGNITO_PORT", DEFAULT_PORTS.cognito),
+      zipkin: zipkinPort,
     },
     progress: (line) => console.log(`  ${line}`),
     // Function logs are JSON lines; the rest of serverless-offline's output only with --verbose.
@@ -82,12 +89,16 @@ void stack.failed.then((error) => {
 });
 
 const identity = stack.identity;
+const traces = tracesPlan(process.env, zipkinPort).zipkin
+  ? `Traces (Zipkin)   ${stack.tracesUrl} (starting in the background)`
+  : `Traces            ${process.env.TRACES === "off" ? "off (TRACES=off)" : `OTEL_TRACES_EXPORTER=${process.env.OTEL_TRACES_EXPORTER}${stack.tracesUrl ? `, seen at ${stack.tracesUrl}` : ""}`}`;
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   Shop (frontend)   ${stack.frontendUrl}
   API docs          ${stack.docsUrl}
   HTTP API          ${stack.apiUrl}/api
   WebSocket         ${stack.wsUrl}?${identity ? "token=<access token>" : "user_id=<uuid>"}
+  ${traces}
   Sign-in           ${identity ? `${identity.local ? "cognito-local" : "Amazon Cognito"} ${identity.endpoint}, user pool ${identity.userPoolId}, app client ${identity.clientId}` : "off (AUTH=off)"}
   Kafka             ${stack.kafkaBrokers.join(",")}
   Orders DB         ${stack.ordersDatabaseUrl}

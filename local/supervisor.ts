@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { describeExit, spawnChild, waitUntil, type Child, type ExitStatus, type SpawnOptions, type WaitOptions } from "./process.ts";
 
-export type PartName = "kafka" | "ordersDb" | "paymentsDb" | "offline" | "front" | "cognito";
+export type PartName = "kafka" | "ordersDb" | "paymentsDb" | "offline" | "front" | "cognito" | "zipkin";
 
 /** What a part's launch gets: everything it spawns and waits for is bounded by the attempt's time limit. */
 export interface Attempt {

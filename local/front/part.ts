@@ -1,6 +1,6 @@
-import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { listening } from "../process.ts";
 import type { Part } from "../supervisor.ts";
 
 const SERVER = fileURLToPath(new URL("./server.ts", import.meta.url));
@@ -39,15 +39,4 @@ export function frontPart(options: FrontPartOptions): Part {
       return child;
     },
   };
-}
-
-function listening(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    socket.setTimeout(500);
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
-    socket.once("connect", () => done(true));
-    socket.once("error", () => done(false));
-    socket.once("timeout", () => done(false));
-  });
 }

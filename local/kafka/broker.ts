@@ -1,10 +1,9 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
 import { access, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { describeExit } from "../process.ts";
+import { describeExit, onPath } from "../process.ts";
 import type { Part } from "../supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
 
@@ -56,13 +55,6 @@ log.cleaner.dedupe.buffer.size=8388608
 num.network.threads=2
 num.io.threads=2
 `;
-}
-
-/** Whether `command` is an executable file in a folder of PATH. */
-async function onPath(command: string): Promise<boolean> {
-  const folders = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  const found = await Promise.all(folders.map((folder) => access(path.join(folder, command), constants.X_OK).then(() => true, () => false)));
-  return found.includes(true);
 }
 
 /** A cluster id is 16 random bytes in base64url; Kafka rejects one starting with "-". */

@@ -13,7 +13,8 @@
  * function and the Kafka event source) beside the two databases', and what an order would cost on
  * AWS (cost.ts), from the invocations the functions count (INVOCATION_REPORT_MS). Every run checks every accepted order settled exactly once and every balance
  * adds up; a run that fails that is a failed run (exit 1), whatever its speed. Writes one JSON per
- * rate, summary.json and latency.svg into --out/<timestamp>/.
+ * rate, summary.json and latency.svg into --out/<timestamp>/. Traces are on, as with `npm start`
+ * (Zipkin's CPU is listed with the other processes'); TRACES=off measures the shop without them.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -61,7 +62,7 @@ if (!external) {
   console.error("starting the stack (AUTH=off) ...");
   stack = await startStack({
     name: "bench",
-    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633 },
+    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633, zipkin: 4610 },
     env: { ...process.env, AUTH: "off", INVOCATION_REPORT_MS: String(REPORT_MS) },
     progress: (line) => console.error(`  ${line}`),
     output: (line) => invocations.take(line),
@@ -89,6 +90,8 @@ const sampler = new ProcessSampler(() => ({
   "orders-db": stack?.pidOf("ordersDb"),
   "payments-db": stack?.pidOf("paymentsDb"),
   "serverless-offline": stack?.pidOf("offline"),
+  // Traces are on unless TRACES=off: what Zipkin costs to take the spans in is shown beside the rest.
+  zipkin: stack?.pidOf("zipkin"),
   "load generator": process.pid,
 }));
 await mkdir(OUT, { recursive: true });

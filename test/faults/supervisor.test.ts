@@ -11,7 +11,7 @@ import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
-const PORTS = { http: 4100, websocket: 4101, lambda: 4102, frontend: 4108, kafka: 29092, kafkaController: 29093, ordersDb: 17432, paymentsDb: 17433, cognito: 4109 };
+const PORTS = { http: 4100, websocket: 4101, lambda: 4102, frontend: 4108, kafka: 29092, kafkaController: 29093, ordersDb: 17432, paymentsDb: 17433, cognito: 4109, zipkin: 4110 };
 const PROBE_TOPIC = "supervisor.probe";
 const PROBE_GROUP = "supervisor-probe";
 
@@ -24,7 +24,9 @@ describe("a part of the stack that dies is brought back on its data (real proces
   const said: string[] = [];
 
   before(async () => {
-    stack = await startTestStack("supervisor", { ports: PORTS, progress: (line) => said.push(line) });
+    // Traces on, with this stack's own Zipkin (whatever exporter the environment names), so that Zipkin is killed too.
+    stack = await startTestStack("supervisor", { ports: PORTS, env: { TRACES: "on", OTEL_TRACES_EXPORTER: undefined }, progress: (line) => said.push(line) });
+    await stack.zipkinReady();
     shop = new ShopClient(stack.apiUrl, stack.wsUrl, stack.identity);
     regular = await shop.signUp(); // signed up before the kills: must still sign in after each
     orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 });
@@ -63,9 +65,11 @@ describe("a part of the stack that dies is brought back on its data (real proces
     }
   }
 
-  /** The row, the message and the consumer group's offset are still there, and an order goes all the way through. */
+  /** The row, the message and the consumer group's offset are still there, an order goes all the way through, and Zipkin answers. */
   async function assertEverythingStillWorks(): Promise<void> {
     await eventually(async () => ((await fetch(`${stack.apiUrl}/api/health`)).ok ? true : undefined), 30_000, "GET /api/health answering 200");
+    const zipkinHealth = await fetch(new URL("/health", stack.tracesUrl), { signal: AbortSignal.timeout(5_000) });
+    assert.equal(zipkinHealth.status, 200, "Zipkin's GET /health answers 200");
     const { rows } = await orders.query<{ note: string }>("SELECT note FROM supervisor_probe");
     assert.deepEqual(rows, [{ note: "committed before the kills" }]);
     assert.equal(await firstProbeMessage(), "sent before the kills");
@@ -109,6 +113,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
     { part: "offline", label: "serverless-offline" },
     { part: "front", label: "HTTP front" },
     { part: "cognito", label: "Cognito (cognito-local)" },
+    { part: "zipkin", label: "Zipkin" },
   ];
   for (const { part, label, outageMs } of kills) {
     it(`${label}: killed, announced, replaced, and nothing is lost`, async () => {
@@ -156,6 +161,7 @@ describe("npm start, interrupted with Ctrl-C while it is still starting", () => 
         HTTP_PORT: String(PORTS.http), WEBSOCKET_PORT: String(PORTS.websocket), LAMBDA_PORT: String(PORTS.lambda),
         FRONTEND_PORT: String(PORTS.frontend), KAFKA_PORT: String(PORTS.kafka), KAFKA_CONTROLLER_PORT: String(PORTS.kafkaController),
         ORDERS_DB_PORT: String(PORTS.ordersDb), PAYMENTS_DB_PORT: String(PORTS.paymentsDb), COGNITO_PORT: String(PORTS.cognito),
+        ZIPKIN_PORT: String(PORTS.zipkin),
       };
       // A process group of its own, as a terminal gives it: Ctrl-C reaches npm, tsx and the start command alike.
       const npm = spawn("npm", ["start", "--silent"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });

@@ -8,16 +8,18 @@ import { startStack, type RunningStack, type StackPorts } from "../../local/stac
  * them and the stacks' folders, for a second run beside these (another checkout, another person).
  */
 const shift = Number(process.env.TEST_PORT_SHIFT ?? 0);
-export const TEST_PORTS = {
+export const TEST_PORTS: StackPorts = {
   http: 4000 + shift, websocket: 4001 + shift, lambda: 4002 + shift, frontend: 4008 + shift,
   kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 16432 + shift, paymentsDb: 16433 + shift, cognito: 4009 + shift,
+  zipkin: 4010 + shift,
 };
 
 /**
  * The real stack (Kafka, both Postgres servers, cognito-local, serverless-offline) for one test
  * file; `progress` sees the supervisor's lines too (a part died, is back), `output` every line
  * serverless-offline and the Kafka event source print. Sign-in is on unless
- * `env` says AUTH=off (for tests of money and faults, not of identity).
+ * `env` says AUTH=off (for tests of money and faults, not of identity). Traces are off (no Zipkin,
+ * no JVM for it, no spans sent) unless `env` or the environment sets TRACES.
  */
 export async function startTestStack(
   name: string,
@@ -28,7 +30,7 @@ export async function startTestStack(
     return await startStack({
       name: `test-${name}${shift ? `-${shift}` : ""}`,
       ports: options.ports ?? TEST_PORTS,
-      env: { ...process.env, ...options.env },
+      env: { TRACES: "off", ...process.env, ...options.env },
       progress: (line) => {
         console.log(`  [stack] ${line}`);
         options.progress?.(line);

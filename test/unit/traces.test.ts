@@ -1,0 +1,65 @@
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { describe, it } from "node:test";
+import { startFrontend } from "../../local/frontend-server.ts";
+import { tracesPlan } from "../../local/zipkin/part.ts";
+
+/**
+ * Which spans go where (local/zipkin/part.ts): the start command's own Zipkin by default, nothing
+ * with TRACES=off, and an exporter the environment already names left as it is. And what the page
+ * is told about it (/config.js).
+ */
+
+describe("the stack's traces", () => {
+  it("go to the stack's own Zipkin by default, which the page links to", () => {
+    const plan = tracesPlan({}, 4411);
+    assert.equal(plan.zipkin, true);
+    assert.equal(plan.tracesUrl, "http://127.0.0.1:4411/zipkin/");
+    assert.deepEqual(plan.offlineEnv, { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://127.0.0.1:4411/api/v2/spans" });
+    assert.equal(plan.without, undefined);
+    assert.equal(tracesPlan({ TRACES: "on" }, 4411).zipkin, true);
+  });
+
+  it("are not sent with TRACES=off, whatever exporter the environment names, and no Zipkin starts", () => {
+    for (const env of [{ TRACES: "off" }, { TRACES: "off", OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://jaeger:16686/" }]) {
+      const plan = tracesPlan(env, 4411);
+      assert.equal(plan.zipkin, false);
+      assert.equal(plan.tracesUrl, undefined);
+      assert.deepEqual(plan.offlineEnv, { OTEL_TRACES_EXPORTER: "none" });
+      assert.match(plan.without ?? "", /TRACES=off/);
+    }
+  });
+
+  it("go where OTEL_TRACES_EXPORTER says when the environment sets it: its OTEL_* variables are left alone and no Zipkin starts", () => {
+    const plan = tracesPlan({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }, 4411);
+    assert.equal(plan.zipkin, false);
+    assert.deepEqual(plan.offlineEnv, {}, "the stack's environment reaches serverless-offline as it is");
+    assert.equal(plan.tracesUrl, undefined);
+    assert.match(plan.without ?? "", /OTEL_TRACES_EXPORTER=otlp/);
+    assert.equal(tracesPlan({ OTEL_TRACES_EXPORTER: "zipkin", TRACES_URL: "http://localhost:9411/zipkin/" }, 4411).tracesUrl, "http://localhost:9411/zipkin/");
+  });
+
+  it("are linked from the page through /config.js: tracesUrl, null without traces", async () => {
+    for (const tracesUrl of ["http://127.0.0.1:4411/zipkin/", undefined]) {
+      const frontend = await startFrontend({ port: await freePort(), host: "127.0.0.1", apiUrl: "http://127.0.0.1:3000", wsUrl: "ws://127.0.0.1:3001", tracesUrl });
+      try {
+        const script = await (await fetch(`${frontend.url}/config.js`, { signal: AbortSignal.timeout(5_000) })).text();
+        const config = JSON.parse(/^window\.GOZON_CONFIG = (.*);$/m.exec(script)?.[1] ?? "{}") as { tracesUrl?: string | null };
+        assert.equal(config.tracesUrl, tracesUrl ?? null);
+      } finally {
+        await frontend.stop();
+      }
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
