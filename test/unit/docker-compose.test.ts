@@ -8,6 +8,8 @@ import { parse as parseYaml } from "yaml";
 import { ALL_TOPICS } from "../../shared/contract/events.ts";
 import { KAFKA_VERSION } from "../../local/kafka/install.ts";
 import { DEFAULT_PORTS } from "../../local/stack.ts";
+import { MEM_MAX_SPANS, ZIPKIN_VERSION } from "../../local/zipkin/install.ts";
+import { tracesPlan } from "../../local/zipkin/part.ts";
 
 /**
  * docker-compose.yml against the Compose Specification's JSON schema, and against what the native
@@ -67,9 +69,10 @@ describe("docker-compose.yml", () => {
     assert.equal(validate({ services: { app: { imag: "node:20" } } }), false);
   });
 
-  it("runs the same parts as the start command: Kafka, the topics, both databases, the app", () => {
-    assert.deepEqual(Object.keys(services).sort(), ["app", "kafka", "kafka-topics", "orders-db", "payments-db"]);
+  it("runs the same parts as the start command: Kafka, the topics, both databases, Zipkin, the app", () => {
+    assert.deepEqual(Object.keys(services).sort(), ["app", "kafka", "kafka-topics", "orders-db", "payments-db", "zipkin"]);
     assert.equal(services.kafka!.image, `apache/kafka:${KAFKA_VERSION}`);
+    assert.equal(services.zipkin!.image, `openzipkin/zipkin:${ZIPKIN_VERSION}`);
     assert.equal(services["kafka-topics"]!.image, `apache/kafka:${KAFKA_VERSION}`);
   });
 
@@ -78,6 +81,7 @@ describe("docker-compose.yml", () => {
     assert.deepEqual(portsOf(services["orders-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.ordersDb, container: 5432 }]);
     assert.deepEqual(portsOf(services["payments-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.paymentsDb, container: 5432 }]);
     assert.deepEqual(portsOf(services.kafka!), [{ ip: "127.0.0.1", host: 19092, container: 19092 }]);
+    assert.deepEqual(portsOf(services.zipkin!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.zipkin, container: 9411 }]);
     for (const [name, service] of Object.entries(services)) {
       for (const port of portsOf(service)) {
         assert.ok(![DEFAULT_PORTS.lambda, DEFAULT_PORTS.cognito].includes(port.host), `${name} does not publish ${port.host}`);
@@ -116,6 +120,24 @@ describe("docker-compose.yml", () => {
     assert.equal(env.KAFKA_AUTH ?? "none", "none", "plaintext, as locally");
     assert.deepEqual(services.app!.depends_on!.kafka, { condition: "service_healthy" });
     assert.deepEqual(services.app!.depends_on!["kafka-topics"], { condition: "service_completed_successfully" });
+  });
+
+  it("sends the functions' spans to its Zipkin, kept in memory as the start command's, without making the app wait for it", () => {
+    const env = services.app!.environment!;
+    const zipkin = services.zipkin!.environment!;
+    assert.equal(zipkin.STORAGE_TYPE, "mem");
+    assert.equal(Number(zipkin.MEM_MAX_SPANS), MEM_MAX_SPANS);
+    assert.equal(env.OTEL_TRACES_EXPORTER, "zipkin");
+    const endpoint = new URL(String(env.OTEL_EXPORTER_ZIPKIN_ENDPOINT));
+    assert.equal(endpoint.hostname, "zipkin");
+    assert.equal(Number(endpoint.port), portsOf(services.zipkin!)[0]!.container);
+    assert.equal(endpoint.pathname, "/api/v2/spans");
+    // The start command in the app passes these on and starts no Zipkin of its own; the page links to the published port.
+    const plan = tracesPlan(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), DEFAULT_PORTS.zipkin);
+    assert.equal(plan.zipkin, false);
+    assert.deepEqual(plan.offlineEnv, {});
+    assert.equal(plan.tracesUrl, `http://localhost:${portsOf(services.zipkin!)[0]!.host}/zipkin/`);
+    assert.equal(services.app!.depends_on!.zipkin, undefined, "the shop does not wait for Zipkin");
   });
 
   it("configures the broker as the native one", () => {
