@@ -48,6 +48,13 @@ export interface StageParams {
   frontendOrigins: string[];
   /** What a burst may take (deploy/limits.ts); none locally, where the front sheds by itself. */
   limits: StageLimits | null;
+  /**
+   * Where the functions' spans go, as OpenTelemetry's own variables (shared/tracing/provider.ts):
+   * OTEL_TRACES_EXPORTER ("otlp", "zipkin" or "none"), and the endpoint of that exporter.
+   */
+  tracesExporter: "otlp" | "zipkin" | "none";
+  otlpEndpoint: string;
+  zipkinEndpoint: string;
 }
 
 export interface StageLimits {
@@ -80,6 +87,10 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
     cognitoIssuer: env.COGNITO_ISSUER ?? "",
     frontendOrigins: (env.FRONTEND_ORIGINS ?? "http://127.0.0.1:8000,http://localhost:8000").split(",").map((o) => o.trim()).filter(Boolean),
     limits: null,
+    // The start command points these at its Zipkin (or sets "none" with TRACES=off).
+    tracesExporter: (env.OTEL_TRACES_EXPORTER || "none") as StageParams["tracesExporter"],
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "",
+    zipkinEndpoint: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? "",
   };
 }
 
@@ -100,6 +111,7 @@ export const SETTINGS = {
   databaseConnections: "optional: the most connections the functions may hold to each database at once, RDS Proxy's limit for them (default 400); each function's reserved concurrency keeps its share under it",
   httpRateLimit: "optional: the HTTP API's throttling, requests per second across its routes (default 200); more are answered 429",
   httpBurstLimit: "optional: the burst the HTTP API takes above httpRateLimit (default 400)",
+  tracesEndpoint: "optional: an OTLP/HTTP endpoint (http(s)://host:port) the functions send their spans to, such as a collector in the VPC; without it no spans are sent",
 } as const;
 
 const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
@@ -118,6 +130,7 @@ export const awsStageFile = z
     databaseConnections: z.number().int().min(10).default(400),
     httpRateLimit: z.number().int().min(1).default(200),
     httpBurstLimit: z.number().int().min(1).default(400),
+    tracesEndpoint: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, "an OTLP/HTTP endpoint without a path, like http://otel-collector.internal:4318").optional(),
   })
   .strict();
 
@@ -180,6 +193,9 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
       httpRateLimit: settings.httpRateLimit,
       httpBurstLimit: settings.httpBurstLimit,
     },
+    tracesExporter: settings.tracesEndpoint ? "otlp" : "none",
+    otlpEndpoint: settings.tracesEndpoint ?? "",
+    zipkinEndpoint: "",
   };
 }
 

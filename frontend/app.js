@@ -448,9 +448,20 @@ function orderRow(order) {
   const time = textEl("time", "time", when.toLocaleString());
   time.dateTime = when.toISOString();
   meta.append(time, textEl("span", "order-id", order.id));
+  if (config.tracesUrl) meta.append(traceLink(order.id));
 
   row.append(main, meta);
   return row;
+}
+
+/** The order's trace in the trace viewer (Zipkin): found by the order id every span of it is tagged with. */
+function traceLink(orderId) {
+  const link = textEl("a", "trace-link", "trace");
+  link.href = `${config.tracesUrl}?annotationQuery=${encodeURIComponent(`order.id=${orderId}`)}&lookback=7d&limit=10`;
+  link.target = "_blank";
+  link.rel = "noopener";
+  link.title = "Where this order went: its trace across the functions";
+  return link;
 }
 
 function textEl(tag, className, text) {

@@ -1,4 +1,5 @@
 import type { Frame } from "./contract/frames.ts";
+import type { TraceCarrier } from "./tracing/spans.ts";
 
 /** The two databases, each with its own outbox and relay. */
 export type Database = "orders" | "payments";
@@ -14,5 +15,8 @@ export type AfterCommit =
    * (`running`, when the commit already found out; otherwise it is asked).
    */
   | { kind: "relay"; database: Database; running?: boolean }
-  /** These frames go to every open socket of the user. */
-  | { kind: "push"; userId: string; frames: Frame[]; correlationId: string };
+  /**
+   * These frames go to every open socket of the user. `origin`, the trace context the change was
+   * made in, is added by the transaction: the push is a span of the same trace.
+   */
+  | { kind: "push"; userId: string; frames: Frame[]; correlationId: string; origin?: TraceCarrier };

@@ -1,16 +1,19 @@
 import pino from "pino";
 import { currentFunction } from "./invocation.ts";
+import { activeTraceIds, describeActiveSpan } from "./tracing/active-span.ts";
 
 /**
  * Structured JSON logs. `correlation_id` is the order id: pass it in a child logger so one grep
  * follows an order from the HTTP request through both services and back to the browser push.
+ * A line written inside a span carries its `trace_id` and `span_id` too.
  */
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
   base: { service: process.env.SERVICE_NAME ?? "gozon-shop" },
   mixin: () => {
     const fn = currentFunction();
-    return fn ? { fn } : {};
+    const ids = activeTraceIds();
+    return fn ? { fn, ...ids } : { ...ids };
   },
   timestamp: pino.stdTimeFunctions.isoTime,
   formatters: { level: (label) => ({ level: label }) },
@@ -35,6 +38,8 @@ function describeError(error: unknown): Record<string, unknown> {
 
 export type Logger = typeof logger;
 
+/** A logger for one order's lines; the span under way is tagged with the order (and its user), so a trace can be found by either. */
 export function forOrder(orderId: string, extra: Record<string, unknown> = {}): Logger {
+  describeActiveSpan(typeof extra.user_id === "string" ? { "order.id": orderId, "user.id": extra.user_id } : { "order.id": orderId });
   return logger.child({ correlation_id: orderId, ...extra });
 }

@@ -1,5 +1,7 @@
 import type pg from "pg";
 import type { AfterCommit, Database } from "../after-commit.ts";
+import { activeTraceIds } from "../tracing/active-span.ts";
+import { carrierOf, inSpan, SpanKind } from "../tracing/spans.ts";
 import { db, withConnection, writesTogether } from "./pool.ts";
 
 /**
@@ -39,8 +41,16 @@ export interface Committed<T> {
  * and the final writes with COMMIT, each group in one write (writesTogether), so a transaction of
  * two statements costs two round trips, not four. Every answer is still awaited before the
  * transaction counts as committed.
+ *
+ * Inside a trace (an HTTP request) the transaction is a span of its own. A consumer's transaction
+ * holds records of many traces: each record has its span instead (handlers/kafka.ts).
  */
 export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
+  if (!activeTraceIds()) return transaction(database, work);
+  return inSpan(`${database} transaction`, { kind: SpanKind.CLIENT, attributes: { "db.system.name": "postgresql", "db.namespace": database } }, () => transaction(database, work));
+}
+
+async function transaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<Committed<T>> {
   return withConnection(db(database), async (client, discard) => {
     const together = writesTogether(client);
     const send = client.query.bind(client) as (...args: unknown[]) => unknown;
@@ -59,6 +69,7 @@ export async function withTransaction<T>(database: Database, work: (tx: Tx) => P
         database,
         query,
         afterCommit: (effect, probe) => {
+          if (effect.kind === "push" && !effect.origin) effect = { ...effect, origin: carrierOf() };
           after.push(effect);
           if (probe) probes.set(effect, probe);
         },

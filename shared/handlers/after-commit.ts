@@ -1,7 +1,6 @@
 import type { AfterCommit, Database } from "../after-commit.ts";
-import type { Frame } from "../contract/frames.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
-import { notifyUsers } from "../notifications/notify.ts";
+import { notifyUsers, type Change } from "../notifications/notify.ts";
 
 /**
  * The one place where what a committed transaction asked for happens: relays are woken, frames
@@ -13,17 +12,16 @@ export async function carryOut(effects: AfterCommit[]): Promise<void> {
   const relays = new Map<Database, boolean | undefined>();
   // A batch often holds several changes of one user: their frames go out together, in order; one
   // look-up finds the connections of every user in the batch.
-  const pushes = new Map<string, { frames: Frame[]; correlationId: string }>();
+  const pushes = new Map<string, Change[]>();
   for (const effect of effects) {
     if (effect.kind === "relay") relays.set(effect.database, effect.running);
     else {
-      const push = pushes.get(effect.userId);
-      if (push) push.frames.push(...effect.frames);
-      else pushes.set(effect.userId, { frames: [...effect.frames], correlationId: effect.correlationId });
+      const { frames, correlationId, origin } = effect;
+      pushes.set(effect.userId, [...(pushes.get(effect.userId) ?? []), { frames, correlationId, origin }]);
     }
   }
   await Promise.all([
     ...[...relays].map(([database, running]) => requestRelay(database, running)),
-    notifyUsers([...pushes].map(([userId, push]) => ({ userId, ...push }))),
+    notifyUsers([...pushes].map(([userId, changes]) => ({ userId, changes }))),
   ]);
 }

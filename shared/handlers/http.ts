@@ -4,6 +4,7 @@ import type { AfterCommit } from "../after-commit.ts";
 import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
 import { shedLoad } from "../http/load-shedding.ts";
 import { problemErrors } from "../http/problem.ts";
+import { contextOf, inSpan, SpanKind, SpanStatusCode } from "../tracing/spans.ts";
 import { carryOut } from "./after-commit.ts";
 import { invocation } from "./invocations.ts";
 
@@ -38,7 +39,26 @@ export function httpHandler(
   }).use(problemErrors());
   // Health and the OpenAPI document always answer; every other endpoint is refused first, before
   // any work, while the process cannot keep up (load-shedding.ts).
-  return invocation(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate()));
+  return invocation(traced(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate())));
+}
+
+/**
+ * The request as a server span: a trace of its own, or the caller's when the request carries a
+ * W3C `traceparent` (a malformed one is ignored). Whatever the handler commits and emits is part of it.
+ */
+function traced(handler: HttpHandler): HttpHandler {
+  return (event, context) => {
+    // A malformed event (a hand-made test event) is still answered: its span is named what can be known.
+    const method = event.requestContext?.http?.method ?? "HTTP";
+    const route = event.routeKey && event.routeKey !== "$default" ? event.routeKey : `${method} ${event.rawPath ?? ""}`;
+    const attributes = { "http.request.method": method, "http.route": route.split(" ")[1] ?? route };
+    return inSpan(route, { kind: SpanKind.SERVER, attributes, parent: contextOf(event.headers) }, async (span) => {
+      const response = await handler(event, context);
+      span.setAttribute("http.response.status_code", response.statusCode ?? 200);
+      if ((response.statusCode ?? 200) >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return response;
+    });
+  };
 }
 
 /** Marks a response that replays the stored answer to a repeated Idempotency-Key. */

@@ -2,6 +2,7 @@ import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
 import { inInvocation } from "../invocation.ts";
 import { logger } from "../logger.ts";
+import { flushSpans } from "../tracing/provider.ts";
 
 /**
  * Every invocation, as each handler wrapper (HTTP, Kafka, relay, WebSocket) runs it: its log lines
@@ -38,8 +39,8 @@ function count(name: string, ms: number): void {
 const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /**
- * Wraps a handler: its log lines name its function, and with INVOCATION_REPORT_MS set its
- * invocations are counted. The runtime passes the context second, whether or not the handler's
+ * Wraps a handler: its log lines name its function, with INVOCATION_REPORT_MS set its
+ * invocations are counted, and on AWS the spans it recorded are sent before it answers. The runtime passes the context second, whether or not the handler's
  * type names it.
  */
 export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
@@ -50,6 +51,7 @@ export function invocation<A extends unknown[], R>(handler: (...args: A) => Prom
       // A handler called without a function's context (a test) runs as the process's only function.
       return await (name ? inInvocation(name, () => handler(...args)) : handler(...args));
     } finally {
+      await flushSpans();
       // Read at call time: the configuration is the process's, known once it runs.
       if (config().invocationReportMs > 0) count(name ?? "unknown", performance.now() - started);
     }

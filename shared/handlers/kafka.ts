@@ -7,6 +7,7 @@ import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
 import { parkRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
 import { decodeRecord, partitionsOf } from "../messaging/records.ts";
+import { RecordSpans } from "../tracing/record-spans.ts";
 import { carryOut } from "./after-commit.ts";
 import { invocation } from "./invocations.ts";
 
@@ -37,6 +38,7 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
  *   The event source retries from it, and dead-letters it once its retries are spent.
  * - While the database cannot be reached (or is overloaded) the whole invocation waits for it,
  *   bounded by the time left, then fails as a whole: an outage is no record's fault.
+ * - Each record is handled in a span of the trace its `traceparent` header names (RecordSpans).
  */
 export function kafkaHandler<T extends Topic>(options: {
   topic: T;
@@ -54,6 +56,13 @@ export function kafkaHandler<T extends Topic>(options: {
     const partitions = partitionsOf(event);
     const functionName = context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME ?? "consumer";
     const failed = new Map<string, ReceivedRecord>();
+    const spans = new RecordSpans<ReceivedRecord>({ functionName });
+    // After a commit: a record at or behind its partition's failure was not handled, and is retried.
+    const notCommitted = (record: ReceivedRecord) => {
+      const failure = failed.get(partitionKey(record));
+      if (!failure || record.offset < failure.offset) return undefined;
+      return record === failure ? "record failed; reported for retry" : "behind a failed record; retried with it";
+    };
     for (let wait = 250; ; ) {
       try {
         const { after } = await withTransaction(options.database, async (tx) => {
@@ -67,11 +76,13 @@ export function kafkaHandler<T extends Topic>(options: {
               if (failure && record.offset >= failure.offset) break;
               const decoded = decodeRecord(record, schema);
               if (!decoded.ok) {
-                logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
-                parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
+                spans.run(record, () => {
+                  logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
+                  parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
+                });
                 continue;
               }
-              const done = options.handle(tx, decoded.event as EventOf<T>);
+              const done = spans.run(record, () => options.handle(tx, decoded.event as EventOf<T>));
               // Read below, in order; this only keeps a later record's failure from counting as unhandled.
               done.catch(() => undefined);
               handled.push({ record, done });
@@ -85,6 +96,7 @@ export function kafkaHandler<T extends Topic>(options: {
             }
           }
         });
+        spans.end(notCommitted);
         await carryOut(after);
         logger.info({ topic: options.topic, records: partitions.reduce((n, p) => n + p.length, 0), failed: failed.size, ms: Math.round(performance.now() - started) }, "batch handled");
         return {
@@ -99,7 +111,10 @@ export function kafkaHandler<T extends Topic>(options: {
           continue;
         }
         const left = context?.getRemainingTimeInMillis() ?? 0;
-        if (!isDatabaseUnavailable(error) || left < wait + 10_000) throw error;
+        if (!isDatabaseUnavailable(error) || left < wait + 10_000) {
+          spans.fail(error);
+          throw error;
+        }
         logger.warn({ err: error, retry_in_ms: wait }, "database unavailable; waiting for it");
         await sleep(wait);
         wait = Math.min(wait * 2, 2_000);

@@ -5,6 +5,7 @@ import { Unauthorized } from "../errors.ts";
 import { problemForError, responseForError } from "../http/problem.ts";
 import { logger } from "../logger.ts";
 import { pushFrame } from "../notifications/push.ts";
+import { inSpan, SpanKind } from "../tracing/spans.ts";
 import { invocation } from "./invocations.ts";
 
 export type WebsocketEvent = APIGatewayProxyWebsocketEventV2 & {
@@ -28,6 +29,11 @@ export function callerOf(event: WebsocketEvent): Caller | null {
 export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void>) {
   return invocation(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
     const { routeKey, connectionId } = event.requestContext;
+    // A trace of its own: a socket's routes belong to no order.
+    return inSpan(`websocket ${routeKey}`, { kind: SpanKind.SERVER, attributes: { "websocket.route": routeKey } }, () => route(event, routeKey, connectionId));
+  });
+
+  async function route(event: WebsocketEvent, routeKey: string, connectionId: string): Promise<APIGatewayProxyResultV2> {
     try {
       await handle(event);
       return { statusCode: 200 };
@@ -40,7 +46,7 @@ export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void
       );
       return { statusCode: problem.status };
     }
-  });
+  }
 }
 
 export interface AuthorizerEvent {

@@ -3,6 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { bearerToken, verifyAccessToken, type Caller } from "../auth/access-token.ts";
 import { config } from "../config.ts";
 import { Forbidden, InvalidInput } from "../errors.ts";
+import { describeActiveSpan } from "../tracing/active-span.ts";
 
 export type { Caller } from "../auth/access-token.ts";
 
@@ -32,10 +33,9 @@ export function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIG
  * be that same user (403 otherwise). With AUTH=off: the `user_id` the request names, required.
  */
 export function actingUser(caller: Caller | null, named: string | undefined): string {
-  if (!caller) {
-    if (!named) throw new InvalidInput("user_id is required", "user_id");
-    return named;
-  }
-  if (named !== undefined && named !== caller.userId) throw new Forbidden("user_id names another user; you can act only on your own account", "user_id");
-  return caller.userId;
+  if (!caller && !named) throw new InvalidInput("user_id is required", "user_id");
+  if (caller && named !== undefined && named !== caller.userId) throw new Forbidden("user_id names another user; you can act only on your own account", "user_id");
+  const userId = caller?.userId ?? named!;
+  describeActiveSpan({ "user.id": userId });
+  return userId;
 }

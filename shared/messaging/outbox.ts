@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TOPICS, type EventOf, type FieldsOf, type Topic } from "../contract/events.ts";
 import type { Statement, Tx } from "../db/transaction.ts";
+import { carrierOf } from "../tracing/spans.ts";
 import type { OutboundRecord } from "./publisher.ts";
 import { RELAY_RUNNING } from "./relay.ts";
 
@@ -49,6 +50,8 @@ function outboxInsert(rows: OutboxRow[]): Statement {
  * Publishes an event on its topic, in the caller's transaction: the envelope (id, type, version,
  * time, correlation id) is added here, the payload is checked against the topic's schema, and the
  * record is keyed by the topic's key field. A payload that does not fit its topic does not compile.
+ * The row keeps the trace context it was written in (`traceparent`), for the relay's publish to
+ * continue the same trace.
  */
 export function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T>, correlationId: string): EventOf<T> {
   const { schema, key } = TOPICS[topic];
@@ -69,6 +72,7 @@ export function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T>, cor
       { name: "event_id", value: Buffer.from(event.event_id) },
       { name: "event_type", value: Buffer.from(event.event_type) },
       { name: "correlation_id", value: Buffer.from(correlationId) },
+      ...Object.entries(carrierOf()).map(([name, value]) => ({ name, value: Buffer.from(value) })),
     ],
   });
   return event;

@@ -3,6 +3,7 @@ import { withConnection } from "../db/pool.ts";
 import type { Statement } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
+import { carrierOfSpan, contextOf, failSpan, isTraceHeader, startSpan, SpanKind, withSpan, type Span } from "../tracing/spans.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "./publisher.ts";
 
 /**
@@ -21,6 +22,8 @@ import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher 
  *   A run also ends at its deadline while rows keep coming, and the caller asks for the next one.
  * - A row the broker refuses (too large, invalid) is parked with its error and attempt count, and
  *   the rows behind it go on: a refused row must never wedge the outbox.
+ * - Each row's publish is a producer span in the trace the row was written in (not the relay's: one
+ *   run publishes rows of many orders), and its record carries that span's `traceparent` on.
  */
 export interface RelayOptions {
   publisher: Publisher;
@@ -106,7 +109,7 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
         if (Date.now() >= options.deadline) return { ...result, outOfTime: true };
         idleSince = Date.now();
         try {
-          const outcome = await publishOrPark(client, options.publisher, rows);
+          const outcome = await publishTraced(client, options.publisher, rows);
           result.published += outcome.published;
           result.parked += outcome.parked;
           backoff = 250;
@@ -184,25 +187,63 @@ const recordOf = (row: Row): OutboundRecord => ({
   headers: row.record_headers.map(({ name, value }) => ({ name, value: Buffer.from(value, "base64") })),
 });
 
+interface Send {
+  row: Row;
+  record: OutboundRecord;
+  span: Span;
+}
+
+/** publishOrPark, each row in its producer span; a published record is logged in its span, with its order. */
+async function publishTraced(client: pg.PoolClient, publisher: Publisher, rows: Row[]): Promise<{ published: number; parked: number }> {
+  const sends = rows.map((row): Send => {
+    const record = recordOf(row);
+    const span = startSpan(`send ${row.topic}`, {
+      kind: SpanKind.PRODUCER,
+      parent: contextOf(record.headers),
+      attributes: { "messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": row.topic, "outbox.id": row.id },
+    });
+    const carried = Object.entries(carrierOfSpan(span)).map(([name, value]) => ({ name, value: Buffer.from(value) }));
+    return { row, record: { ...record, headers: [...record.headers.filter((h) => !isTraceHeader(h.name)), ...carried] }, span };
+  });
+  const parked = new Set<Send>();
+  try {
+    const outcome = await publishOrPark(client, publisher, sends, parked);
+    for (const send of sends) {
+      if (parked.has(send)) failSpan(send.span, new Error("refused by the broker; parked"));
+      else withSpan(send.span, () => logger.info({ correlation_id: correlationIdOf(send.record), topic: send.row.topic, outbox_id: send.row.id }, "record published"));
+    }
+    return outcome;
+  } catch (error) {
+    for (const send of sends) failSpan(send.span, error);
+    throw error;
+  } finally {
+    for (const send of sends) send.span.end();
+  }
+}
+
+const correlationIdOf = (record: OutboundRecord) => record.headers.find((h) => h.name === "correlation_id")?.value.toString();
+
 /**
  * Publishes the rows as one batch. If the broker refuses the batch, the rows go one at a time, in
- * order, to find the refused ones; those are parked and the others published.
+ * order, to find the refused ones; those are parked (and added to `parked`) and the others published.
  */
-async function publishOrPark(client: pg.PoolClient, publisher: Publisher, rows: Row[]): Promise<{ published: number; parked: number }> {
+async function publishOrPark(client: pg.PoolClient, publisher: Publisher, sends: Send[], parked: Set<Send>): Promise<{ published: number; parked: number }> {
   try {
-    await publisher.publish(rows.map(recordOf));
-    await markPublished(client, rows);
-    return { published: rows.length, parked: 0 };
+    await publisher.publish(sends.map((send) => send.record));
+    await markPublished(client, sends.map((send) => send.row));
+    return { published: sends.length, parked: 0 };
   } catch (error) {
     if (!(error instanceof RecordsRefused)) throw error;
-    if (rows.length === 1) {
-      await client.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, parked_at = now() WHERE id = $1", [rows[0]!.id, error.reason]);
-      logger.error({ outbox_id: rows[0]!.id, topic: rows[0]!.topic, reason: error.reason }, "broker refused an outbox row; parked");
+    if (sends.length === 1) {
+      const { row } = sends[0]!;
+      await client.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, parked_at = now() WHERE id = $1", [row.id, error.reason]);
+      logger.error({ outbox_id: row.id, topic: row.topic, reason: error.reason }, "broker refused an outbox row; parked");
+      parked.add(sends[0]!);
       return { published: 0, parked: 1 };
     }
     const total = { published: 0, parked: 0 };
-    for (const row of rows) {
-      const one = await publishOrPark(client, publisher, [row]);
+    for (const send of sends) {
+      const one = await publishOrPark(client, publisher, [send], parked);
       total.published += one.published;
       total.parked += one.parked;
     }

@@ -38,7 +38,7 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
       return order;
     }),
   );
-  if (!committed.result.replayed) forOrder(committed.result.result.id).info({ user_id: input.userId, amount: input.amount }, "order placed");
+  if (!committed.result.replayed) forOrder(committed.result.result.id, { user_id: input.userId }).info({ amount: input.amount }, "order placed");
   return committed;
 }
 

@@ -24,6 +24,7 @@ const SAMPLE = parseYaml(await readFile(path.join(ROOT, "stages/prod.sample.yml"
   securityGroupIds: string[];
   ordersDatabaseSecret: string;
   paymentsDatabaseSecret: string;
+  tracesEndpoint: string;
 };
 const CLUSTER = SAMPLE.mskClusterArn;
 const STAGE = "prod";
@@ -304,6 +305,8 @@ describe("the prod template (sls package --stage prod with stages/prod.sample.ym
       assert.equal(vars.MSK_CLUSTER_ARN, CLUSTER);
       assert.equal(vars.LAMBDA_ENDPOINT, "");
       assert.equal(vars.DB_POOL_MAX, "2");
+      assert.equal(vars.OTEL_TRACES_EXPORTER, "otlp", "spans go over OTLP");
+      assert.equal(vars.OTEL_EXPORTER_OTLP_ENDPOINT, SAMPLE.tracesEndpoint);
       assert.equal(vars.ORDERS_RELAY_FUNCTION, `gozon-shop-${STAGE}-ordersOutboxRelay`);
     }
     assert.ok(resources.WebsocketsApi, "the API the endpoint names exists");
