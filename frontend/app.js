@@ -454,10 +454,10 @@ function orderRow(order) {
   return row;
 }
 
-/** The order's trace in the trace viewer (Zipkin): found by the order id every span of it is tagged with. */
+/** The order's trace in the trace viewer (Zipkin), which the page's server finds by the order's id. */
 function traceLink(orderId) {
   const link = textEl("a", "trace-link", "trace");
-  link.href = `${config.tracesUrl}?annotationQuery=${encodeURIComponent(`order.id=${orderId}`)}&lookback=7d&limit=10`;
+  link.href = `/traces/${encodeURIComponent(orderId)}`;
   link.target = "_blank";
   link.rel = "noopener";
   link.title = "Where this order went: its trace across the functions";

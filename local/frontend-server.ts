@@ -36,6 +36,7 @@ const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-
  * /asyncapi.json is the AsyncAPI document of the Kafka topics and the WebSocket frames.
  * /cognito/ passes the page's Cognito calls to cognito-local, so that only the page, the API and
  * the WebSocket need to be reachable from a browser (a real pool is called directly).
+ * /traces/<order id> opens the order's trace in Zipkin (see traceOfOrder).
  */
 export async function startFrontend(options: FrontendOptions): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
   const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
@@ -72,6 +73,8 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
     } else if (url === "/config.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
       res.end(config);
+    } else if (url.startsWith(TRACES_PATH) && req.method === "GET") {
+      void traceOfOrder(options.tracesUrl, decodeURIComponent(url.slice(TRACES_PATH.length).split("?")[0]!), res);
     } else if (url === "/docs") {
       res.writeHead(301, { location: "/docs/" });
       res.end();
@@ -95,6 +98,34 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
     docsUrl: `${url}/docs/`,
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+const TRACES_PATH = "/traces/";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Sends the browser to an order's trace. Zipkin's UI cannot open a search from a link, so its API is
+ * asked for the trace whose spans carry the order's id, and the answer is a redirect to that trace;
+ * while none is there yet (its spans not sent, or dropped while Zipkin was starting), to Zipkin's
+ * search with the order's id filled in.
+ */
+async function traceOfOrder(tracesUrl: string | undefined, orderId: string, res: ServerResponse): Promise<void> {
+  const answer = (status: number, text: string, location?: string) => {
+    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...(location ? { location } : {}) });
+    res.end(text);
+  };
+  if (!tracesUrl) return answer(404, "Traces are off (TRACES=off): there is no trace viewer");
+  if (!UUID.test(orderId)) return answer(400, "Not an order id: /traces/<order id> takes the order's UUID");
+  const query = `annotationQuery=${encodeURIComponent(`order.id=${orderId}`)}`;
+  try {
+    const response = await fetch(new URL(`/api/v2/traces?${query}&lookback=${7 * 86_400_000}&limit=1`, tracesUrl), { signal: AbortSignal.timeout(3_000) });
+    if (!response.ok) throw new Error(`Zipkin answered ${response.status}`);
+    const [trace] = (await response.json()) as Array<Array<{ traceId: string }>>;
+    const traceId = trace?.[0]?.traceId;
+    answer(302, "", traceId ? new URL(`traces/${traceId}`, tracesUrl).href : `${tracesUrl}?${query}`);
+  } catch (error) {
+    answer(503, `The trace viewer (Zipkin, ${tracesUrl}) does not answer: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Relays one Cognito API call (a JSON POST to "/") to cognito-local and its answer back. */
