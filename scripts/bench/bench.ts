@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the shop's behaviour at given arrival rates, open loop, on the real stack.
  *
- *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --flood 400 --connections kept-alive --out bench-results]
+ *   npm run bench [-- --rates 50,100,200,400,800 --seconds 30 --users 40 --hold 60 --flood 400 --traces-rate 100 --connections kept-alive --out bench-results]
  *   npm run bench -- --api http://127.0.0.1:3000 --ws ws://127.0.0.1:3001   (a stack already running, AUTH=off)
  *
  * Starts the stack on its own ports (AUTH=off), opens one WebSocket per user, then for each rate
@@ -15,6 +15,8 @@
  * adds up; a run that fails that is a failed run (exit 1), whatever its speed. Writes one JSON per
  * rate, summary.json and latency.svg into --out/<timestamp>/. Traces are on, as with `npm start`
  * (Zipkin's CPU is listed with the other processes'); TRACES=off measures the shop without them.
+ * What tracing costs is measured in the same run: first a run at --traces-rate (default 100/s) with
+ * traces on, and last the same run on a fresh stack with them off (--traces-rate 0 skips both).
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -36,6 +38,10 @@ const SECONDS = Number(option("seconds", "30"));
 const USERS = Number(option("users", "40"));
 const HOLD = Number(option("hold", "60"));
 const FLOOD = Number(option("flood", "400"));
+/** Traces on for the runs (as `npm start` has them) unless TRACES=off. */
+const TRACES = process.env.TRACES === "off" ? "off" : "on";
+/** The rate at which the cost of tracing is measured: a run with traces on, then one on a stack with them off (0: skipped). */
+const TRACES_RATE = Number(option("traces-rate", "100"));
 /** How the series, holds and overload send: over at most 256 kept-alive connections, or a new one per request ("unbounded"). */
 const CONNECTIONS = option("connections", "kept-alive");
 if (CONNECTIONS !== "kept-alive" && CONNECTIONS !== "unbounded") throw new Error(`--connections must be kept-alive or unbounded, not ${CONNECTIONS}`);
@@ -48,7 +54,7 @@ type Row = Omit<RateResult, "placed"> & {
   phase: string;
   processes: Record<string, Usage>;
   /** CPU milliseconds per settled order: the runtime's (serverless-offline, its functions and the event source) and the two databases'. */
-  cpuMsPerOrder: { runtime: number; databases: number; broker: number; loadGenerator: number };
+  cpuMsPerOrder: { runtime: number; databases: number; broker: number; zipkin: number; loadGenerator: number };
   cost: Cost;
   correct: boolean;
   lost: number;
@@ -57,45 +63,58 @@ type Row = Omit<RateResult, "placed"> & {
 
 const invocations = new InvocationLog();
 
-let stack: RunningStack | undefined;
-if (!external) {
-  console.error("starting the stack (AUTH=off) ...");
-  stack = await startStack({
+const BENCH_PORTS = { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633, zipkin: 4610 };
+
+/** The bench's own stack, AUTH=off; traces on (Zipkin started) unless `traces` is "off". */
+async function startBenchStack(traces: "on" | "off"): Promise<RunningStack> {
+  console.error(`starting the stack (AUTH=off, TRACES=${traces}) ...`);
+  const started = await startStack({
     name: "bench",
-    ports: { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633, zipkin: 4610 },
-    env: { ...process.env, AUTH: "off", INVOCATION_REPORT_MS: String(REPORT_MS) },
+    ports: BENCH_PORTS,
+    env: { ...process.env, AUTH: "off", TRACES: traces, INVOCATION_REPORT_MS: String(REPORT_MS) },
     progress: (line) => console.error(`  ${line}`),
     output: (line) => invocations.take(line),
   });
+  // Spans of the runs count only once Zipkin takes them in.
+  if (traces === "on") await started.zipkinReady();
+  return started;
 }
+
+let stack: RunningStack | undefined = external ? undefined : await startBenchStack(TRACES);
 const apiUrl = stack?.apiUrl ?? option("api", "http://127.0.0.1:3000");
 const wsUrl = stack?.wsUrl ?? option("ws", "ws://127.0.0.1:3001");
 const rows: Row[] = [];
 let failed = false;
 
 async function post(pathname: string, body: unknown): Promise<void> {
-  const response = await fetch(`${apiUrl}${pathname}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const response = await fetch(`${apiUrl}${pathname}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
   if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
 }
 
-const users = Array.from({ length: USERS }, () => randomUUID());
-for (const user of users) {
-  await post("/api/payments/create_account", { user_id: user });
-  await post("/api/payments/deposit", { user_id: user, amount: 1_000_000_000 });
+/** Funded users, a socket each, and every function run once. */
+async function openShoppers(): Promise<{ users: string[]; shoppers: Shoppers }> {
+  const users = Array.from({ length: USERS }, () => randomUUID());
+  for (const user of users) {
+    await post("/api/payments/create_account", { user_id: user });
+    await post("/api/payments/deposit", { user_id: user, amount: 1_000_000_000 });
+  }
+  const shoppers = new Shoppers(apiUrl, wsUrl, users);
+  await shoppers.open();
+  await shoppers.offer(20, 3); // warm-up: every function once
+  return { users, shoppers };
 }
-const shoppers = new Shoppers(apiUrl, wsUrl, users);
-await shoppers.open();
+
+let { users, shoppers } = await openShoppers();
 const sampler = new ProcessSampler(() => ({
   broker: stack?.pidOf("kafka"),
   "orders-db": stack?.pidOf("ordersDb"),
   "payments-db": stack?.pidOf("paymentsDb"),
   "serverless-offline": stack?.pidOf("offline"),
-  // Traces are on unless TRACES=off: what Zipkin costs to take the spans in is shown beside the rest.
+  // What Zipkin costs to take the spans in, beside the rest (none with TRACES=off).
   zipkin: stack?.pidOf("zipkin"),
   "load generator": process.pid,
 }));
 await mkdir(OUT, { recursive: true });
-await shoppers.offer(20, 3); // warm-up: every function once
 
 const header =
   "| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | slowest answer ms (> 1 s) | CPU ms/order runtime / databases | invocations/order | USD/M orders | queued at end | errors | correct |";
@@ -121,6 +140,7 @@ async function run(phase: string, rate: number, seconds: number, connections: Ra
     runtime: perOrder(cpu("serverless-offline"), result.settled),
     databases: perOrder((cpu("orders-db") ?? 0) + (cpu("payments-db") ?? 0), result.settled),
     broker: perOrder(cpu("broker"), result.settled),
+    zipkin: perOrder(cpu("zipkin"), result.settled),
     loadGenerator: perOrder(cpu("load generator"), result.settled),
   };
   const money = await checkMoneyOf(placed);
@@ -145,6 +165,9 @@ async function checkMoneyOf(placed: RateResult["placed"]) {
 const holds = (row: Row) => row.correct && row.queuedAtEnd === 0 && (row.settleMs.p99 ?? Infinity) < 1_000 && Object.keys(row.errors).length === 0;
 
 try {
+  // Tracing's cost, part one: a run with traces on, on a fresh stack (part two ends the bench).
+  const tracing = TRACES === "on" && TRACES_RATE > 0 && !external;
+  if (tracing) await run("traces on", TRACES_RATE, SECONDS);
   for (const rate of RATES) await run("series", rate, SECONDS);
 
   // The highest rate that holds: start from the best of the series; step up by a quarter while it
@@ -167,10 +190,30 @@ try {
   shoppers.close();
   await stack?.stop();
   stack = undefined;
+  if (tracing) {
+    // Part two: the same run on a fresh stack that records no spans and starts no Zipkin.
+    stack = await startBenchStack("off");
+    ({ users, shoppers } = await openShoppers());
+    await run("traces off", TRACES_RATE, SECONDS);
+    shoppers.close();
+    await stack.stop();
+    stack = undefined;
+  }
   console.error("measuring the database limit with pgbench ...");
   const limit = await databaseLimit(18732);
 
   const overload = rows.find((r) => r.phase === "overload");
+  const tracedRun = rows.find((r) => r.phase === "traces on");
+  const untracedRun = rows.find((r) => r.phase === "traces off");
+  const machineCpu = (r: Row) => r.cpuMsPerOrder.runtime + r.cpuMsPerOrder.databases + r.cpuMsPerOrder.broker + r.cpuMsPerOrder.zipkin;
+  const tracingCost = tracedRun && untracedRun && {
+    rate: tracedRun.offered,
+    runtimeCpuMsPerOrder: { on: tracedRun.cpuMsPerOrder.runtime, off: untracedRun.cpuMsPerOrder.runtime },
+    zipkinCpuMsPerOrder: tracedRun.cpuMsPerOrder.zipkin,
+    runtimeIncrease: Math.round((tracedRun.cpuMsPerOrder.runtime / untracedRun.cpuMsPerOrder.runtime - 1) * 1000) / 1000,
+    machineIncrease: Math.round((machineCpu(tracedRun) / machineCpu(untracedRun) - 1) * 1000) / 1000,
+    settleMs: { on: tracedRun.settleMs, off: untracedRun.settleMs },
+  };
   const flood = rows.find((r) => r.phase === "flood");
   const summary = {
     when: new Date().toISOString(),
@@ -187,6 +230,7 @@ try {
       slowestRefusalMs: overload.refusalMaxMs,
       everyAcceptedOrderSettled: overload.queuedAtEnd === 0 && overload.correct,
     },
+    tracingCost,
     flood: flood && {
       offered: flood.offered,
       connections: flood.connections,
@@ -205,11 +249,18 @@ try {
   const reference = [...rows].filter((r) => r.phase === "hold" && r.queuedAtEnd === 0).sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
   if (reference) console.log(`\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`);
   console.log(`\nCPU ms per settled order (runtime = serverless-offline, its functions and the Kafka event source):`);
-  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, load generator ${row.cpuMsPerOrder.loadGenerator}`);
+  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, zipkin ${row.cpuMsPerOrder.zipkin}, load generator ${row.cpuMsPerOrder.loadGenerator}`);
   console.log(`\nCPU seconds / peak MB per process:`);
   for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes).map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`).join(", ")}`);
   console.log(`\nhighest rate that held ${HOLD} s with p99 < 1 s: ${sustained}/s`);
   console.log(`database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`);
+  if (tracingCost) {
+    const pct = (x: number) => `${x >= 0 ? "+" : ""}${Math.round(x * 1000) / 10} %`;
+    console.log(
+      `tracing at ${tracingCost.rate}/s: runtime CPU ${tracingCost.runtimeCpuMsPerOrder.on} ms/order on, ${tracingCost.runtimeCpuMsPerOrder.off} off (${pct(tracingCost.runtimeIncrease)}); ` +
+        `with Zipkin's ${tracingCost.zipkinCpuMsPerOrder} ms, the machine ${pct(tracingCost.machineIncrease)}; order->frame p50/p99 ${tracingCost.settleMs.on.p50}/${tracingCost.settleMs.on.p99} ms on, ${tracingCost.settleMs.off.p50}/${tracingCost.settleMs.off.p99} ms off`,
+    );
+  }
   if (flood) console.log(`flood at ${flood.offered}/s, a connection per request: settled ${flood.settledPerSecond}/s (${summary.flood!.settledShareOfSustained} of the sustained rate), slowest answer ${flood.slowestAnswerMs} ms, ${flood.answersOverOneSecond} answers over 1 s, ${summary.flood!.unanswered} unanswered, every accepted order settled: ${summary.flood!.everyAcceptedOrderSettled}`);
   if (overload) console.log(`overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`);
   for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`);
