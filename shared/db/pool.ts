@@ -39,6 +39,10 @@ function poolFor(connectionString: string): pg.Pool {
     });
     // An idle client losing its server must not crash the container; the next query reconnects.
     pool.on("error", (error) => logger.warn({ err: error, database: pool?.options.database }, "idle database connection lost"));
+    // Idle, the pool listens to a client; checked out, withConnection does. Between (a client being
+    // closed: the pool removed it and its socket is still open) nobody would, and a server stopping
+    // right then would crash the process: such a client's error no longer concerns anyone.
+    pool.on("connect", (client) => client.on("error", () => undefined));
     pools.set(key, pool);
   }
   return pool;
