@@ -3,14 +3,16 @@ import tseslint from "typescript-eslint";
 
 /**
  * Dependencies point one way: functions -> handlers -> domains (orders, payments, notifications,
- * ops) -> messaging -> db -> contract; shared/http and shared/auth (token verification) serve the
- * handlers, and the domains never see a token. No domain imports another; nothing in shared/ or functions/
+ * ops) -> messaging -> effects (what a commit asks for) -> db -> tracing, contract; shared/http and
+ * shared/auth (token verification) serve the handlers, and the domains never see a token. No domain imports another; nothing in shared/ or functions/
  * imports the local runtime. Each entry: the folder, and the folders it must not import.
  */
 const LAYERS = {
-  "shared/contract": ["after-commit", "auth", "config", "db", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout"],
+  "shared/contract": ["auth", "config", "db", "effects", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout", "tracing"],
+  "shared/tracing": ["auth", "contract", "db", "effects", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/effects": ["auth", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
   "shared/auth": ["db", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
-  "shared/db": ["auth", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/db": ["auth", "effects", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
   "shared/messaging": ["auth", "handlers", "http", "notifications", "ops", "orders", "payments"],
   "shared/http": ["handlers", "messaging", "notifications", "ops", "orders", "payments"],
   "shared/orders": ["auth", "handlers", "http", "notifications", "ops", "payments"],

@@ -1,4 +1,4 @@
-import type { Database } from "../shared/after-commit.ts";
+import type { Database } from "../shared/db/database.ts";
 import { stageParams, type StageLimits } from "./stage-settings.ts";
 
 /**

@@ -1,8 +1,9 @@
-import type { Database } from "./after-commit.ts";
+import type { Database } from "./db/database.ts";
 
 /**
  * Every setting the functions read, in one typed place. serverless.yml provides them (locally
- * through the start command); the defaults serve code run outside it, such as the integration tests.
+ * through the start command, which also hands them to the tests it starts). A default is a value
+ * that works; what has none (the databases) fails, naming its variable, when first needed.
  */
 /**
  * How the functions' Kafka clients reach the brokers: `none` is plaintext (the local broker), `tls`
@@ -25,8 +26,9 @@ export interface AuthConfig {
 }
 
 export interface Config {
-  ordersDatabaseUrl: string;
-  paymentsDatabaseUrl: string;
+  /** Undefined when not set: the first query says which variable is missing. */
+  ordersDatabaseUrl: string | undefined;
+  paymentsDatabaseUrl: string | undefined;
   /** Comma-separated host:port list; empty means "discover through the MSK control plane". */
   kafkaBrokers: string[];
   mskClusterArn: string | undefined;
@@ -96,8 +98,8 @@ function kafkaAuth(env: NodeJS.ProcessEnv, discovered: boolean): KafkaAuth {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const kafkaBrokers = list(env.KAFKA_BROKERS ?? (env.MSK_CLUSTER_ARN ? "" : "127.0.0.1:9092"));
   return {
-    ordersDatabaseUrl: env.ORDERS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55432/orders",
-    paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55433/payments",
+    ordersDatabaseUrl: env.ORDERS_DATABASE_URL || undefined,
+    paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL || undefined,
     kafkaBrokers,
     mskClusterArn: env.MSK_CLUSTER_ARN || undefined,
     kafkaAuth: kafkaAuth(env, kafkaBrokers.length === 0),
@@ -106,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
     relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
+    // 20: locally one process runs every function, many events at once (an AWS stage sets 2, see pool.ts).
     dbPoolMax: positiveNumber(env, "DB_POOL_MAX", 20),
     dbConnectTimeoutMs: positiveNumber(env, "DB_CONNECT_TIMEOUT_MS", 1_000),
     dbStatementTimeoutMs: positiveNumber(env, "DB_STATEMENT_TIMEOUT_MS", 8_000),

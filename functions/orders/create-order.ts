@@ -6,15 +6,13 @@ import { placeOrder } from "../../shared/orders/orders.ts";
 
 export const handler = httpHandler(async (event, caller) => {
   const input = parse(createOrderRequest, jsonBody(event));
-  const { result, after } = await placeOrder(
+  const { result: order, replayed } = await placeOrder(
     { userId: actingUser(caller, input.user_id), amount: input.amount, description: input.description },
     idempotencyKeyOf(event),
   );
-  const { result: order, replayed } = result;
   return {
     status: 201,
     headers: { location: `/api/orders/${order.id}`, ...replayHeaders(replayed) },
     body: { message: "Order created and awaiting payment", order_id: order.id, status: order.status, order },
-    after,
   };
 });

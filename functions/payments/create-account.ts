@@ -6,6 +6,6 @@ import { openAccount } from "../../shared/payments/accounts.ts";
 
 export const handler = httpHandler(async (event, caller) => {
   const { user_id } = parse(createAccountRequest, jsonBody(event));
-  const { result: account, after } = await openAccount(actingUser(caller, user_id));
-  return { status: 201, body: { message: "Account created", ...account }, after };
+  const account = await openAccount(actingUser(caller, user_id));
+  return { status: 201, body: { message: "Account created", ...account } };
 });

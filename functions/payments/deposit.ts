@@ -6,7 +6,6 @@ import { deposit } from "../../shared/payments/accounts.ts";
 
 export const handler = httpHandler(async (event, caller) => {
   const { user_id, amount } = parse(depositRequest, jsonBody(event));
-  const { result, after } = await deposit(actingUser(caller, user_id), amount, idempotencyKeyOf(event));
-  const { result: account, replayed } = result;
-  return { status: 200, headers: replayHeaders(replayed), body: { message: "Balance updated", ...account }, after };
+  const { result: account, replayed } = await deposit(actingUser(caller, user_id), amount, idempotencyKeyOf(event));
+  return { status: 200, headers: replayHeaders(replayed), body: { message: "Balance updated", ...account } };
 });

@@ -1,19 +1,15 @@
 import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
-import type { AfterCommit } from "../after-commit.ts";
 import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
 import { shedLoad } from "../http/load-shedding.ts";
 import { problemErrors } from "../http/problem.ts";
 import { contextOf, inSpan, SpanKind, SpanStatusCode } from "../tracing/spans.ts";
-import { carryOut } from "./after-commit.ts";
 import { invocation } from "./invocations.ts";
 
 export interface JsonResult {
   status: number;
   body: unknown;
   headers?: Record<string, string>;
-  /** What the committed change asked for; carried out before the answer leaves. */
-  after?: AfterCommit[];
 }
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
@@ -29,8 +25,6 @@ export function httpHandler(
 ): HttpHandler {
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(async (event: APIGatewayProxyEventV2, context: CallerContext) => {
     const result = await handle(event, context.caller ?? null);
-    // Before returning: a Lambda container is frozen as soon as the handler has answered.
-    if (result.after?.length) await carryOut(result.after);
     return {
       statusCode: result.status,
       headers: { "content-type": "application/json", ...result.headers },

@@ -2,6 +2,8 @@ import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
 import { inInvocation } from "../invocation.ts";
 import { logger } from "../logger.ts";
+import { carryOut } from "./carry-out.ts";
+import { inUnitOfWork } from "../effects/unit-of-work.ts";
 import { flushSpans } from "../tracing/provider.ts";
 
 /**
@@ -39,17 +41,20 @@ function count(name: string, ms: number): void {
 const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /**
- * Wraps a handler: its log lines name its function, with INVOCATION_REPORT_MS set its
- * invocations are counted, and on AWS the spans it recorded are sent before it answers. The runtime passes the context second, whether or not the handler's
- * type names it.
+ * Wraps a handler: its log lines name its function; it is a unit of work, whose committed effects
+ * (relays to wake, frames to push) are carried out before it answers, as a Lambda container is
+ * frozen once it has; with INVOCATION_REPORT_MS set its invocations are counted; and on AWS the
+ * spans it recorded are sent before it answers. The runtime passes the context second, whether or
+ * not the handler's type names it.
  */
 export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
     const name = functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined);
     const started = performance.now();
     try {
+      const run = () => inUnitOfWork(() => handler(...args), carryOut);
       // A handler called without a function's context (a test) runs as the process's only function.
-      return await (name ? inInvocation(name, () => handler(...args)) : handler(...args));
+      return await (name ? inInvocation(name, run) : run());
     } finally {
       await flushSpans();
       // Read at call time: the configuration is the process's, known once it runs.

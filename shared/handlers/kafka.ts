@@ -1,5 +1,5 @@
 import type { Context, MSKEvent } from "aws-lambda";
-import type { Database } from "../after-commit.ts";
+import type { Database } from "../db/database.ts";
 import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
 import { withTransaction, type Tx } from "../db/transaction.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
@@ -8,8 +8,8 @@ import { sleep } from "../timeout.ts";
 import { parkRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
 import { decodeRecord, partitionsOf } from "../messaging/records.ts";
 import { RecordSpans } from "../tracing/record-spans.ts";
-import { carryOut } from "./after-commit.ts";
 import { invocation } from "./invocations.ts";
+import { PipelinedRecords, PipeliningBroken } from "./pipelined.ts";
 
 /** Lambda's partial batch response for Kafka: the first failed record of each partition. */
 export interface KafkaBatchResponse {
@@ -30,7 +30,8 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
 /**
  * A Kafka consumer function: every record of the event, partition by partition in offset order,
  * validated against its topic's schema and handed to `handle`, all in one transaction (one commit
- * per batch) whose statements are pipelined. What the handlers ask for after the commit is carried out once it has happened.
+ * per batch) whose statements are pipelined. What the handlers ask for after the commit is carried
+ * out once it has happened (by the invocation's unit of work).
  * - A record that cannot be read (not UTF-8, not JSON, wrong shape) can never succeed: it is parked
  *   on the dead-letter topic, intact, and the batch goes on.
  * - A record whose handling fails is reported as a batch item failure, and nothing after it on
@@ -47,6 +48,7 @@ export function kafkaHandler<T extends Topic>(options: {
    * Handles one record. It is called for every record of the batch before any answer is read, so
    * it sends its statements before it first waits for one (they then run in record order), and
    * waits once: what it does with the answers (events for the outbox) then also happens in order.
+   * A statement sent after its first await fails the invocation (PipeliningBroken).
    */
   handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
 }): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
@@ -65,11 +67,12 @@ export function kafkaHandler<T extends Topic>(options: {
     };
     for (let wait = 250; ; ) {
       try {
-        const { after } = await withTransaction(options.database, async (tx) => {
+        await withTransaction(options.database, async (tx) => {
           // Every record is handed over before any answer is read, so the statements of the whole
           // batch go out together (the connection pipelines them, in record order); the answers are
           // then read in that order, and the first failure is the record's.
           const handled: Array<{ record: ReceivedRecord; done: Promise<unknown> }> = [];
+          const pipelined = new PipelinedRecords(tx, options.topic);
           for (const records of partitions) {
             for (const record of records) {
               const failure = failed.get(partitionKey(record));
@@ -82,22 +85,22 @@ export function kafkaHandler<T extends Topic>(options: {
                 });
                 continue;
               }
-              const done = spans.run(record, () => options.handle(tx, decoded.event as EventOf<T>));
+              const done = spans.run(record, () => options.handle(pipelined.tx, decoded.event as EventOf<T>));
               // Read below, in order; this only keeps a later record's failure from counting as unhandled.
               done.catch(() => undefined);
               handled.push({ record, done });
             }
           }
+          pipelined.seal();
           for (const { record, done } of handled) {
             try {
               await done;
             } catch (error) {
-              throw isDatabaseUnavailable(error) ? error : new RecordFailed(record, error);
+              throw isDatabaseUnavailable(error) || error instanceof PipeliningBroken ? error : new RecordFailed(record, error);
             }
           }
         });
         spans.end(notCommitted);
-        await carryOut(after);
         logger.info({ topic: options.topic, records: partitions.reduce((n, p) => n + p.length, 0), failed: failed.size, ms: Math.round(performance.now() - started) }, "batch handled");
         return {
           batchItemFailures: [...failed.values()].map((r) => ({ itemIdentifier: { partition: partitionKey(r), offset: r.offset } })),

@@ -1,12 +1,12 @@
 import type { Context, ScheduledEvent } from "aws-lambda";
-import type { Database } from "../after-commit.ts";
+import type { Database } from "../db/database.ts";
 import { config } from "../config.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { kafkaPublisher } from "../messaging/publisher.ts";
 import { relayOutbox, type RelayResult } from "../messaging/relay.ts";
-import { pruneExpiredRows, type Pruned } from "../messaging/retention.ts";
-import { carryOut } from "./after-commit.ts";
+import { pruneExpiredRows, type Pruned } from "../db/retention.ts";
+import { recordEffect } from "../effects/unit-of-work.ts";
 import { invocation } from "./invocations.ts";
 
 type RelayEvent = Partial<ScheduledEvent> | Record<string, never>;
@@ -32,7 +32,7 @@ export function relayHandler(database: Database) {
       const pruned = scheduled ? await pruneExpiredRows(db(database), config().retention) : undefined;
       if (result.brokerUnavailable || result.outOfTime) {
         logger.warn({ database, ...result }, result.brokerUnavailable ? "broker still unavailable; asking for another relay run" : "rows still coming at the end of this run; asking for the next");
-        await carryOut([{ kind: "relay", database }]);
+        recordEffect({ kind: "relay", database });
       } else if (result.published > 0 || result.parked > 0 || (pruned && Object.values(pruned).some((n) => n > 0))) {
         logger.info({ database, ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");
       }

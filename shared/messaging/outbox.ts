@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { TOPICS, type EventOf, type FieldsOf, type Topic } from "../contract/events.ts";
 import type { Statement, Tx } from "../db/transaction.ts";
+import { afterCommit } from "../effects/unit-of-work.ts";
 import { carrierOf } from "../tracing/spans.ts";
 import type { OutboundRecord } from "./publisher.ts";
 import { RELAY_RUNNING } from "./relay.ts";
@@ -23,7 +24,7 @@ export function addToOutbox(tx: Tx, row: OutboxRow): void {
     pending.set(tx, rows);
     tx.beforeCommit("outbox", () => outboxInsert(rows));
     // Whether a relay is running (it then publishes these rows too) is asked right behind COMMIT.
-    tx.afterCommit({ kind: "relay", database: tx.database }, RELAY_RUNNING);
+    afterCommit(tx, (answer) => ({ kind: "relay", database: tx.database, running: answer?.running }), RELAY_RUNNING);
   }
   rows.push(row);
 }

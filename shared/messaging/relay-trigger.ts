@@ -1,9 +1,9 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import type { Database } from "../after-commit.ts";
+import type { Database } from "../db/database.ts";
 import { config } from "../config.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
-import { awsClientOptions } from "./kafka.ts";
+import { awsClientOptions } from "../aws-clients.ts";
 import { isRelayRunning } from "./relay.ts";
 
 let lambda: LambdaClient | undefined;

@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { withConnection } from "../db/pool.ts";
-import type { Statement } from "../db/transaction.ts";
+import { withConnection } from "../db/connection.ts";
+import type { Probe } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
 import { carrierOfSpan, contextOf, failSpan, isTraceHeader, startSpan, SpanKind, withSpan, type Span } from "../tracing/spans.ts";
@@ -62,7 +62,7 @@ export async function isRelayRunning(pool: pg.Pool): Promise<boolean> {
 }
 
 /** isRelayRunning's question, for a writer to ask right behind its COMMIT (see addToOutbox). */
-export const RELAY_RUNNING: Statement = {
+export const RELAY_RUNNING: Probe<{ running: boolean }> = {
   text: `SELECT CASE WHEN pg_try_advisory_lock(${RELAY_LOCK}) THEN NOT pg_advisory_unlock(${RELAY_LOCK}) ELSE true END AS running`,
   values: [],
 };

@@ -1,6 +1,7 @@
 import type { BalanceUpdated } from "../contract/events.ts";
 import { db } from "../db/pool.ts";
 import type { Tx } from "../db/transaction.ts";
+import { afterCommit } from "../effects/unit-of-work.ts";
 import { logger } from "../logger.ts";
 
 /**
@@ -23,7 +24,7 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void
     logger.info({ correlation_id: event.correlation_id, user_id: event.user_id, version: event.version }, "duplicate or stale balance announcement not pushed");
     return;
   }
-  tx.afterCommit({
+  afterCommit(tx, {
     kind: "push",
     userId: event.user_id,
     frames: [{ type: "BALANCE_UPDATED", user_id: event.user_id, balance: event.balance }],

@@ -6,7 +6,8 @@ import type { Order } from "../contract/order.ts";
 import type { PaymentProcessed } from "../contract/events.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { db } from "../db/pool.ts";
-import { withTransaction, type Committed, type Tx } from "../db/transaction.ts";
+import { withTransaction, type Tx } from "../db/transaction.ts";
+import { afterCommit } from "../effects/unit-of-work.ts";
 import { NotFound } from "../errors.ts";
 import { forOrder } from "../logger.ts";
 import { emit } from "../messaging/outbox.ts";
@@ -25,7 +26,7 @@ const ORDER_COLUMNS = `id, user_id, amount, description, status, reason,
  * Creates an order (status NEW) and its orders.created event in one transaction. Payment happens
  * asynchronously, once the relay has published the event.
  */
-export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Committed<Replayable<Order>>> {
+export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Replayable<Order>> {
   const committed = await withTransaction("orders", (tx) =>
     // Keys are the user's own: another user's same key is another key.
     oncePerIdempotencyKey(tx, `orders.create/${input.userId}`, idempotencyKey, input, config().retention.idempotencyKeyHours, async () => {
@@ -38,7 +39,7 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
       return order;
     }),
   );
-  if (!committed.result.replayed) forOrder(committed.result.result.id, { user_id: input.userId }).info({ amount: input.amount }, "order placed");
+  if (!committed.replayed) forOrder(committed.result.id, { user_id: input.userId }).info({ amount: input.amount }, "order placed");
   return committed;
 }
 
@@ -71,7 +72,7 @@ export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void
   }
   const order = row as Order;
   log.info({ status: order.status, reason: order.reason }, "order settled");
-  tx.afterCommit({ kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
+  afterCommit(tx, { kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
 }
 
 /** One order; with `ownerId`, only if it is that user's (anyone else's is as good as missing). */

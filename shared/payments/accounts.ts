@@ -4,14 +4,14 @@ import { config } from "../config.ts";
 import type { account } from "../contract/http.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { db } from "../db/pool.ts";
-import { withTransaction, type Committed } from "../db/transaction.ts";
+import { withTransaction } from "../db/transaction.ts";
 import { Conflict, NotFound } from "../errors.ts";
 import { announceBalance, type ChangedAccount } from "./balance-events.ts";
 
 export type Account = z.infer<typeof account>;
 
 /** Opens an account with balance 0 and announces that balance, so snapshots know it from the start. */
-export async function openAccount(userId: string): Promise<Committed<Account>> {
+export async function openAccount(userId: string): Promise<Account> {
   return withTransaction("payments", async (tx) => {
     const inserted = await tx.query<ChangedAccount>(
       "INSERT INTO accounts (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING RETURNING user_id, balance, version",
@@ -25,7 +25,7 @@ export async function openAccount(userId: string): Promise<Committed<Account>> {
 }
 
 /** Adds money to an account, with its ledger entry and balance event, in one transaction. */
-export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Committed<Replayable<Account>>> {
+export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Replayable<Account>> {
   return withTransaction("payments", (tx) =>
     // Keys are the user's own: another user's same key is another key.
     oncePerIdempotencyKey(tx, `payments.deposit/${userId}`, idempotencyKey, { userId, amount }, config().retention.idempotencyKeyHours, async () => {

@@ -15,7 +15,7 @@ export { SpanKind, SpanStatusCode, type Context, type Span };
 
 /**
  * The W3C trace context as it travels with a piece of work (`traceparent`, and `tracestate` when
- * there is one): in an outbox row's headers, a Kafka record's headers, an after-commit effect.
+ * there is one): in an outbox row's headers, a Kafka record's headers, an effect (effects/effect.ts).
  */
 export type TraceCarrier = Record<string, string>;
 

@@ -5,6 +5,7 @@ import type { MSKEvent } from "aws-lambda";
 import pg from "pg";
 import type { OrderCreated, PaymentProcessed } from "../../shared/contract/events.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
+import { withEffects } from "../support/effects.ts";
 import { isDatabaseUnavailable } from "../../shared/db/unavailable.ts";
 import { IdempotencyKeyReused } from "../../shared/errors.ts";
 import { kafkaHandler } from "../../shared/handlers/kafka.ts";
@@ -71,7 +72,7 @@ describe("money rules, on PostgreSQL alone", () => {
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () => withTransaction("payments", (tx) => chargeOrder(tx, orderCreated(user, 10)))),
     );
-    const statuses = outcomes.map((o) => o.result);
+    const statuses = outcomes;
     assert.equal(statuses.filter((s) => s === "FINISHED").length, 10);
     assert.equal(statuses.filter((s) => s === "CANCELLED").length, 10);
     assert.deepEqual(await balanceOf(user), { balance: 0, charges: 10 });
@@ -80,9 +81,9 @@ describe("money rules, on PostgreSQL alone", () => {
   it("the same event twice, and a second event for the same order: charged once", async () => {
     const user = await fundedUser(100);
     const event = orderCreated(user, 30);
-    const first = await withTransaction("payments", (tx) => chargeOrder(tx, event));
-    const again = await withTransaction("payments", (tx) => chargeOrder(tx, event));
-    const sameOrder = await withTransaction("payments", (tx) => chargeOrder(tx, { ...event, event_id: randomUUID() }));
+    const first = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
+    const again = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
+    const sameOrder = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, { ...event, event_id: randomUUID() })));
     assert.deepEqual([first.result, again.result, sameOrder.result], ["FINISHED", "duplicate", "duplicate"]);
     assert.deepEqual(again.after, [], "a duplicate asks for nothing");
     assert.deepEqual(await balanceOf(user), { balance: 70, charges: 1 });
@@ -90,16 +91,16 @@ describe("money rules, on PostgreSQL alone", () => {
 
   it("an order moves from NEW once: a duplicate result or a later contrary one changes nothing, and only the first is pushed", async () => {
     const user = randomUUID();
-    const { result: placed, after: placedAfter } = await placeOrder({ userId: user, amount: 5, description: "settle" });
+    const { result: placed, after: placedAfter } = await withEffects(() => placeOrder({ userId: user, amount: 5, description: "settle" }));
     assert.deepEqual(placedAfter, [{ kind: "relay", database: "orders", running: false }]);
     const order = placed.result;
     const result = (status: "FINISHED" | "CANCELLED"): PaymentProcessed => ({
       ...envelope(), event_type: "PaymentProcessed", correlation_id: order.id, order_id: order.id, user_id: user, amount: 5, status, reason: status === "CANCELLED" ? "insufficient_funds" : null,
     });
     const paid = result("FINISHED");
-    const first = await withTransaction("orders", (tx) => settleOrder(tx, paid));
-    const duplicate = await withTransaction("orders", (tx) => settleOrder(tx, paid));
-    const contrary = await withTransaction("orders", (tx) => settleOrder(tx, result("CANCELLED")));
+    const first = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, paid)));
+    const duplicate = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, paid)));
+    const contrary = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, result("CANCELLED"))));
     assert.equal(first.after.length, 1);
     assert.equal(first.after[0]!.kind === "push" && first.after[0]!.frames[0]!.type, "ORDER_UPDATED");
     assert.deepEqual([duplicate.after, contrary.after], [[], []]);
@@ -110,14 +111,14 @@ describe("money rules, on PostgreSQL alone", () => {
   it("an Idempotency-Key replays its first answer, refuses another body, and counts as new once expired", async () => {
     const user = await fundedUser(0);
     const key = randomUUID();
-    const first = await deposit(user, 10, key);
-    const replay = await deposit(user, 10, key);
+    const first = await withEffects(() => deposit(user, 10, key));
+    const replay = await withEffects(() => deposit(user, 10, key));
     assert.deepEqual([first.result.replayed, replay.result.replayed], [false, true]);
     assert.deepEqual(replay.result.result, first.result.result);
     assert.deepEqual(replay.after, [], "a replay asks for nothing");
     await assert.rejects(deposit(user, 11, key), IdempotencyKeyReused);
     await payments.query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1", [key]);
-    const later = await deposit(user, 11, key);
+    const later = await withEffects(() => deposit(user, 11, key));
     assert.equal(later.result.replayed, false);
     assert.deepEqual(await balanceOf(user), { balance: 21, charges: 0 });
   });

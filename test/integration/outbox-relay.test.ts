@@ -4,10 +4,11 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { db } from "../../shared/db/pool.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
+import { withEffects } from "../support/effects.ts";
 import { emit } from "../../shared/messaging/outbox.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "../../shared/messaging/publisher.ts";
 import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
-import { pruneExpiredRows } from "../../shared/messaging/retention.ts";
+import { pruneExpiredRows } from "../../shared/db/retention.ts";
 import { startTestDatabases, type TestDatabases } from "../support/database.ts";
 import { eventually } from "../support/shop-client.ts";
 
@@ -53,8 +54,8 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
 
   it("emit writes the event with its envelope, keyed by user, and asks for the relay after the commit", async () => {
     const orderId = randomUUID();
-    const { result: event, after: effects } = await withTransaction("orders", async (tx) =>
-      emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId),
+    const { result: event, after: effects } = await withEffects(() =>
+      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId)),
     );
     assert.deepEqual(effects, [{ kind: "relay", database: "orders", running: false }]);
     assert.equal(event.event_type, "OrderCreated");
@@ -109,8 +110,8 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     const lingering = relayOutbox(db("orders"), { publisher, deadline: soon(), lingerMs: 1_500 });
     await eventually(async () => (await isRelayRunning(db("orders"))) || undefined, 5_000, "the relay running");
     const late = randomUUID();
-    const { after: asked } = await withTransaction("orders", async (tx) =>
-      emit(tx, "orders.created", { order_id: late, user_id: USER, amount: 1, description: "while it lingers" }, late),
+    const { after: asked } = await withEffects(() =>
+      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: late, user_id: USER, amount: 1, description: "while it lingers" }, late)),
     );
     assert.deepEqual(asked, [{ kind: "relay", database: "orders", running: true }], "the writer learnt right behind its COMMIT that a relay runs");
     await eventually(async () => publisher.records.some((r) => orderIdOf(r) === late) || undefined, 5_000, "the late row published");

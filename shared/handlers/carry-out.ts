@@ -1,13 +1,16 @@
-import type { AfterCommit, Database } from "../after-commit.ts";
+import type { Database } from "../db/database.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUsers, type Change } from "../notifications/notify.ts";
+import type { Effect } from "../effects/effect.ts";
 
 /**
- * The one place where what a committed transaction asked for happens: relays are woken, frames
- * pushed. Each effect is best effort and never throws; what it would have done is either redone by
- * a safety net (the relay's schedule) or caught up by the page (a snapshot on reconnect).
+ * The one place where what committed transactions asked for happens: relays are woken (once per
+ * database, however many transactions wrote to its outbox), frames pushed. Each effect is best
+ * effort and never throws; what it would have done is either redone by a safety net (the relay's
+ * schedule) or caught up by the page (a snapshot on reconnect).
  */
-export async function carryOut(effects: AfterCommit[]): Promise<void> {
+export async function carryOut(effects: Effect[]): Promise<void> {
+  if (effects.length === 0) return;
   // Per database, whether a relay was found running right behind the commit (undefined: not asked).
   const relays = new Map<Database, boolean | undefined>();
   // A batch often holds several changes of one user: their frames go out together, in order; one

@@ -1,0 +1,47 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Probe, Tx } from "../db/transaction.ts";
+import { carrierOf } from "../tracing/spans.ts";
+import type { Effect } from "./effect.ts";
+
+/**
+ * The effects committed during one invocation, collected here and carried out by the wrapper that
+ * opened the unit of work (every handler wrapper does, see handlers/invocations.ts) before the
+ * invocation ends: a handler has nothing to pass on, so nothing it can forget.
+ */
+const unit = new AsyncLocalStorage<Effect[]>();
+
+/**
+ * Runs `work` as a unit of work; `carryOut` then gets every effect its transactions committed,
+ * also when `work` failed afterwards (what committed has happened).
+ */
+export async function inUnitOfWork<T>(work: () => Promise<T>, carryOut: (effects: Effect[]) => Promise<void>): Promise<T> {
+  const effects: Effect[] = [];
+  try {
+    return await unit.run(effects, work);
+  } finally {
+    await carryOut(effects);
+  }
+}
+
+/** Records an effect for the unit of work under way, to be carried out with the others. */
+export function recordEffect(effect: Effect): void {
+  // Outside a unit of work (a script, a test) nobody carries effects out: the relay's schedule and
+  // the page's resync are the safety nets for exactly that.
+  const effects = unit.getStore();
+  if (!effects) return;
+  effects.push(effect);
+}
+
+/**
+ * Asks for `effect` once `tx` has committed. With `probe`, a question sent right behind COMMIT in
+ * its round trip, `effect` is made from its answer (undefined when it went unanswered).
+ */
+export function afterCommit(tx: Tx, effect: Effect): void;
+export function afterCommit<R>(tx: Tx, effect: (answer: R | undefined) => Effect, probe: Probe<R>): void;
+export function afterCommit<R>(tx: Tx, effect: Effect | ((answer: R | undefined) => Effect), probe?: Probe<R>): void {
+  // The trace is the one the change was made in, not the one active when the commit is answered.
+  const origin = carrierOf();
+  const withOrigin = (made: Effect): Effect => (made.kind === "push" && !made.origin ? { ...made, origin } : made);
+  if (typeof effect === "function") tx.onCommit<R>((answer) => recordEffect(withOrigin(effect(answer))), probe!);
+  else tx.onCommit(() => recordEffect(withOrigin(effect)));
+}
