@@ -1,5 +1,5 @@
 import type middy from "@middy/core";
-import { hasStandingQueue } from "../db/pool.ts";
+import { hasStandingQueue } from "../db/queue-meter.ts";
 
 /** The shop takes in more than it can do: answered 503 with Retry-After at once, not queued. */
 export class Overloaded extends Error {

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from "
 import type { z } from "zod";
 import type { problem } from "../contract/http.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
-import { DependencyUnavailable, DomainError, Unauthorized } from "../errors.ts";
+import { DependencyUnavailable, ProblemError, Unauthorized } from "../errors.ts";
 import { logger } from "../logger.ts";
 import { Overloaded } from "./load-shedding.ts";
 import { TimedOut } from "../timeout.ts";
@@ -26,7 +26,7 @@ function slug(title: string): string {
 }
 
 /** A domain error as problem details: its status, its title, and the field at fault. */
-function problemOf(error: DomainError): Problem {
+function problemOf(error: ProblemError): Problem {
   return {
     type: `https://gozon.example/problems/${slug(error.title)}`,
     title: error.title,
@@ -43,7 +43,7 @@ function problemOf(error: DomainError): Problem {
  */
 export function problemForError(error: unknown, path: string | undefined): { problem: Problem; headers: Record<string, string> } {
   if (error instanceof Unauthorized) return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
-  if (error instanceof DomainError) return { problem: problemOf(error), headers: {} };
+  if (error instanceof ProblemError) return { problem: problemOf(error), headers: {} };
   if (error instanceof Overloaded) {
     return {
       problem: {

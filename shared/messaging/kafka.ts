@@ -1,19 +1,11 @@
 import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
 import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from "kafkajs";
+import { awsClientOptions } from "../aws-clients.ts";
 import { config, type Config } from "../config.ts";
 import { logger } from "../logger.ts";
 import { withTimeout } from "../timeout.ts";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
-
-/** Every AWS SDK client of the functions: bounded connection and request times, one retry. */
-export function awsClientOptions(cfg = config()) {
-  return {
-    region: cfg.awsRegion,
-    maxAttempts: 2,
-    requestHandler: { connectionTimeout: cfg.awsRequestTimeoutMs, requestTimeout: cfg.awsRequestTimeoutMs },
-  };
-}
 
 /** Which of MSK's bootstrap broker lists fits each way of authenticating (their ports differ). */
 const BROKER_LIST_OF = {

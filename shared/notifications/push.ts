@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient, PostToConnectionCommand } from "@aws-sdk/client-apigatewaymanagementapi";
 import { config } from "../config.ts";
 import type { Frame } from "../contract/frames.ts";
-import { awsClientOptions } from "../messaging/kafka.ts";
+import { awsClientOptions } from "../aws-clients.ts";
 
 let client: ApiGatewayManagementApiClient | undefined;
 

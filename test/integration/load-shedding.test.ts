@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { APIGatewayProxyEventV2, Context } from "aws-lambda";
-import { db, hasStandingQueue, withConnection } from "../../shared/db/pool.ts";
+import { withConnection } from "../../shared/db/connection.ts";
+import { db } from "../../shared/db/pool.ts";
+import { hasStandingQueue } from "../../shared/db/queue-meter.ts";
 import { httpHandler } from "../../shared/handlers/http.ts";
 import { startTestDatabases, type TestDatabases } from "../support/database.ts";
 import { eventually } from "../support/shop-client.ts";

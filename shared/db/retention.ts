@@ -1,6 +1,6 @@
 import type pg from "pg";
 import type { Config } from "../config.ts";
-import { deleteExpiredIdempotencyKeys } from "../db/idempotency.ts";
+import { deleteExpiredIdempotencyKeys } from "./idempotency.ts";
 
 export interface Pruned {
   outbox: number;
