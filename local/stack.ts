@@ -1,17 +1,17 @@
-import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
-import { createUserPool, identityProviderPart, identityProviderUrl, signingKeyFile, type UserPool } from "./cognito/identity-provider.ts";
-import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
+import { ConfirmationCodes, createUserPool, identityProviderPart, identityProviderUrl, realUserPool, signingKeyFile, type UserPool } from "./cognito/identity-provider.ts";
+import { startFrontend } from "./frontend/server.ts";
 import { frontPart } from "./front/part.ts";
-import { startFrontend } from "./frontend-server.ts";
+import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { recordProcess, stopLeftovers } from "./leftovers.ts";
-import { LOCAL_DIR, ROOT } from "./paths.ts";
+import { offlineEnv, offlinePart } from "./offline/part.ts";
+import { LOCAL_DIR } from "./paths.ts";
 import { postgresPart, postgresUrl } from "./postgres/instance.ts";
 import { Supervisor, type Part, type PartName } from "./supervisor.ts";
-import { ensureZipkin } from "./zipkin/install.ts";
-import { tracesPlan, zipkinLogFile, zipkinPart } from "./zipkin/part.ts";
+import { backgroundZipkin } from "./zipkin/background.ts";
+import { tracesPlan } from "./zipkin/part.ts";
 
 export type { PartName } from "./supervisor.ts";
 
@@ -94,6 +94,16 @@ async function timed<T>(progress: (line: string) => void, what: string, work: ()
   return result;
 }
 
+/** A supervised part as the stack composes it. */
+interface Layer {
+  /** Undefined when the environment points at an existing server instead. */
+  supervisor: Supervisor | undefined;
+  /** Its progress line while it starts. */
+  what: string;
+  /** What needs it, done as soon as it serves (topics, migrations, the user pool). */
+  followedBy?: () => Promise<unknown>;
+}
+
 /**
  * The whole shop on this machine: Kafka and two Postgres servers (unless KAFKA_BROKERS,
  * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), cognito-local with a user
@@ -111,30 +121,29 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const kafkaBrokers = env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",") : [`127.0.0.1:${ports.kafka}`];
   const ordersDatabaseUrl = env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders");
   const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
+  const host = env.OFFLINE_HOST ?? "127.0.0.1";
   const apiUrl = `http://127.0.0.1:${ports.http}`;
   const behindFront = ports.httpBehindFront ?? ports.http + 5;
   const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
   const authOn = env.AUTH !== "off";
   const realPool = Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID);
-  const codes = new Map<string, string>();
   const traces = tracesPlan(env, ports.zipkin);
 
   await stopLeftovers(dir, progress);
   let fail: (error: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
+  // Aborted as stop() begins: what is under way in the background (a Zipkin download) ends too.
+  const stopped = new AbortController();
   const hooks = {
     say: progress,
     record: (pid: number, marker: string) => void recordProcess(dir, pid, marker).catch(() => undefined),
     giveUp: (error: Error) => void stop().then(() => fail(error)),
   };
   const supervise = (part: Part) => new Supervisor(part, hooks);
-  const kafka = env.KAFKA_BROKERS ? undefined : supervise(kafkaPart({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress }));
-  const ordersDb = env.ORDERS_DATABASE_URL
-    ? undefined
-    : supervise(postgresPart({ name: "ordersDb", label: "orders PostgreSQL", dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" }));
-  const paymentsDb = env.PAYMENTS_DATABASE_URL
-    ? undefined
-    : supervise(postgresPart({ name: "paymentsDb", label: "payments PostgreSQL", dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" }));
+
+  // What the identity provider gives serverless-offline (the user pool) and the page (sign-in), set before either starts.
+  let identity: StackIdentity | undefined;
+  const codes = new ConfirmationCodes();
   const cognito =
     authOn && !realPool
       ? supervise(
@@ -142,127 +151,102 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
             dir: path.join(dir, "cognito"),
             port: ports.cognito,
             onConfirmationCode: (email, code) => {
-              codes.set(email.toLowerCase(), code);
+              codes.delivered(email, code);
               progress(`✉ confirmation code for ${email}: ${code} (cognito-local e-mails nothing)`);
             },
           }),
         )
       : undefined;
-  let identity: StackIdentity | undefined;
-  // Filled in once the user pool exists; serverless-offline reads it when it starts.
-  const offlineEnv: NodeJS.ProcessEnv = {
-    ...env,
-    ORDERS_DATABASE_URL: ordersDatabaseUrl,
-    PAYMENTS_DATABASE_URL: paymentsDatabaseUrl,
-    KAFKA_BROKERS: kafkaBrokers.join(","),
-    LAMBDA_ENDPOINT: `http://127.0.0.1:${ports.lambda}`,
-    WEBSOCKET_ENDPOINT: `http://127.0.0.1:${ports.websocket}`,
-    HTTP_PORT: String(behindFront),
-    WEBSOCKET_PORT: String(ports.websocket),
-    LAMBDA_PORT: String(ports.lambda),
-    // CORS: only the page's own origin may call the API from a browser.
-    FRONTEND_ORIGINS: env.FRONTEND_ORIGINS ?? `http://127.0.0.1:${ports.frontend},http://localhost:${ports.frontend}`,
-    AUTH: authOn ? "on" : "off",
-    LOCAL_HANDLERS: "source",
-    ...traces.offlineEnv,
+  const signIn = async () => {
+    if (!authOn) return;
+    const pool = cognito
+      ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
+      : realUserPool(env);
+    identity = {
+      ...pool,
+      local: Boolean(cognito),
+      confirmationCode: (email) => codes.of(email),
+      signingKeyFile: cognito ? signingKeyFile(path.join(dir, "cognito")) : undefined,
+    };
   };
-  const offline = supervise(offlinePart({ dir, apiUrl: `http://127.0.0.1:${behindFront}`, output: options.output ?? (() => undefined), progress, env: offlineEnv }));
-  const front = supervise(
-    frontPart({ host: env.OFFLINE_HOST ?? "127.0.0.1", port: ports.http, targetPort: behindFront, maxInFlight: FRONT_MAX_IN_FLIGHT, logFile: path.join(dir, "front.log") }),
-  );
-  // Zipkin serves whoever reads traces, not the shop: no one waits for it, and one that cannot be
-  // brought back leaves the shop running.
-  const zipkinDir = path.join(dir, "zipkin");
-  const zipkinInstall = new AbortController();
-  let zipkinServes = false;
-  const zipkin = traces.zipkin
-    ? new Supervisor(zipkinPart({ dir: zipkinDir, port: ports.zipkin, log: progress, signal: zipkinInstall.signal }), {
-        say: (line) => {
-          // The first start's attempts are summed up in one line (startZipkin); its deaths later are told as any part's.
-          if (zipkinServes) progress(line);
-        },
-        record: hooks.record,
-        giveUp: () => progress("! the shop runs on without Zipkin: the functions' spans are dropped"),
-      })
-    : undefined;
+
+  // Started all at once, each followed at once by what needs it; serverless-offline starts only
+  // after all of it, so the functions never meet an unmigrated database or a missing topic.
+  const infrastructure: Layer[] = [
+    {
+      supervisor: env.KAFKA_BROKERS ? undefined : supervise(kafkaPart({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress })),
+      what: `Kafka broker (KRaft) on ${kafkaBrokers[0]}`,
+      followedBy: () => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS)),
+    },
+    {
+      supervisor: env.ORDERS_DATABASE_URL
+        ? undefined
+        : supervise(postgresPart({ name: "ordersDb", label: "orders PostgreSQL", dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" })),
+      what: `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`,
+      // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
+      followedBy: () => timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
+    },
+    {
+      supervisor: env.PAYMENTS_DATABASE_URL
+        ? undefined
+        : supervise(postgresPart({ name: "paymentsDb", label: "payments PostgreSQL", dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" })),
+      what: `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`,
+      followedBy: () => timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
+    },
+    { supervisor: cognito, what: `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`, followedBy: signIn },
+  ];
+  // Then one after the other: the functions, on the brokers, databases and user pool the
+  // infrastructure gave them, and the front that admits requests to them.
+  const offline = offlinePart({
+    dir,
+    apiUrl: `http://127.0.0.1:${behindFront}`,
+    env: offlineEnv(env, { ordersDatabaseUrl, paymentsDatabaseUrl, kafkaBrokers, ports: { ...ports, http: behindFront }, auth: authOn, traces: traces.offlineEnv }),
+    pool: () => identity,
+    output: options.output ?? (() => undefined),
+    progress,
+  });
+  const front = frontPart({ host, port: ports.http, targetPort: behindFront, maxInFlight: FRONT_MAX_IN_FLIGHT, logFile: path.join(dir, "front.log") });
+  const serving: Array<Layer & { supervisor: Supervisor }> = [
+    { supervisor: supervise(offline), what: `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source` },
+    { supervisor: supervise(front), what: `HTTP front on ${apiUrl} (at most ${FRONT_MAX_IN_FLIGHT} requests at once)` },
+  ];
+  // Last, once the page serves, and waited for by no one: what only serves people reading traces.
+  const zipkin = traces.zipkin ? backgroundZipkin({ dir: path.join(dir, "zipkin"), port: ports.zipkin, progress, record: hooks.record, signal: stopped.signal }) : undefined;
+  const background = [zipkin?.supervisor];
+
   const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [kafka, ordersDb, paymentsDb, cognito, offline, front, zipkin]) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  for (const supervisor of [...infrastructure, ...serving].map((layer) => layer.supervisor).concat(background)) if (supervisor) parts.set(supervisor.part.name, supervisor);
 
   let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
   let stopping: Promise<void> | undefined;
-  // What serves requests stops first (frontend, then serverless-offline and its consumers), the
-  // infrastructure under it last.
+  // What serves requests stops first (the page, the front, then serverless-offline and its
+  // consumers), the infrastructure under it and the background parts last, all at once.
   const stop = () =>
     (stopping ??= (async () => {
-      zipkinInstall.abort();
+      stopped.abort();
       const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
       await safely(() => frontend?.stop());
-      await safely(() => front.stop());
-      await safely(() => offline.stop());
-      await Promise.all([kafka, ordersDb, paymentsDb, cognito, zipkin].map((part) => safely(() => part?.stop())));
+      for (const { supervisor } of serving.toReversed()) await safely(() => supervisor.stop());
+      await Promise.all([...infrastructure.map((layer) => layer.supervisor), ...background].map((supervisor) => safely(() => supervisor?.stop())));
     })());
 
-  // Each database is migrated as soon as it is up, the topics made as soon as Kafka is; the
-  // functions start only then, so they never meet an unmigrated database or a missing topic.
+  let zipkinStarted: Promise<void> | undefined;
   const bringUp = async () => {
-    const infra = (supervisor: Supervisor | undefined, what: string) => (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve());
-    await Promise.all([
-      infra(kafka, `Kafka broker (KRaft) on ${kafkaBrokers[0]}`).then(() => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS))),
-      infra(ordersDb, `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`).then(() =>
-        // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-        timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
-      ),
-      infra(paymentsDb, `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`).then(() =>
-        timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
-      ),
-      infra(cognito, `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`).then(async () => {
-        if (!authOn) return;
-        const pool = cognito
-          ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
-          : realUserPool(env);
-        identity = {
-          ...pool,
-          local: Boolean(cognito),
-          confirmationCode: (email) => confirmationCode(codes, email),
-          signingKeyFile: cognito ? signingKeyFile(path.join(dir, "cognito")) : undefined,
-        };
-        Object.assign(offlineEnv, { COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer });
-      }),
-    ]);
-    await timed(progress, `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source`, () => offline.start());
-    await timed(progress, `HTTP front on ${apiUrl} (at most ${FRONT_MAX_IN_FLIGHT} requests at once)`, () => front.start());
-    if (stopping) throw new Error("stopped");
+    await Promise.all(infrastructure.map(({ supervisor, what, followedBy }) => (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy)));
+    for (const { supervisor, what } of serving) await timed(progress, what, () => supervisor.start());
+    if (stopped.signal.aborted) throw new Error("stopped");
     frontend = await startFrontend({
       port: ports.frontend,
-      host: env.OFFLINE_HOST ?? "127.0.0.1",
+      host,
       apiUrl,
       wsUrl,
       signIn: identity && { clientId: identity.clientId, region: identity.region, endpoint: identity.endpoint, local: identity.local },
       tracesUrl: traces.tracesUrl,
     });
-    if (stopping) await frontend.stop(); // stop() came while it was opening
+    if (stopped.signal.aborted) await frontend.stop(); // stop() came while it was opening
     else if (zipkin) {
-      zipkinStarted = startZipkin(zipkin);
+      zipkinStarted = zipkin.start();
       zipkinStarted.catch(() => undefined); // told in a progress line; zipkinReady() hands it on
-    }
-  };
-  let zipkinStarted: Promise<void> | undefined;
-  const startZipkin = async (supervisor: Supervisor) => {
-    const since = Date.now();
-    let installed = false;
-    try {
-      // A first download takes longer than any start should: it is not bounded by the part's start time.
-      await ensureZipkin(progress, { signal: zipkinInstall.signal });
-      installed = true;
-      await supervisor.start();
-      zipkinServes = true;
-      progress(`✓ Zipkin on ${traces.tracesUrl} (${((Date.now() - since) / 1000).toFixed(1)} s after the shop)`);
-    } catch (error) {
-      if (!stopping) {
-        const why = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-        progress(`! Zipkin did not start, so the shop runs without traces (the functions' spans are dropped): ${why}${installed ? ` (its log: ${zipkinLogFile(zipkinDir)})` : ""}`);
-      }
-      throw error;
     }
   };
   const started = bringUp();
@@ -298,94 +282,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       const supervisor = parts.get(part);
       if (!supervisor) throw new Error(`${part} was not started by this stack (the environment points at an existing server), so it is not supervised`);
       await supervisor.kill(signal, outageMs);
-    },
-  };
-}
-
-/** The pool COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name: a real one, on AWS. */
-function realUserPool(env: NodeJS.ProcessEnv): UserPool {
-  const userPoolId = env.COGNITO_USER_POOL_ID!;
-  const region = userPoolId.split("_")[0]!;
-  return {
-    endpoint: `https://cognito-idp.${region}.amazonaws.com`,
-    region,
-    userPoolId,
-    clientId: env.COGNITO_CLIENT_ID!,
-    issuer: env.COGNITO_ISSUER ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
-  };
-}
-
-async function confirmationCode(codes: Map<string, string>, email: string): Promise<string> {
-  const key = email.toLowerCase();
-  for (let waited = 0; waited < 5_000; waited += 50) {
-    const code = codes.get(key);
-    if (code) return code;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error(`no confirmation code for ${email}: only cognito-local prints them, after SignUp`);
-}
-
-
-/** Local runs need these, whatever the shell has: no AWS account, no metadata probes (toolchain G1). */
-const LOCAL_AWS_ENV = {
-  AWS_ACCESS_KEY_ID: "local",
-  AWS_SECRET_ACCESS_KEY: "local",
-  AWS_REGION: "us-east-1",
-  AWS_EC2_METADATA_DISABLED: "true",
-  NPM_CONFIG_UPDATE_NOTIFIER: "false",
-  SLS_TELEMETRY_DISABLED: "1",
-};
-
-/** `sls offline start`: ready once its functions serve, its Kafka event source said so, and the health check answers 200. */
-function offlinePart(options: { dir: string; apiUrl: string; env: NodeJS.ProcessEnv; output: (line: string) => void; progress: (line: string) => void }): Part {
-  const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
-  // In-process by default: a worker thread per concurrent request (the default) means 100 cold
-  // starts for a burst of 100 orders, which a 2-core machine cannot absorb. OFFLINE_WORKERS=1
-  // brings workers back.
-  const mode = options.env.OFFLINE_WORKERS === "1" ? [] : ["--useInProcess"];
-  const logFile = path.join(options.dir, "offline.log");
-  return {
-    name: "offline",
-    label: "serverless-offline",
-    marker: `GOZON_STACK=${options.dir}`,
-    startTimeoutMs: 120_000,
-    stopGraceMs: 5_000,
-    async launch(attempt) {
-      if (attempt.fresh) await rm(logFile, { force: true });
-      await mkdir(options.dir, { recursive: true });
-      let consuming = false;
-      // OFFLINE_NODE_FLAGS="--cpu-prof --cpu-prof-dir=…" profiles the process every function runs in.
-      const nodeFlags = (options.env.OFFLINE_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-      const child = attempt.spawn(process.execPath, [...nodeFlags, cli, "offline", "start", "--noSponsor", ...mode], {
-        cwd: ROOT,
-        // serverless-offline prints two lines per invocation, synchronously into a pipe: at "warning"
-        // it keeps them to itself, which frees the single event loop every function runs on.
-        env: { ...options.env, ...LOCAL_AWS_ENV, GOZON_STACK: options.dir, SLS_LOG_LEVEL: options.env.OFFLINE_LOG_LEVEL ?? "warning" },
-        logFile,
-        stopSignal: "SIGINT",
-        onLine: (line) => {
-          options.output(line);
-          if (line.includes("Kafka event source ready")) consuming = true;
-        },
-      });
-      // Each step's time on the first start, as the other parts show theirs.
-      const since = Date.now();
-      const step = async <T>(what: string, done: Promise<T>): Promise<T> => {
-        const result = await done;
-        if (attempt.fresh) options.progress(`  ✓ ${what} (${((Date.now() - since) / 1000).toFixed(1)} s)`);
-        return result;
-      };
-      const answers = (pathname: string) => async () => {
-        const response = await fetch(`${options.apiUrl}${pathname}`, { signal: AbortSignal.timeout(5_000) });
-        if (!response.ok) throw new Error(`${response.status} ${(await response.text()).slice(0, 300)}`);
-        return true;
-      };
-      await Promise.all([
-        step("functions serve HTTP (GET /api/openapi.json)", attempt.wait(answers("/api/openapi.json"), { what: `GET ${options.apiUrl}/api/openapi.json to answer 200`, exited: child, intervalMs: 100 })),
-        step("Kafka event source: consumer groups joined", attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 })),
-      ]);
-      await step("GET /api/health answers 200", attempt.wait(answers("/api/health"), { what: `GET ${options.apiUrl}/api/health to answer 200`, exited: child, intervalMs: 100 }));
-      return child;
     },
   };
 }

@@ -123,6 +123,26 @@ function confirmationCodeIn(line: string): { email: string; code: string } | und
   return email && code ? { email, code } : undefined;
 }
 
+/** The codes cognito-local would have e-mailed (onConfirmationCode), by address. */
+export class ConfirmationCodes {
+  private readonly codes = new Map<string, string>();
+
+  delivered(email: string, code: string): void {
+    this.codes.set(email.toLowerCase(), code);
+  }
+
+  /** The code for `email`, waited for briefly: cognito-local logs it after it answers SignUp. */
+  async of(email: string): Promise<string> {
+    const key = email.toLowerCase();
+    for (let waited = 0; waited < 5_000; waited += 50) {
+      const code = this.codes.get(key);
+      if (code) return code;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no confirmation code for ${email}: only cognito-local prints them, after SignUp`);
+  }
+}
+
 /**
  * The shop's user pool and the page's app client, as serverless.yml declares them for AWS: e-mail
  * addresses as user names, e-mailed confirmation codes, USER_PASSWORD_AUTH and refresh tokens, no
@@ -157,4 +177,17 @@ export async function createUserPool(endpoint: string, name = "gozon-shop"): Pro
   } finally {
     cognito.destroy();
   }
+}
+
+/** The pool COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name: a real one, on AWS. */
+export function realUserPool(env: NodeJS.ProcessEnv): UserPool {
+  const userPoolId = env.COGNITO_USER_POOL_ID!;
+  const region = userPoolId.split("_")[0]!;
+  return {
+    endpoint: `https://cognito-idp.${region}.amazonaws.com`,
+    region,
+    userPoolId,
+    clientId: env.COGNITO_CLIENT_ID!,
+    issuer: env.COGNITO_ISSUER ?? `https://cognito-idp.${region}.amazonaws.com/${userPoolId}`,
+  };
 }

@@ -15,6 +15,9 @@ export interface ZipkinPartOptions {
 
 export const zipkinLogFile = (dir: string) => path.join(dir, "zipkin.log");
 
+/** Where the UI of the Zipkin on `port` is. */
+export const zipkinUiUrl = (port: number) => `http://127.0.0.1:${port}/zipkin/`;
+
 /**
  * Zipkin (collector, query API and UI in one JVM) with in-memory storage: ready once GET /health
  * answers 200. A replacement starts empty, as Zipkin's own in-memory storage always does. Run
@@ -84,11 +87,10 @@ export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPl
       without: `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER} in the environment sends the spans elsewhere, so this stack starts no Zipkin`,
     };
   }
-  const url = `http://127.0.0.1:${zipkinPort}`;
   return {
     zipkin: true,
-    tracesUrl: `${url}/zipkin/`,
-    offlineEnv: { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${url}/api/v2/spans` },
+    tracesUrl: zipkinUiUrl(zipkinPort),
+    offlineEnv: { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${zipkinPort}/api/v2/spans` },
     without: undefined,
   };
 }

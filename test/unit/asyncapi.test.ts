@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { asyncApiDocument, DEAD_LETTER_HEADERS, TOPIC_ROLES } from "../../shared/contract/asyncapi.ts";
 import { ALL_TOPICS, deadLetterTopic, TOPICS, type Topic } from "../../shared/contract/events.ts";
 import { deadLetterOf } from "../../shared/messaging/dead-letter.ts";
-import { startFrontend } from "../../local/frontend-server.ts";
+import { startFrontend } from "../../local/frontend/server.ts";
 
 interface Doc {
   asyncapi: string;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { describe, it } from "node:test";
-import { startFrontend } from "../../local/frontend-server.ts";
+import { startFrontend } from "../../local/frontend/server.ts";
 import { tracesPlan } from "../../local/zipkin/part.ts";
 
 /**

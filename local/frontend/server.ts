@@ -2,8 +2,8 @@ import { createServer, request, type IncomingMessage, type Server, type ServerRe
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
-import { asyncApiDocument } from "../shared/contract/asyncapi.ts";
-import { ROOT } from "./paths.ts";
+import { asyncApiDocument } from "../../shared/contract/asyncapi.ts";
+import { ROOT } from "../paths.ts";
 
 export interface FrontendOptions {
   port: number;
