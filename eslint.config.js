@@ -33,7 +33,7 @@ const layerRules = Object.entries(LAYERS).map(([folder, forbidden]) => ({
 }));
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".esbuild/", ".serverless/", ".cache/", ".local/", "test-results/"] },
+  { ignores: ["node_modules/", ".esbuild/", ".serverless/", ".cache/", ".local/", "test-results/", "packages/*/types/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -50,6 +50,20 @@ export default tseslint.config(
     files: ["**/*.cjs"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __filename: "readonly", __dirname: "readonly", process: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
+  {
+    // A workspace package is published on its own: it imports nothing from outside its folder (the
+    // shop imports from it, never the other way round).
+    files: ["packages/**/*.js", "packages/**/*.cjs", "packages/**/*.ts"],
+    rules: {
+      "no-restricted-imports": ["error", { patterns: [{ regex: "^(\\.\\./){2}", message: "a package imports nothing from outside its own folder" }] }],
+    },
+  },
+  {
+    files: ["packages/*/src/**/*.js"],
+    languageOptions: {
+      globals: { process: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly" },
+    },
   },
   {
     files: ["**/*.ts"],

@@ -1,58 +1,33 @@
 import { createHash } from "node:crypto";
+import {
+  deadLetterOf as letterOf,
+  type Failure as EventSourceFailure,
+  type FailureReason as EventSourceFailureReason,
+  type ReceivedRecord,
+} from "serverless-offline-kafka/dead-letter";
 import { deadLetterTopic } from "../contract/events.ts";
 import type { Tx } from "../db/transaction.ts";
 import { addToOutbox } from "./outbox.ts";
 import type { OutboundRecord } from "./publisher.ts";
 
-/** A record as it was read from Kafka: exact bytes, nothing decoded. */
-export interface ReceivedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer;
-  headers: Array<{ name: string; value: Buffer }>;
-}
-
-export type FailureReason = "unreadable" | "retries-exhausted" | "record-too-old";
-
-export interface Failure {
-  reason: FailureReason;
-  error: string;
-  /** How many times the function was given the record. */
-  attempts: number;
-  functionName: string;
-}
-
 /**
- * A dead letter is the failed record itself, key, value and headers untouched, on `<topic>.dlt`,
- * with why and where it failed in headers of its own (`dlt-*`). Redriving it means sending key,
- * value and the original headers back to `dlt-source-topic`.
+ * The dead-letter format (a failed record intact, with `dlt-*` headers saying why and where it
+ * failed) is the event source's (serverless-offline-kafka): it writes the letters of records whose
+ * retries ran out. The consumers park a record they can never read in the very same format, so one
+ * redrive tool handles both.
  */
-export const DLT_HEADER_PREFIX = "dlt-";
+export { DLT_HEADER_PREFIX, type ReceivedRecord } from "serverless-offline-kafka/dead-letter";
 
+/** The event source's reasons, and the consumers' own: a record that does not even parse. */
+export type FailureReason = EventSourceFailureReason | "unreadable";
+
+export interface Failure extends EventSourceFailure {
+  reason: FailureReason;
+}
+
+/** A record's dead letter, on `<topic>.dlt`. */
 export function deadLetterOf(record: ReceivedRecord, failure: Failure, at = new Date()): OutboundRecord {
-  const own = {
-    "source-topic": record.topic,
-    "source-partition": String(record.partition),
-    "source-offset": String(record.offset),
-    "source-timestamp": String(record.timestamp),
-    reason: failure.reason,
-    error: failure.error.slice(0, 2_000),
-    attempts: String(failure.attempts),
-    function: failure.functionName,
-    "failed-at": at.toISOString(),
-  };
-  return {
-    topic: deadLetterTopic(record.topic),
-    key: record.key,
-    value: record.value,
-    headers: [
-      ...record.headers.filter((h) => !h.name.startsWith(DLT_HEADER_PREFIX)),
-      ...Object.entries(own).map(([name, value]) => ({ name: `${DLT_HEADER_PREFIX}${name}`, value: Buffer.from(value) })),
-    ],
-  };
+  return { topic: deadLetterTopic(record.topic), ...letterOf(record, failure, at) };
 }
 
 /** The same source record always gets the same id, so parking it twice (a redelivered batch) parks it once. */

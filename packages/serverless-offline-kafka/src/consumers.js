@@ -1,11 +1,16 @@
+// @ts-check
+/** @import { Consumer, EachBatchPayload, KafkaMessage, LogEntry, Producer } from "kafkajs" */
+/** @import { Failure } from "./dead-letter.js" */
+/** @import { ErrorHandling, MappingSettings } from "./error-handling.js" */
+/** @import { KafkaSource } from "./lambda-event.js" */
 import http from "node:http";
-import { Kafka, logLevel, type Consumer, type EachBatchPayload, type KafkaMessage, type LogEntry, type Producer } from "kafkajs";
-import { deadLetterOf, type Failure } from "../../shared/messaging/dead-letter.ts";
-import { post } from "../http-post.ts";
-import { waitUntil } from "../process.ts";
-import { deliverPartition } from "./delivery.ts";
-import { errorHandlingOf, type ErrorHandling, type MappingSettings } from "./error-handling.ts";
-import { lambdaEventFor } from "./lambda-event.ts";
+import { Kafka, logLevel } from "kafkajs";
+import { deadLetterOf } from "./dead-letter.js";
+import { deliverPartition } from "./delivery.js";
+import { errorHandlingOf } from "./error-handling.js";
+import { post } from "./http-post.js";
+import { lambdaEventFor } from "./lambda-event.js";
+import { waitUntil } from "./wait-until.js";
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
 
@@ -14,50 +19,60 @@ process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
  * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a kafkajs
  * consumer group per mapping invokes its function through serverless-offline's Lambda endpoint
  * (its Invoke API, over kept-alive HTTP), synchronously, with the event AWS would send, and commits
- * offsets only after success; failures
- * are handled as `custom.kafkaEventSource.mappings.<function>` says, with AWS's semantics
- * (see delivery.ts).
+ * offsets only after success; failures are handled as `custom.kafkaEventSource.mappings.<function>`
+ * says, with AWS's semantics (see delivery.js).
  */
 
+/**
+ * One mapping as index.cjs passes it (`handling` is worked out here, from `settings`).
+ * @typedef {object} Mapping
+ * @property {string} functionKey
+ * @property {string} functionName
+ * @property {KafkaSource} source
+ * @property {string} topic
+ * @property {number} batchSize
+ * @property {boolean} fromBeginning
+ * @property {string} groupId
+ * @property {MappingSettings} settings
+ * @property {ErrorHandling} handling
+ */
 
-
-
-
-
-/** One mapping as index.cjs passes it, with its failure handling worked out here. */
-interface Mapping {
-  functionKey: string;
-  functionName: string;
-  source: { kind: "msk"; arn: string } | { kind: "kafka" };
-  topic: string;
-  batchSize: number;
-  fromBeginning: boolean;
-  groupId: string;
-  settings: MappingSettings;
-  handling: ErrorHandling;
-}
-
-interface Setup {
-  brokers: string[];
-  lambdaEndpoint: string;
-  mappings: Array<Omit<Mapping, "handling">>;
-}
+/**
+ * @typedef {object} Setup
+ * @property {string[]} brokers
+ * @property {string} lambdaEndpoint
+ * @property {Array<Omit<Mapping, "handling">>} mappings
+ */
 
 const say = {
-  notice: (line: string) => process.stdout.write(`${line}\n`),
-  warning: (line: string) => process.stderr.write(`Warning: ${line}\n`),
-  error: (line: string) => process.stderr.write(`Error: ${line}\n`),
+  /** @param {string} line */
+  notice: (line) => process.stdout.write(`${line}\n`),
+  /** @param {string} line */
+  warning: (line) => process.stderr.write(`Warning: ${line}\n`),
+  /** @param {string} line */
+  error: (line) => process.stderr.write(`Error: ${line}\n`),
 };
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/**
+ * @param {number} ms
+ * @returns {Promise<void>}
+ */
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 class KafkaEventSource {
-  private readonly consumers: Consumer[] = [];
-  private producer: Producer | undefined;
+  /** @type {Consumer[]} */
+  consumers = [];
+  /** @type {Producer | undefined} */
+  producer;
+  /** Kept-alive connections to serverless-offline's Lambda endpoint: an invoke is no new connection. */
+  agent = new http.Agent({ keepAlive: true });
 
-  constructor(private readonly setup: Setup) {}
+  /** @param {Setup} setup */
+  constructor(setup) {
+    this.setup = setup;
+  }
 
-  async start(): Promise<void> {
+  async start() {
     const { brokers } = this.setup;
     const kafka = new Kafka({
       clientId: "kafka-event-source",
@@ -67,7 +82,8 @@ class KafkaEventSource {
       connectionTimeout: 1_000,
       requestTimeout: 10_000,
     });
-    const mappings: Mapping[] = this.setup.mappings.map((m) => ({ ...m, handling: errorHandlingOf(m.settings, m.topic) }));
+    /** @type {Mapping[]} */
+    const mappings = this.setup.mappings.map((m) => ({ ...m, handling: errorHandlingOf(m.settings, m.topic) }));
     await this.waitForTopics(kafka, [...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])]))]);
     this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     await this.producer.connect();
@@ -96,11 +112,18 @@ class KafkaEventSource {
         say.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
     );
-    // The start command waits for this line.
+    // Start scripts wait for this line.
     say.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
   }
 
-  private async deliverBatch(mapping: Mapping, brokers: string[], consumer: Consumer, payload: EachBatchPayload): Promise<void> {
+  /**
+   * @param {Mapping} mapping
+   * @param {string[]} brokers
+   * @param {Consumer} consumer
+   * @param {EachBatchPayload} payload
+   * @returns {Promise<void>}
+   */
+  async deliverBatch(mapping, brokers, consumer, payload) {
     const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
     await deliverPartition(batch.messages, {
       topic: batch.topic,
@@ -121,14 +144,16 @@ class KafkaEventSource {
     });
   }
 
-  /** Writes failed records to the mapping's on-failure topic, intact, with why they failed (dead-letter.ts). */
-  private async deadLetter(
-    mapping: Mapping,
-    topic: string,
-    partition: number,
-    records: KafkaMessage[],
-    failure: Omit<Failure, "functionName">,
-  ): Promise<void> {
+  /**
+   * Writes failed records to the mapping's on-failure topic, intact, with why they failed (dead-letter.js).
+   * @param {Mapping} mapping
+   * @param {string} topic
+   * @param {number} partition
+   * @param {KafkaMessage[]} records
+   * @param {Omit<Failure, "functionName">} failure
+   * @returns {Promise<void>}
+   */
+  async deadLetter(mapping, topic, partition, records, failure) {
     const messages = records.map((m) => {
       const letter = deadLetterOf(
         {
@@ -145,27 +170,37 @@ class KafkaEventSource {
         { ...failure, functionName: mapping.functionName },
       );
       // A header name may repeat (Kafka allows it): every value goes along, in order.
-      const headers: Record<string, Buffer[]> = {};
+      /** @type {Record<string, Buffer[]>} */
+      const headers = {};
       for (const { name, value } of letter.headers) (headers[name] ??= []).push(value);
       return { key: letter.key, value: letter.value, headers };
     });
-    await this.producer!.send({ topic: mapping.handling.onFailureTopic!, acks: -1, messages });
+    // start() connects the producer and names the topic before any consumer runs.
+    const producer = /** @type {Producer} */ (this.producer);
+    await producer.send({ topic: /** @type {string} */ (mapping.handling.onFailureTopic), acks: -1, messages });
   }
 
   /**
    * kafkajs's own messages, as one readable line each. A group being formed or rebalanced makes it
    * report errors it then retries by itself; those stay out of sight unless nothing else works.
+   * @param {LogEntry} entry
    */
-  private kafkaLog({ level, namespace, log }: LogEntry): void {
-    const { message, error } = log as { message: string; error?: string };
+  kafkaLog({ level, namespace, log }) {
+    const { message, error } = /** @type {{ message: string, error?: string }} */ (log);
     if (/coordinator (is )?(not available|is loading|is not aware)|rebalanc/i.test(`${message} ${error ?? ""}`)) return;
     const line = `Kafka event source: ${namespace}: ${message}${error ? ` (${error})` : ""}`;
     if (level <= logLevel.ERROR) say.error(line);
     else say.warning(line);
   }
 
-  /** Topics are never auto-created; the start command creates them before serverless-offline starts. */
-  private async waitForTopics(kafka: Kafka, topics: string[]): Promise<void> {
+  /**
+   * Topics are never auto-created: the source and on-failure topics have to exist when
+   * serverless-offline starts, or within a minute of it.
+   * @param {Kafka} kafka
+   * @param {string[]} topics
+   * @returns {Promise<void>}
+   */
+  async waitForTopics(kafka, topics) {
     await waitUntil(
       async () => {
         const admin = kafka.admin();
@@ -183,16 +218,16 @@ class KafkaEventSource {
     );
   }
 
-  /** Kept-alive connections to serverless-offline's Lambda endpoint: an invoke is no new connection. */
-  private readonly agent = new http.Agent({ keepAlive: true });
-
   /**
    * Invokes the function synchronously (Lambda's Invoke API, which serverless-offline serves) and
    * answers its error type (if any) and its payload. Plain HTTP rather than the AWS SDK: nothing
    * here needs signing, and the SDK's per-call work was a good part of this process's CPU. A
    * refusal (not found, bad request) or a transport failure throws, and counts as a failed attempt.
+   * @param {string} functionName
+   * @param {object} event
+   * @returns {Promise<{ functionError?: string, payload: string }>}
    */
-  private async invoke(functionName: string, event: object): Promise<{ functionError?: string; payload: string }> {
+  async invoke(functionName, event) {
     const answer = await post(`${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, JSON.stringify(event), {
       agent: this.agent,
       // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
@@ -205,7 +240,7 @@ class KafkaEventSource {
     return typeof functionError === "string" ? { functionError, payload: answer.body } : { payload: answer.body };
   }
 
-  async stop(): Promise<void> {
+  async stop() {
     this.agent.destroy();
     const consumers = this.consumers.splice(0);
     await Promise.all([...consumers.map((c) => c.disconnect().catch(() => undefined)), this.producer?.disconnect().catch(() => undefined)]);
@@ -213,7 +248,7 @@ class KafkaEventSource {
   }
 }
 
-const source = new KafkaEventSource(JSON.parse(process.env.KAFKA_EVENT_SOURCE ?? "{}") as Setup);
+const source = new KafkaEventSource(/** @type {Setup} */ (JSON.parse(process.env.KAFKA_EVENT_SOURCE ?? "{}")));
 let stopping = false;
 const stop = () => {
   if (stopping) return;
@@ -224,7 +259,7 @@ process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 // serverless-offline is gone (killed, crashed): nobody is left to invoke, so stop with it.
 process.on("disconnect", stop);
-// Whatever escapes ends this process; serverless-offline (index.cjs) starts another.
+// Whatever escapes ends this process; the plugin (index.cjs) starts another.
 process.on("unhandledRejection", (error) => {
   say.error(`Kafka event source: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

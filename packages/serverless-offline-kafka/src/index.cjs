@@ -1,18 +1,49 @@
+// @ts-check
 // A serverless plugin that plays Lambda's Kafka event source mappings: `sls offline start` runs
 // them (serverless-offline ignores msk and kafka events), `sls package` writes their failure
-// settings into the EventSourceMappings. Plain JavaScript on purpose: the consumers run in a child
-// process of their own (consumers.ts), so serverless-offline's event loop, which runs every
-// function, spends nothing on Kafka, and a crash of either leaves the other standing.
+// settings into the EventSourceMappings. CommonJS because the framework require()s its plugins. The
+// consumers run in a child process of their own (consumers.js), so serverless-offline's event loop,
+// which runs every function, spends nothing on Kafka, and a crash of either leaves the other
+// standing. Everything here is plain JavaScript: it runs from node_modules as it is, with no loader
+// and no build step.
 const { spawn } = require("node:child_process");
 const path = require("node:path");
 
+// The parts of the framework's objects this plugin reads (osls and the Serverless Framework have the
+// same shapes here).
+/** @typedef {{ arn?: unknown, topic: string, batchSize?: number, startingPosition?: string, consumerGroupId?: string, enabled?: boolean }} KafkaEvent */
+/** @typedef {{ msk?: KafkaEvent, kafka?: KafkaEvent }} FunctionEvent */
+/** @typedef {{ Type: string, Properties: Record<string, unknown> & { Topics?: string[] } }} Resource */
+/**
+ * @typedef {object} Service
+ * @property {string} service
+ * @property {{ kafkaEventSource?: { brokers?: string, mappings?: Record<string, Record<string, unknown>> }, "serverless-offline"?: { host?: string, lambdaPort?: number } }} [custom]
+ * @property {{ compiledCloudFormationTemplate: { Resources: Record<string, Resource> } }} provider
+ * @property {() => string[]} getAllFunctions
+ * @property {(key: string) => { name: string, events?: FunctionEvent[] }} getFunction
+ */
+/**
+ * @typedef {object} Serverless
+ * @property {Service} service
+ * @property {(name: "aws") => { naming: { getLambdaLogicalId(functionKey: string): string } }} getProvider
+ */
+/** @typedef {{ warning(line: string): void }} Log */
+
 class KafkaEventSourcePlugin {
+  /**
+   * @param {Serverless} serverless
+   * @param {{ host?: string, lambdaPort?: number }} options
+   * @param {{ log: Log }} utils
+   */
   constructor(serverless, options, { log }) {
     this.serverless = serverless;
     this.options = options;
     this.log = log;
+    /** @type {import("node:child_process").ChildProcess | undefined} */
     this.child = undefined;
     this.stopping = false;
+    /** @type {{ brokers: string[], lambdaEndpoint: string, mappings: ReturnType<KafkaEventSourcePlugin["mappings"]> } | undefined} */
+    this.setup = undefined;
     this.hooks = {
       // serverless-offline's own init hook runs first (it is listed first), so its Lambda endpoint is up.
       "offline:start:init": () => this.start(),
@@ -73,9 +104,9 @@ class KafkaEventSourcePlugin {
     this.spawnConsumers();
   }
 
-  /** The consumers' process; one that dies is replaced, as the start command does with its parts. */
+  /** The consumers' process; one that dies is replaced, as Lambda replaces a poller. */
   spawnConsumers() {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(__dirname, "consumers.ts")], {
+    const child = spawn(process.execPath, [path.join(__dirname, "consumers.js")], {
       env: { ...process.env, KAFKA_EVENT_SOURCE: JSON.stringify(this.setup) },
       // The IPC channel closes when serverless-offline dies, however it dies: the consumers then stop too.
       stdio: ["ignore", "inherit", "inherit", "ipc"],

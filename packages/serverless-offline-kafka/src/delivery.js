@@ -1,27 +1,36 @@
-import type { KafkaMessage } from "kafkajs";
-import type { FailureReason } from "../../shared/messaging/dead-letter.ts";
-import { retryDelayMs, verdictOf, type ErrorHandling } from "./error-handling.ts";
+// @ts-check
+/** @import { KafkaMessage } from "kafkajs" */
+/** @import { FailureReason } from "./dead-letter.js" */
+/** @import { ErrorHandling, Verdict } from "./error-handling.js" */
+import { retryDelayMs, verdictOf } from "./error-handling.js";
 
-export interface DeliveryPorts {
-  topic: string;
-  partition: number;
-  batchSize: number;
-  handling: ErrorHandling;
-  /** Invokes the function synchronously with these records; a transport failure counts as a function error. */
-  invoke(batch: KafkaMessage[]): Promise<{ functionError?: string; payload: string }>;
-  /** Commits the partition's offset: everything before `next` is done. */
-  commit(next: string): Promise<void>;
-  /** Sends records to the on-failure destination. */
-  deadLetter(records: KafkaMessage[], failure: { reason: FailureReason; error: string; attempts: number }): Promise<void>;
-  heartbeat(): Promise<void>;
-  /** False once the consumer stops or the partition moved to another member: leave the rest uncommitted. */
-  stillOwned(): boolean;
-  warn(line: string): void;
-  sleep(ms: number): Promise<void>;
-  now(): number;
-}
+/**
+ * @typedef {object} DeliveryPorts
+ * @property {string} topic
+ * @property {number} partition
+ * @property {number} batchSize
+ * @property {ErrorHandling} handling
+ * @property {(batch: KafkaMessage[]) => Promise<{ functionError?: string, payload: string }>} invoke
+ *   Invokes the function synchronously with these records; a transport failure counts as a function error.
+ * @property {(next: string) => Promise<void>} commit Commits the partition's offset: everything before `next` is done.
+ * @property {(records: KafkaMessage[], failure: { reason: FailureReason, error: string, attempts: number }) => Promise<void>} deadLetter
+ *   Sends records to the on-failure destination.
+ * @property {() => Promise<void>} heartbeat
+ * @property {() => boolean} stillOwned False once the consumer stops or the partition moved to
+ *   another member: leave the rest uncommitted.
+ * @property {(line: string) => void} warn
+ * @property {(ms: number) => Promise<void>} sleep
+ * @property {() => number} now
+ */
 
-const nextOf = (message: KafkaMessage): string => (BigInt(message.offset) + 1n).toString();
+/** @param {KafkaMessage} message */
+const nextOf = (message) => (BigInt(message.offset) + 1n).toString();
+
+/**
+ * The last of a batch that is never empty here.
+ * @param {KafkaMessage[]} messages
+ */
+const lastOf = (messages) => /** @type {KafkaMessage} */ (messages.at(-1));
 
 /**
  * Lambda's handling of one partition's records, in offset order:
@@ -33,15 +42,19 @@ const nextOf = (message: KafkaMessage): string => (BigInt(message.offset) + 1n).
  *   a retry, as for streams), until the failing record is alone;
  * - after MaximumRetryAttempts retries the batch goes to the on-failure destination (or, without
  *   one, is dropped, as on AWS, loudly) and the partition moves on.
+ * @param {KafkaMessage[]} messages
+ * @param {DeliveryPorts} ports
+ * @returns {Promise<void>}
  */
-export async function deliverPartition(messages: KafkaMessage[], ports: DeliveryPorts): Promise<void> {
+export async function deliverPartition(messages, ports) {
   const { handling } = ports;
-  const queue: KafkaMessage[][] = [];
+  /** @type {KafkaMessage[][]} */
+  const queue = [];
   for (let i = 0; i < messages.length; i += ports.batchSize) queue.push(messages.slice(i, i + ports.batchSize));
   let attempts = 0;
   while (queue.length > 0) {
     if (!ports.stillOwned()) return;
-    let batch = queue.shift()!;
+    let batch = /** @type {KafkaMessage[]} */ (queue.shift());
 
     const fresh = batch.findIndex((m) => ports.now() - Number(m.timestamp) <= handling.maxRecordAgeMs);
     const expired = fresh === -1 ? batch : batch.slice(0, fresh);
@@ -53,17 +66,17 @@ export async function deliverPartition(messages: KafkaMessage[], ports: Delivery
 
     const verdict = await invokeWithHeartbeats(ports, batch);
     if (verdict.ok) {
-      await ports.commit(nextOf(batch.at(-1)!));
+      await ports.commit(nextOf(lastOf(batch)));
       attempts = 0;
       continue;
     }
     const done = batch.filter((m) => BigInt(m.offset) < BigInt(verdict.from));
     const failed = batch.slice(done.length);
     if (done.length > 0) {
-      await ports.commit(nextOf(done.at(-1)!));
+      await ports.commit(nextOf(lastOf(done)));
       attempts = 0;
     }
-    ports.warn(`${ports.topic}-${ports.partition} offsets ${failed[0]!.offset}..${failed.at(-1)!.offset} failed (attempt ${attempts + 1}): ${verdict.error}`);
+    ports.warn(`${ports.topic}-${ports.partition} offsets ${/** @type {KafkaMessage} */ (failed[0]).offset}..${lastOf(failed).offset} failed (attempt ${attempts + 1}): ${verdict.error}`);
     if (handling.bisect && failed.length > 1) {
       const half = Math.ceil(failed.length / 2);
       queue.unshift(failed.slice(0, half), failed.slice(half));
@@ -81,24 +94,34 @@ export async function deliverPartition(messages: KafkaMessage[], ports: Delivery
   }
 }
 
-async function giveUp(ports: DeliveryPorts, records: KafkaMessage[], failure: { reason: FailureReason; error: string; attempts: number }): Promise<void> {
+/**
+ * @param {DeliveryPorts} ports
+ * @param {KafkaMessage[]} records
+ * @param {{ reason: FailureReason, error: string, attempts: number }} failure
+ */
+async function giveUp(ports, records, failure) {
   if (ports.handling.onFailureTopic) {
     await ports.deadLetter(records, failure);
     ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} sent to ${ports.handling.onFailureTopic} (${failure.reason})`);
   } else {
     ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} dropped (${failure.reason}); no on-failure destination`);
   }
-  await ports.commit(nextOf(records.at(-1)!));
+  await ports.commit(nextOf(lastOf(records)));
 }
 
-/** Keeps the group membership alive while a slow invocation runs, as Lambda's poller does. */
-async function invokeWithHeartbeats(ports: DeliveryPorts, batch: KafkaMessage[]) {
+/**
+ * Keeps the group membership alive while a slow invocation runs, as Lambda's poller does.
+ * @param {DeliveryPorts} ports
+ * @param {KafkaMessage[]} batch
+ * @returns {Promise<Verdict>}
+ */
+async function invokeWithHeartbeats(ports, batch) {
   const timer = setInterval(() => void ports.heartbeat().catch(() => undefined), 1_000);
   try {
     const answer = await ports.invoke(batch);
     return verdictOf(answer, batch, ports.topic, ports.partition, ports.handling);
   } catch (error) {
-    return { ok: false as const, from: batch[0]!.offset, error: error instanceof Error ? error.message : String(error) };
+    return { ok: false, from: /** @type {KafkaMessage} */ (batch[0]).offset, error: error instanceof Error ? error.message : String(error) };
   } finally {
     clearInterval(timer);
   }

@@ -1,17 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { KafkaMessage } from "kafkajs";
-import { deliverPartition, type DeliveryPorts } from "../../local/kafka-event-source/delivery.ts";
-import { errorHandlingOf, verdictOf } from "../../local/kafka-event-source/error-handling.ts";
-import { decodeRecord } from "../../shared/messaging/records.ts";
-import { orderCreatedV1 } from "../../shared/contract/events.ts";
+import { deliverPartition, type DeliveryPorts } from "../src/delivery.js";
+import { errorHandlingOf, retryDelayMs, verdictOf } from "../src/error-handling.js";
 
 const message = (offset: number, value = `{"n":${offset}}`, timestamp = Date.now()): KafkaMessage =>
   ({ offset: String(offset), value: Buffer.from(value), key: null, timestamp: String(timestamp), headers: {}, attributes: 0 }) as KafkaMessage;
 
 /**
- * The event source's handling of failures, driven with a scripted function (the real one is
- * exercised by the end-to-end and fault suites): what is committed, retried and dead-lettered.
+ * The event source's handling of failures, driven with a scripted function (a real one, on a real
+ * broker, is exercised by the end-to-end suites of the service that uses this package): what is
+ * committed, retried and dead-lettered.
  */
 function run(messages: KafkaMessage[], settings: Parameters<typeof errorHandlingOf>[0], fails: (batch: number[]) => { functionError?: string; payload: string }) {
   const log = { invocations: [] as number[][], commits: [] as string[], deadLetters: [] as Array<{ offsets: number[]; reason: string; attempts: number }>, waited: 0 };
@@ -61,7 +60,7 @@ describe("the Kafka event source's error handling, as AWS documents it", () => {
     assert.ok(log.invocations.some((b) => b.includes(5)));
   });
 
-  it("without bisect the whole remaining batch is dead-lettered, which is why the shop turns it on", async () => {
+  it("without bisect the whole remaining batch is dead-lettered, which is why a consumer that must isolate a record turns it on", async () => {
     const log = await run([0, 1, 2, 3].map((o) => message(o)), { ...moneySafe, BisectBatchOnFunctionError: false }, (batch) =>
       batch.includes(1) ? { payload: failureAt(1) } : { payload: "null" },
     );
@@ -98,25 +97,33 @@ describe("the Kafka event source's error handling, as AWS documents it", () => {
     assert.throws(() => errorHandlingOf({ DestinationConfig: { OnFailure: { Destination: "kafka://orders.created" } } }, "orders.created"));
     assert.throws(() => errorHandlingOf({ DestinationConfig: { OnFailure: { Destination: "arn:aws:sqs:x" } } }, "orders.created"));
   });
-});
 
-describe("poison records are recognised, never thrown", () => {
-  const record = (value: Buffer) => ({ topic: "orders.created", partition: 0, offset: 0, timestamp: 0, key: null, headers: [], value });
-  const cases: Array<[string, Buffer, RegExp]> = [
-    ["NUL inside braces", Buffer.from([0x7b, 0x00, 0x7d]), /not JSON/],
-    ["invalid UTF-8", Buffer.from([0xc3, 0x28, 0xff]), /not UTF-8/],
-    ["not JSON", Buffer.from("hello"), /not JSON/],
-    ["JSON of the wrong shape", Buffer.from("[1,2,3]"), /expected object/],
-    ["a missing field", Buffer.from(JSON.stringify({ event_type: "OrderCreated" })), /event_id/],
-    ["an escaped NUL in a description", Buffer.from(JSON.stringify({ description: "a\u0000b" })), /description: must not contain control characters/],
-    ["empty", Buffer.alloc(0), /not JSON/],
-    ["near the size limit", Buffer.alloc(900_000, 0x61), /not JSON/],
-  ];
-  for (const [what, value, error] of cases) {
-    it(what, () => {
-      const decoded = decodeRecord(record(value), orderCreatedV1);
-      assert.equal(decoded.ok, false);
-      assert.match(!decoded.ok ? decoded.error : "", error);
-    });
-  }
+  it("without a destination a batch that keeps failing is dropped after its retries, committed, and the partition moves on", async () => {
+    const log = await run([0, 1].map((o) => message(o)), { MaximumRetryAttempts: 1 }, (batch) =>
+      batch.includes(0) ? { functionError: "Unhandled", payload: "{}" } : { payload: "null" },
+    );
+    assert.deepEqual(log.invocations, [[0, 1], [0, 1]], "the first try and 1 retry");
+    assert.deepEqual(log.deadLetters, []);
+    assert.deepEqual(log.commits, ["2"]);
+  });
+
+  it("AWS's defaults: no bisecting, no partial batch responses, records never expire", () => {
+    assert.deepEqual(errorHandlingOf(undefined, "t"), { maxRetryAttempts: -1, bisect: false, maxRecordAgeMs: Infinity, reportBatchItemFailures: false, onFailureTopic: undefined });
+    const handling = errorHandlingOf({}, "t");
+    assert.deepEqual(verdictOf({ payload: failureAt(0) }, [message(0)], "orders.created", 0, handling), { ok: true }, "batchItemFailures mean nothing unless reported ones are asked for");
+  });
+
+  it("a partial batch response names the partition as AWS does, or by its number; the lowest offset wins", () => {
+    const handling = errorHandlingOf(moneySafe, "orders.created");
+    const batch = [message(5), message(6), message(7)];
+    const answer = (ids: unknown[]) => ({ payload: JSON.stringify({ batchItemFailures: ids.map((itemIdentifier) => ({ itemIdentifier })) }) });
+    assert.deepEqual(verdictOf(answer([{ partition: 0, offset: "7" }, { partition: "0", offset: 6 }]), batch, "orders.created", 0, handling), { ok: false, from: "6", error: "the function reported record 6 as failed" });
+    assert.equal(verdictOf(answer([{ partition: "orders.created-1", offset: 6 }]), batch, "orders.created", 0, handling).ok, false, "another partition's identifier is unreadable here");
+    assert.deepEqual(verdictOf({ payload: JSON.stringify({ batchItemFailures: [] }) }, batch, "orders.created", 0, handling), { ok: true });
+    assert.deepEqual(verdictOf({ payload: "not json" }, batch, "orders.created", 0, handling), { ok: false, from: "5", error: "the function's answer is not JSON" });
+  });
+
+  it("backs off from half a second, doubling, up to 10 s", () => {
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7].map(retryDelayMs), [500, 1_000, 2_000, 4_000, 8_000, 10_000, 10_000]);
+  });
 });

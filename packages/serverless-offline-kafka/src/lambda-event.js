@@ -1,0 +1,56 @@
+// @ts-check
+/** @import { KafkaMessage } from "kafkajs" */
+
+/**
+ * @typedef {object} KafkaEventRecord
+ * @property {string} topic
+ * @property {number} partition
+ * @property {number} offset
+ * @property {number} timestamp
+ * @property {"CREATE_TIME" | "LOG_APPEND_TIME"} timestampType
+ * @property {string} [key]
+ * @property {string} value
+ * @property {Array<Record<string, number[]>>} headers
+ */
+
+/**
+ * @typedef {object} KafkaLambdaEvent
+ * @property {"aws:kafka" | "SelfManagedKafka"} eventSource
+ * @property {string} [eventSourceArn]
+ * @property {string} bootstrapServers
+ * @property {Record<string, KafkaEventRecord[]>} records
+ */
+
+/** @typedef {{ kind: "msk", arn: string } | { kind: "kafka" }} KafkaSource */
+
+/**
+ * The event AWS Lambda sends for a batch of one partition: records keyed "topic-partition",
+ * base64 key and value, headers as arrays of byte values, timestamps in milliseconds.
+ * @param {KafkaSource} source
+ * @param {string[]} brokers
+ * @param {string} topic
+ * @param {number} partition
+ * @param {KafkaMessage[]} messages
+ * @returns {KafkaLambdaEvent}
+ */
+export function lambdaEventFor(source, brokers, topic, partition, messages) {
+  /** @type {KafkaEventRecord[]} */
+  const records = messages.map((m) => ({
+    topic,
+    partition,
+    offset: Number(m.offset),
+    timestamp: Number(m.timestamp),
+    timestampType: "CREATE_TIME",
+    ...(m.key ? { key: m.key.toString("base64") } : {}),
+    value: (m.value ?? Buffer.alloc(0)).toString("base64"),
+    headers: Object.entries(m.headers ?? {}).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((v) => ({ [name]: [...Buffer.from(v ?? "")] })),
+    ),
+  }));
+  return {
+    eventSource: source.kind === "msk" ? "aws:kafka" : "SelfManagedKafka",
+    ...(source.kind === "msk" ? { eventSourceArn: source.arn } : {}),
+    bootstrapServers: brokers.join(","),
+    records: { [`${topic}-${partition}`]: records },
+  };
+}
