@@ -23,7 +23,9 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startStack, type RunningStack } from "../../local/stack.ts";
 import { checkMoney } from "../../test/support/traffic.ts";
+import { localFunctionName } from "../../test/support/stack.ts";
 import { costOf, costTable, InvocationLog, type Cost } from "./cost.ts";
+import { hopTable, tracesFrom } from "./hops.ts";
 import { Shoppers, type RateResult } from "./open-loop.ts";
 import { databaseLimit } from "./pgbench.ts";
 import { latencyPlot } from "./plot.ts";
@@ -156,6 +158,21 @@ async function run(phase: string, rate: number, seconds: number, connections: Ra
   return row;
 }
 
+/** The hop table of the orders placed between `since` and `until`, once Zipkin holds their spans. */
+async function hopsOf(since: number, until: number): Promise<string | undefined> {
+  if (!stack?.tracesUrl) return undefined;
+  // Spans leave in one-second batches: read until two reads a second apart find as many traces.
+  let traces = await tracesFrom(stack.tracesUrl, localFunctionName("createOrder"), since, until);
+  for (let reads = 0; reads < 15; reads += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const again = await tracesFrom(stack.tracesUrl, localFunctionName("createOrder"), since, until);
+    const settled = again.length === traces.length;
+    traces = again;
+    if (settled) break;
+  }
+  return hopTable(traces);
+}
+
 async function checkMoneyOf(placed: RateResult["placed"]) {
   if (!stack) return { correct: true, lost: 0, chargedTwice: 0 };
   const money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, placed, users);
@@ -167,7 +184,12 @@ const holds = (row: Row) => row.correct && row.queuedAtEnd === 0 && (row.settleM
 try {
   // Tracing's cost, part one: a run with traces on, on a fresh stack (part two ends the bench).
   const tracing = TRACES === "on" && TRACES_RATE > 0 && !external;
-  if (tracing) await run("traces on", TRACES_RATE, SECONDS);
+  let hops: string | undefined;
+  if (tracing) {
+    const since = Date.now();
+    await run("traces on", TRACES_RATE, SECONDS);
+    hops = await hopsOf(since, Date.now());
+  }
   for (const rate of RATES) await run("series", rate, SECONDS);
 
   // The highest rate that holds: start from the best of the series; step up by a quarter while it
@@ -231,6 +253,7 @@ try {
       everyAcceptedOrderSettled: overload.queuedAtEnd === 0 && overload.correct,
     },
     tracingCost,
+    hops,
     flood: flood && {
       offered: flood.offered,
       connections: flood.connections,
@@ -247,6 +270,7 @@ try {
   await writeFile(path.join(OUT, "latency.svg"), latencyPlot(rows.filter((r) => r.phase === "series")));
 
   const reference = [...rows].filter((r) => r.phase === "hold" && r.queuedAtEnd === 0).sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
+  if (hops) console.log(`\nWhere an order's time goes at ${TRACES_RATE}/s, from its trace (traces on run):\n\n${hops}`);
   if (reference) console.log(`\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`);
   console.log(`\nCPU ms per settled order (runtime = serverless-offline, its functions and the Kafka event source):`);
   for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, zipkin ${row.cpuMsPerOrder.zipkin}, load generator ${row.cpuMsPerOrder.loadGenerator}`);
