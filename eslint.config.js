@@ -8,8 +8,36 @@ import tseslint from "typescript-eslint";
  * imports the local runtime. Each entry: the folder, and the folders it must not import.
  */
 const LAYERS = {
-  "shared/contract": ["auth", "config", "db", "effects", "errors", "handlers", "http", "logger", "messaging", "notifications", "ops", "orders", "payments", "timeout", "tracing"],
-  "shared/tracing": ["auth", "contract", "db", "effects", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
+  "shared/contract": [
+    "auth",
+    "config",
+    "db",
+    "effects",
+    "errors",
+    "handlers",
+    "http",
+    "logger",
+    "messaging",
+    "notifications",
+    "ops",
+    "orders",
+    "payments",
+    "timeout",
+    "tracing",
+  ],
+  "shared/tracing": [
+    "auth",
+    "contract",
+    "db",
+    "effects",
+    "handlers",
+    "http",
+    "messaging",
+    "notifications",
+    "ops",
+    "orders",
+    "payments",
+  ],
   "shared/effects": ["auth", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
   "shared/auth": ["db", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
   "shared/db": ["auth", "effects", "handlers", "http", "messaging", "notifications", "ops", "orders", "payments"],
@@ -23,32 +51,65 @@ const LAYERS = {
 const layerRules = Object.entries(LAYERS).map(([folder, forbidden]) => ({
   files: [`${folder}/**/*.ts`],
   rules: {
-    "no-restricted-imports": ["error", {
-      patterns: [
-        { group: forbidden.flatMap((f) => [`../${f}/*`, `../${f}.ts`]), message: `${folder} must not depend on this (see LAYERS in eslint.config.js)` },
-        { group: ["**/local/*", "**/functions/*"], message: "shared code never imports the local runtime or a handler" },
-      ],
-    }],
+    "no-restricted-imports": [
+      "error",
+      {
+        patterns: [
+          {
+            group: forbidden.flatMap((f) => [`../${f}/*`, `../${f}.ts`]),
+            message: `${folder} must not depend on this (see LAYERS in eslint.config.js)`,
+          },
+          {
+            group: ["**/local/*", "**/functions/*"],
+            message: "shared code never imports the local runtime or a handler",
+          },
+        ],
+      },
+    ],
   },
 }));
 
 export default tseslint.config(
-  { ignores: ["node_modules/", ".esbuild/", ".serverless/", ".cache/", ".local/", "test-results/", "packages/*/types/"] },
+  {
+    ignores: ["node_modules/", ".esbuild/", ".serverless/", ".cache/", ".local/", "test-results/", "packages/*/types/"],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ["frontend/**/*.js"],
     languageOptions: {
       globals: {
-        window: "readonly", document: "readonly", fetch: "readonly", WebSocket: "readonly",
-        localStorage: "readonly", crypto: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
-        console: "readonly", URL: "readonly", location: "readonly", atob: "readonly", navigator: "readonly",
+        window: "readonly",
+        document: "readonly",
+        fetch: "readonly",
+        WebSocket: "readonly",
+        localStorage: "readonly",
+        crypto: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        console: "readonly",
+        URL: "readonly",
+        location: "readonly",
+        atob: "readonly",
+        navigator: "readonly",
       },
     },
   },
   {
     files: ["**/*.cjs"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", module: "writable", __filename: "readonly", __dirname: "readonly", process: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly" } },
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: {
+        require: "readonly",
+        module: "writable",
+        __filename: "readonly",
+        __dirname: "readonly",
+        process: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+      },
+    },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
@@ -56,13 +117,23 @@ export default tseslint.config(
     // shop imports from it, never the other way round).
     files: ["packages/**/*.js", "packages/**/*.cjs", "packages/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: [{ regex: "^(\\.\\./){2}", message: "a package imports nothing from outside its own folder" }] }],
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ regex: "^(\\.\\./){2}", message: "a package imports nothing from outside its own folder" }] },
+      ],
     },
   },
   {
     files: ["packages/*/src/**/*.js"],
     languageOptions: {
-      globals: { process: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly" },
+      globals: {
+        process: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+      },
     },
   },
   {
@@ -79,7 +150,12 @@ export default tseslint.config(
   },
   {
     files: ["functions/**/*.ts", "shared/*.ts", "shared/handlers/**/*.ts"],
-    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["**/local/*"], message: "the functions never import the local runtime" }] }] },
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        { patterns: [{ group: ["**/local/*"], message: "the functions never import the local runtime" }] },
+      ],
+    },
   },
   ...layerRules,
 );

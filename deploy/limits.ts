@@ -21,10 +21,14 @@ export interface LimitedFunction {
 
 const URL_OF: Record<Database, string> = { orders: "ORDERS_DATABASE_URL", payments: "PAYMENTS_DATABASE_URL" };
 
-export const functionLogicalId = (functionKey: string): string => `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}LambdaFunction`;
+export const functionLogicalId = (functionKey: string): string =>
+  `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}LambdaFunction`;
 
 /** Each function's reserved concurrency: the least its databases' shares allow. */
-export function reservedConcurrency(functions: Record<string, LimitedFunction>, limits: Pick<StageLimits, "databaseConnections" | "dbPoolMax">): Record<string, number> {
+export function reservedConcurrency(
+  functions: Record<string, LimitedFunction>,
+  limits: Pick<StageLimits, "databaseConnections" | "dbPoolMax">,
+): Record<string, number> {
   const containers = Math.floor(limits.databaseConnections / limits.dbPoolMax);
   const share = new Map<string, number>();
   for (const [database, variable] of Object.entries(URL_OF)) {
@@ -33,7 +37,9 @@ export function reservedConcurrency(functions: Record<string, LimitedFunction>, 
     const open = users.filter(([, fn]) => fn.reservedConcurrency === undefined);
     const each = open.length ? Math.floor((containers - declared) / open.length) : 0;
     if (open.length && each < 1) {
-      throw new Error(`databaseConnections ${limits.databaseConnections} leaves no container for ${open.map(([key]) => key).join(", ")} on the ${database} database (pool ${limits.dbPoolMax} each)`);
+      throw new Error(
+        `databaseConnections ${limits.databaseConnections} leaves no container for ${open.map(([key]) => key).join(", ")} on the ${database} database (pool ${limits.dbPoolMax} each)`,
+      );
     }
     for (const [key] of open) share.set(key, Math.min(share.get(key) ?? Infinity, each));
   }
@@ -41,11 +47,19 @@ export function reservedConcurrency(functions: Record<string, LimitedFunction>, 
 }
 
 /** `resources` for serverless.yml: extensions of the HTTP API's stage and of the functions. */
-export function stageLimits(functions: Record<string, LimitedFunction>, limits: StageLimits | null): { extensions?: Record<string, unknown> } {
+export function stageLimits(
+  functions: Record<string, LimitedFunction>,
+  limits: StageLimits | null,
+): { extensions?: Record<string, unknown> } {
   if (!limits) return {};
   const extensions: Record<string, unknown> = {
     HttpApiStage: {
-      Properties: { DefaultRouteSettings: { ThrottlingRateLimit: limits.httpRateLimit, ThrottlingBurstLimit: limits.httpBurstLimit } },
+      Properties: {
+        DefaultRouteSettings: {
+          ThrottlingRateLimit: limits.httpRateLimit,
+          ThrottlingBurstLimit: limits.httpBurstLimit,
+        },
+      },
     },
   };
   for (const [key, concurrency] of Object.entries(reservedConcurrency(functions, limits))) {

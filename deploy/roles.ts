@@ -39,8 +39,14 @@ export const ACCESS: Record<string, Access> = {
   deposit: { invokes: ["paymentsOutboxRelay"] },
   getBalance: {},
   onOrderCreated: { invokes: ["paymentsOutboxRelay"] },
-  ordersOutboxRelay: { invokes: ["ordersOutboxRelay"], publishes: ["orders.created", "payments.processed.dlt", "payments.balance-updated.dlt"] },
-  paymentsOutboxRelay: { invokes: ["paymentsOutboxRelay"], publishes: ["payments.processed", "payments.balance-updated", "orders.created.dlt"] },
+  ordersOutboxRelay: {
+    invokes: ["ordersOutboxRelay"],
+    publishes: ["orders.created", "payments.processed.dlt", "payments.balance-updated.dlt"],
+  },
+  paymentsOutboxRelay: {
+    invokes: ["paymentsOutboxRelay"],
+    publishes: ["payments.processed", "payments.balance-updated", "orders.created.dlt"],
+  },
   wsAuthorize: {},
   wsConnect: {},
   wsDisconnect: {},
@@ -76,7 +82,8 @@ export interface RolesInput {
 
 type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: unknown };
 
-export const roleLogicalId = (functionKey: string): string => `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}Role`;
+export const roleLogicalId = (functionKey: string): string =>
+  `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}Role`;
 
 const ref = (name: string) => ({ Ref: name });
 /** arn:<partition>:<service>:<region>:<account>:<resource>, from the stack's own pseudo parameters. */
@@ -91,7 +98,12 @@ export function mskResourceArn(clusterArn: string, kind: "topic" | "group", name
   return `${match[1]}:${kind}/${match[2]}/${name}`;
 }
 
-const statement = (Sid: string, Action: string[], Resource: unknown): Statement => ({ Sid, Effect: "Allow", Action, Resource });
+const statement = (Sid: string, Action: string[], Resource: unknown): Statement => ({
+  Sid,
+  Effect: "Allow",
+  Action,
+  Resource,
+});
 
 function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput): Statement[] {
   const { service, stage, params } = input;
@@ -102,24 +114,65 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
   const consumes = (fn.events ?? []).flatMap((e) => (e.msk ? [e.msk] : []));
   const usesKafka = consumes.length > 0 || Boolean(access.publishes?.length) || Boolean(access.probesKafka);
   const statements: Statement[] = [
-    statement("WriteOwnLogs", ["logs:CreateLogStream", "logs:PutLogEvents"], arnHere("logs", `log-group:/aws/lambda/${functionName}:*`)),
+    statement(
+      "WriteOwnLogs",
+      ["logs:CreateLogStream", "logs:PutLogEvents"],
+      arnHere("logs", `log-group:/aws/lambda/${functionName}:*`),
+    ),
   ];
 
   // Lambda creates the function's network interfaces with its role; the MSK event source mapping
   // describes the cluster's VPC with it. Neither accepts narrower resources than "*".
   const network = [
-    ...(params.vpc ? ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"] : []),
-    ...(consumes.length ? ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DescribeVpcs", "ec2:DeleteNetworkInterface", "ec2:DescribeSubnets", "ec2:DescribeSecurityGroups"] : []),
+    ...(params.vpc
+      ? [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeSubnets",
+          "ec2:DeleteNetworkInterface",
+          "ec2:AssignPrivateIpAddresses",
+          "ec2:UnassignPrivateIpAddresses",
+        ]
+      : []),
+    ...(consumes.length
+      ? [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DescribeVpcs",
+          "ec2:DeleteNetworkInterface",
+          "ec2:DescribeSubnets",
+          "ec2:DescribeSecurityGroups",
+        ]
+      : []),
   ];
   if (network.length) statements.push(statement("NetworkInterfaces", [...new Set(network)], "*"));
 
   if (access.invokes?.length) {
-    statements.push(statement("WakeOutboxRelay", ["lambda:InvokeFunction"], access.invokes.map((relay) => arnHere("lambda", `function:${service}-${stage}-${relay}`))));
+    statements.push(
+      statement(
+        "WakeOutboxRelay",
+        ["lambda:InvokeFunction"],
+        access.invokes.map((relay) => arnHere("lambda", `function:${service}-${stage}-${relay}`)),
+      ),
+    );
   }
   if (access.pushes) {
     statements.push(
       statement("PushToThisApiConnections", ["execute-api:ManageConnections"], {
-        "Fn::Join": ["", ["arn:", ref("AWS::Partition"), ":execute-api:", ref("AWS::Region"), ":", ref("AWS::AccountId"), ":", ref("WebsocketsApi"), `/${stage}/POST/@connections/*`]],
+        "Fn::Join": [
+          "",
+          [
+            "arn:",
+            ref("AWS::Partition"),
+            ":execute-api:",
+            ref("AWS::Region"),
+            ":",
+            ref("AWS::AccountId"),
+            ":",
+            ref("WebsocketsApi"),
+            `/${stage}/POST/@connections/*`,
+          ],
+        ],
       }),
     );
   }
@@ -141,17 +194,43 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
     statements.push(statement("ConnectToCluster", onCluster, cluster));
     for (const [i, event] of consumes.entries()) {
       const n = consumes.length > 1 ? String(i + 1) : ""; // Sids are unique within a policy
-      if (event.arn !== cluster) throw new Error(`${functionKey}: its msk event names ${event.arn}, the stage's cluster is ${cluster}`);
-      if (!event.consumerGroupId) throw new Error(`${functionKey}: its msk event needs a consumerGroupId, which its role is scoped to`);
-      statements.push(statement(`ReadSourceTopic${n}`, ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"], mskResourceArn(cluster, "topic", event.topic)));
-      statements.push(statement(`CommitAsConsumerGroup${n}`, ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"], mskResourceArn(cluster, "group", event.consumerGroupId)));
+      if (event.arn !== cluster)
+        throw new Error(`${functionKey}: its msk event names ${event.arn}, the stage's cluster is ${cluster}`);
+      if (!event.consumerGroupId)
+        throw new Error(`${functionKey}: its msk event needs a consumerGroupId, which its role is scoped to`);
+      statements.push(
+        statement(
+          `ReadSourceTopic${n}`,
+          ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"],
+          mskResourceArn(cluster, "topic", event.topic),
+        ),
+      );
+      statements.push(
+        statement(
+          `CommitAsConsumerGroup${n}`,
+          ["kafka-cluster:DescribeGroup", "kafka-cluster:AlterGroup"],
+          mskResourceArn(cluster, "group", event.consumerGroupId),
+        ),
+      );
       const destination = input.mappings[functionKey]?.DestinationConfig?.OnFailure?.Destination;
       if (destination?.startsWith("kafka://")) {
-        statements.push(statement(`WriteOnFailureTopic${n}`, ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], mskResourceArn(cluster, "topic", destination.slice("kafka://".length))));
+        statements.push(
+          statement(
+            `WriteOnFailureTopic${n}`,
+            ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
+            mskResourceArn(cluster, "topic", destination.slice("kafka://".length)),
+          ),
+        );
       }
     }
     if (access.publishes?.length) {
-      statements.push(statement("PublishOutboxTopics", ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"], access.publishes.map((topic) => mskResourceArn(cluster, "topic", topic))));
+      statements.push(
+        statement(
+          "PublishOutboxTopics",
+          ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
+          access.publishes.map((topic) => mskResourceArn(cluster, "topic", topic)),
+        ),
+      );
     }
   }
   return statements;
@@ -163,11 +242,16 @@ export function functionRoles(input: RolesInput): { Resources: Record<string, un
   const unknown = keys.filter((key) => !(key in ACCESS));
   if (unknown.length) throw new Error(`deploy/roles.ts: say in ACCESS what ${unknown.join(", ")} may do`);
   for (const [key, access] of Object.entries(ACCESS)) {
-    if (!(key in input.functions)) throw new Error(`deploy/roles.ts: ACCESS names ${key}, which serverless.yml does not define`);
+    if (!(key in input.functions))
+      throw new Error(`deploy/roles.ts: ACCESS names ${key}, which serverless.yml does not define`);
     const strange = (access.publishes ?? []).filter((topic) => !ALL_TOPICS.includes(topic));
-    if (strange.length) throw new Error(`deploy/roles.ts: ${key} publishes to ${strange.join(", ")}, which are not topics of shared/contract/events.ts`);
+    if (strange.length)
+      throw new Error(
+        `deploy/roles.ts: ${key} publishes to ${strange.join(", ")}, which are not topics of shared/contract/events.ts`,
+      );
     const role = input.functions[key]!.role;
-    if (role !== roleLogicalId(key)) throw new Error(`serverless.yml: function ${key} needs \`role: ${roleLogicalId(key)}\` (got ${role ?? "none"})`);
+    if (role !== roleLogicalId(key))
+      throw new Error(`serverless.yml: function ${key} needs \`role: ${roleLogicalId(key)}\` (got ${role ?? "none"})`);
   }
   const Resources: Record<string, unknown> = {};
   for (const key of keys) {
@@ -177,9 +261,16 @@ export function functionRoles(input: RolesInput): { Resources: Record<string, un
         Description: `${input.service} ${input.stage} ${key}: only what this function does (deploy/roles.ts)`,
         AssumeRolePolicyDocument: {
           Version: "2012-10-17",
-          Statement: [{ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com"] }, Action: ["sts:AssumeRole"] }],
+          Statement: [
+            { Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com"] }, Action: ["sts:AssumeRole"] },
+          ],
         },
-        Policies: [{ PolicyName: key, PolicyDocument: { Version: "2012-10-17", Statement: statementsOf(key, input.functions[key]!, input) } }],
+        Policies: [
+          {
+            PolicyName: key,
+            PolicyDocument: { Version: "2012-10-17", Statement: statementsOf(key, input.functions[key]!, input) },
+          },
+        ],
       },
     };
   }

@@ -67,7 +67,8 @@ export interface StageLimits {
   httpBurstLimit: number;
 }
 
-const LOCAL_MSK_CLUSTER_ARN = "arn:aws:kafka:us-east-1:000000000000:cluster/gozon/00000000-0000-0000-0000-000000000000-1";
+const LOCAL_MSK_CLUSTER_ARN =
+  "arn:aws:kafka:us-east-1:000000000000:cluster/gozon/00000000-0000-0000-0000-000000000000-1";
 
 /** Today's local values; the start command sets most of these variables itself. */
 export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
@@ -85,7 +86,10 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
     cognitoUserPoolId: env.COGNITO_USER_POOL_ID ?? "",
     cognitoClientId: env.COGNITO_CLIENT_ID ?? "",
     cognitoIssuer: env.COGNITO_ISSUER ?? "",
-    frontendOrigins: (env.FRONTEND_ORIGINS ?? "http://127.0.0.1:8000,http://localhost:8000").split(",").map((o) => o.trim()).filter(Boolean),
+    frontendOrigins: (env.FRONTEND_ORIGINS ?? "http://127.0.0.1:8000,http://localhost:8000")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
     limits: null,
     // The start command points these at its Zipkin (or sets "none" with TRACES=off).
     tracesExporter: (env.OTEL_TRACES_EXPORTER || "none") as StageParams["tracesExporter"],
@@ -99,19 +103,28 @@ const BROKERS = /^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/;
 
 /** Every setting of an AWS stage file, each with what it is: the error messages quote these. */
 export const SETTINGS = {
-  mskClusterArn: "the MSK cluster's ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>, in the region of the stage",
+  mskClusterArn:
+    "the MSK cluster's ARN, arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>, in the region of the stage",
   kafkaAuth: 'how the functions and the event source mappings authenticate to MSK: "iam" (the default) or "tls"',
-  kafkaBrokers: 'optional: the bootstrap brokers ("host:port,host:port") for kafkaAuth; by default the functions ask MSK (GetBootstrapBrokers)',
+  kafkaBrokers:
+    'optional: the bootstrap brokers ("host:port,host:port") for kafkaAuth; by default the functions ask MSK (GetBootstrapBrokers)',
   subnetIds: "the private subnets the functions run in (a list of subnet-…), which reach the brokers and the databases",
-  securityGroupIds: "the functions' security groups (a list of sg-…), admitted by the brokers' and the databases' groups",
-  ordersDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the orders database\'s connection URL under "url"',
-  paymentsDatabaseSecret: 'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
+  securityGroupIds:
+    "the functions' security groups (a list of sg-…), admitted by the brokers' and the databases' groups",
+  ordersDatabaseSecret:
+    'the Secrets Manager secret (name or ARN) whose JSON holds the orders database\'s connection URL under "url"',
+  paymentsDatabaseSecret:
+    'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
   dbPoolMax: "optional: connections per database in each function container (default 2)",
-  frontendOrigins: "the origins the shop's page is served from (a list of https://host[:port]); CORS lets only these call the HTTP API from a browser",
-  databaseConnections: "optional: the most connections the functions may hold to each database at once, RDS Proxy's limit for them (default 400); each function's reserved concurrency keeps its share under it",
-  httpRateLimit: "optional: the HTTP API's throttling, requests per second across its routes (default 200); more are answered 429",
+  frontendOrigins:
+    "the origins the shop's page is served from (a list of https://host[:port]); CORS lets only these call the HTTP API from a browser",
+  databaseConnections:
+    "optional: the most connections the functions may hold to each database at once, RDS Proxy's limit for them (default 400); each function's reserved concurrency keeps its share under it",
+  httpRateLimit:
+    "optional: the HTTP API's throttling, requests per second across its routes (default 200); more are answered 429",
   httpBurstLimit: "optional: the burst the HTTP API takes above httpRateLimit (default 400)",
-  tracesEndpoint: "optional: an OTLP/HTTP endpoint (http(s)://host:port) the functions send their spans to, such as a collector in the VPC; without it no spans are sent",
+  tracesEndpoint:
+    "optional: an OTLP/HTTP endpoint (http(s)://host:port) the functions send their spans to, such as a collector in the VPC; without it no spans are sent",
 } as const;
 
 const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
@@ -126,11 +139,19 @@ export const awsStageFile = z
     ordersDatabaseSecret: secretId,
     paymentsDatabaseSecret: secretId,
     dbPoolMax: z.number().int().min(1).max(20).default(2),
-    frontendOrigins: z.array(z.string().regex(/^https:\/\/[^/\s*]+$/, "an https origin without a path, like https://shop.example.com")).min(1),
+    frontendOrigins: z
+      .array(z.string().regex(/^https:\/\/[^/\s*]+$/, "an https origin without a path, like https://shop.example.com"))
+      .min(1),
     databaseConnections: z.number().int().min(10).default(400),
     httpRateLimit: z.number().int().min(1).default(200),
     httpBurstLimit: z.number().int().min(1).default(400),
-    tracesEndpoint: z.string().regex(/^https?:\/\/[^/\s]+\/?$/, "an OTLP/HTTP endpoint without a path, like http://otel-collector.internal:4318").optional(),
+    tracesEndpoint: z
+      .string()
+      .regex(
+        /^https?:\/\/[^/\s]+\/?$/,
+        "an OTLP/HTTP endpoint without a path, like http://otel-collector.internal:4318",
+      )
+      .optional(),
   })
   .strict();
 
@@ -146,7 +167,18 @@ export const secretUrl = (secret: string): string => `{{resolve:secretsmanager:$
  * the API, not its stage resource: the stage depends on the functions, so naming it would be a cycle.
  */
 export const websocketEndpointOf = (stage: string) => ({
-  "Fn::Join": ["", ["https://", { Ref: "WebsocketsApi" }, ".execute-api.", { Ref: "AWS::Region" }, ".", { Ref: "AWS::URLSuffix" }, `/${stage}`]],
+  "Fn::Join": [
+    "",
+    [
+      "https://",
+      { Ref: "WebsocketsApi" },
+      ".execute-api.",
+      { Ref: "AWS::Region" },
+      ".",
+      { Ref: "AWS::URLSuffix" },
+      `/${stage}`,
+    ],
+  ],
 });
 
 /** Reads and checks an AWS stage's file; every problem is named in one message. */
@@ -162,15 +194,24 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "");
       const about = key in SETTINGS ? ` (${SETTINGS[key as keyof typeof SETTINGS]})` : "";
-      const what = issue.code === "invalid_type" && issue.input === undefined ? "missing" : issue.code === "unrecognized_keys" ? `unknown setting ${issue.keys.join(", ")}` : issue.message;
+      const what =
+        issue.code === "invalid_type" && issue.input === undefined
+          ? "missing"
+          : issue.code === "unrecognized_keys"
+            ? `unknown setting ${issue.keys.join(", ")}`
+            : issue.message;
       return `  - ${issue.path.join(".") || "(file)"}${about}: ${what}`;
     });
-    throw new StageSettingsError(`${shown} (stage "${stage}") is not a complete stage configuration:\n${problems.join("\n")}`);
+    throw new StageSettingsError(
+      `${shown} (stage "${stage}") is not a complete stage configuration:\n${problems.join("\n")}`,
+    );
   }
   const settings = parsed.data;
   const clusterRegion = MSK_CLUSTER_ARN.exec(settings.mskClusterArn)![1];
   if (clusterRegion !== region) {
-    throw new StageSettingsError(`${shown}: mskClusterArn is in ${clusterRegion}, the stage deploys to ${region} (an event source mapping needs both in one region; pass --region)`);
+    throw new StageSettingsError(
+      `${shown}: mskClusterArn is in ${clusterRegion}, the stage deploys to ${region} (an event source mapping needs both in one region; pass --region)`,
+    );
   }
   return {
     mskClusterArn: settings.mskClusterArn,
@@ -201,10 +242,17 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
 
 /** Where an AWS stage's settings live: stages/<stage>.yml, or the file GOZON_STAGE_FILE names. */
 export function stageFileOf(serviceDir: string, stage: string, env: NodeJS.ProcessEnv = process.env): string {
-  return env.GOZON_STAGE_FILE ? path.resolve(serviceDir, env.GOZON_STAGE_FILE) : path.join(serviceDir, "stages", `${stage}.yml`);
+  return env.GOZON_STAGE_FILE
+    ? path.resolve(serviceDir, env.GOZON_STAGE_FILE)
+    : path.join(serviceDir, "stages", `${stage}.yml`);
 }
 
-export function stageParams(options: { serviceDir: string; stage: string; region: string; env?: NodeJS.ProcessEnv }): StageParams {
+export function stageParams(options: {
+  serviceDir: string;
+  stage: string;
+  region: string;
+  env?: NodeJS.ProcessEnv;
+}): StageParams {
   const env = options.env ?? process.env;
   if (options.stage === LOCAL_STAGE) return localParams(env);
   return awsStageParams(stageFileOf(options.serviceDir, options.stage, env), options.stage, options.region);

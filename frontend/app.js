@@ -96,7 +96,10 @@ async function cognito(action, body) {
   try {
     response = await fetch(endpoint, {
       method: "POST",
-      headers: { "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}` },
+      headers: {
+        "Content-Type": "application/x-amz-json-1.1",
+        "X-Amz-Target": `AWSCognitoIdentityProviderService.${action}`,
+      },
       body: JSON.stringify(body),
     });
   } catch {
@@ -104,8 +107,13 @@ async function cognito(action, body) {
   }
   const data = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const type = String(data.__type ?? "").split("#").pop();
-    throw new ShopError(SIGN_IN_ERRORS[type] ?? data.message ?? `Sign-in failed (error ${response.status}).`, response.status);
+    const type = String(data.__type ?? "")
+      .split("#")
+      .pop();
+    throw new ShopError(
+      SIGN_IN_ERRORS[type] ?? data.message ?? `Sign-in failed (error ${response.status}).`,
+      response.status,
+    );
   }
   return data;
 }
@@ -161,7 +169,8 @@ async function refreshSession() {
 
 function scheduleRefresh() {
   clearTimeout(refreshTimer);
-  if (session?.refreshToken) refreshTimer = setTimeout(refreshSession, Math.max(session.expiresAt - Date.now() - REFRESH_EARLY_MS, 0));
+  if (session?.refreshToken)
+    refreshTimer = setTimeout(refreshSession, Math.max(session.expiresAt - Date.now() - REFRESH_EARLY_MS, 0));
 }
 
 function keep(value) {
@@ -238,7 +247,9 @@ async function signOut(message = "Signed out.") {
   notify(message);
   if (ending?.refreshToken) {
     // Ends the refresh token at the identity provider too; the page has forgotten it either way.
-    await cognito("RevokeToken", { ClientId: config.signIn.clientId, Token: ending.refreshToken }).catch(() => undefined);
+    await cognito("RevokeToken", { ClientId: config.signIn.clientId, Token: ending.refreshToken }).catch(
+      () => undefined,
+    );
   }
 }
 
@@ -316,7 +327,8 @@ async function request(path, { method = "GET", query, body, idempotent = false }
   const url = new URL(String(config.apiUrl).replace(/\/$/, "") + path);
   // Signed in, the token says who we are; with sign-in off (AUTH=off), the guest's id does.
   const user = session?.accessToken ? {} : { user_id: session?.userId };
-  for (const [key, value] of Object.entries({ ...(method === "GET" ? user : {}), ...query })) if (value !== undefined) url.searchParams.set(key, value);
+  for (const [key, value] of Object.entries({ ...(method === "GET" ? user : {}), ...query }))
+    if (value !== undefined) url.searchParams.set(key, value);
   const headers = {};
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (session?.accessToken) headers.Authorization = `Bearer ${session.accessToken}`;
@@ -324,7 +336,11 @@ async function request(path, { method = "GET", query, body, idempotent = false }
   if (idempotent) headers["Idempotency-Key"] = crypto.randomUUID();
   let response;
   try {
-    response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify({ ...user, ...body }) });
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify({ ...user, ...body }),
+    });
   } catch {
     throw new ShopError("Cannot reach the shop. Is it running?");
   }
@@ -640,7 +656,10 @@ async function start() {
   ui.signUp.addEventListener("click", onClick(ui.signUp, signUpClicked));
   ui.confirmForm.addEventListener("submit", onClick(ui.confirm, confirmClicked));
   ui.confirmCancel.addEventListener("click", () => showConfirm(null));
-  ui.signOut.addEventListener("click", onClick(ui.signOut, () => signOut()));
+  ui.signOut.addEventListener(
+    "click",
+    onClick(ui.signOut, () => signOut()),
+  );
   ui.copyToken.addEventListener("click", onClick(ui.copyToken, copyToken));
   ui.depositForm.addEventListener("submit", onClick(ui.deposit, deposit));
   ui.orderForm.addEventListener("submit", onClick(ui.placeOrder, placeOrder));

@@ -40,11 +40,21 @@ export function post(
         const chunks: Buffer[] = [];
         response.on("data", (chunk: Buffer) => chunks.push(chunk));
         response.on("error", reject);
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
       },
     );
-    request.on("timeout", () => request.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs / 1000} s`), { name: "TimeoutError" })));
-    request.on("error", (error: NodeJS.ErrnoException) => reject(request.reusedSocket && error.code === "ECONNRESET" ? new ReusedConnectionClosed() : error));
+    request.on("timeout", () =>
+      request.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs / 1000} s`), { name: "TimeoutError" })),
+    );
+    request.on("error", (error: NodeJS.ErrnoException) =>
+      reject(request.reusedSocket && error.code === "ECONNRESET" ? new ReusedConnectionClosed() : error),
+    );
     request.end(body);
   });
 }

@@ -20,7 +20,10 @@ export async function recordProcess(dir: string, pid: number | undefined, marker
 
 async function commandLine(pid: number): Promise<string | undefined> {
   try {
-    const [cmdline, environ] = await Promise.all([readFile(`/proc/${pid}/cmdline`, "utf8"), readFile(`/proc/${pid}/environ`, "utf8").catch(() => "")]);
+    const [cmdline, environ] = await Promise.all([
+      readFile(`/proc/${pid}/cmdline`, "utf8"),
+      readFile(`/proc/${pid}/environ`, "utf8").catch(() => ""),
+    ]);
     return `${cmdline}\0${environ}`.replaceAll("\0", " ");
   } catch {
     return undefined;
@@ -51,7 +54,12 @@ export async function stopLeftovers(dir: string, log: (line: string) => void): P
       // SIGINT: serverless-offline's Ctrl-C, PostgreSQL's fast shutdown, a JVM's shutdown hooks.
       signal(pid, "SIGINT");
       await waitUntil(gone, { timeoutMs: 10_000, intervalMs: 100, what: `pid ${pid} to stop` })
-        .catch(() => (signal(pid, "SIGKILL"), waitUntil(gone, { timeoutMs: 5_000, intervalMs: 100, what: `pid ${pid} to die` })))
+        .catch(
+          () => (
+            signal(pid, "SIGKILL"),
+            waitUntil(gone, { timeoutMs: 5_000, intervalMs: 100, what: `pid ${pid} to die` })
+          ),
+        )
         .catch((error: unknown) => log(`! ${String(error)}`));
     }),
   );
@@ -66,7 +74,10 @@ const self = fileURLToPath(import.meta.url);
  * when a relayed Ctrl-C goes unanswered for 30 ms) stops whatever the stack left running.
  */
 export function watchOver(dir: string): void {
-  spawn(process.execPath, [...process.execArgv, self, dir], { detached: true, stdio: ["pipe", "ignore", "ignore"] }).unref();
+  spawn(process.execPath, [...process.execArgv, self, dir], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  }).unref();
 }
 
 if (process.argv[1] === self && process.argv[2]) {

@@ -106,7 +106,10 @@ export function spawnChild(command: string, args: string[], options: SpawnOption
       const gone = async () => exitStatus !== undefined && (await groupGone(pid));
       if (pid < 0 || (await gone())) return;
       signalGroup(graceMs > 0 ? (options.stopSignal ?? "SIGTERM") : "SIGKILL");
-      if (graceMs > 0) await waitUntil(gone, { timeoutMs: graceMs, intervalMs: 50, what: `${options.name} to stop` }).catch(() => undefined);
+      if (graceMs > 0)
+        await waitUntil(gone, { timeoutMs: graceMs, intervalMs: 50, what: `${options.name} to stop` }).catch(
+          () => undefined,
+        );
       if (!(await gone())) {
         signalGroup("SIGKILL");
         await waitUntil(gone, { timeoutMs: 5_000, intervalMs: 50, what: `${options.name} to die` });
@@ -157,7 +160,10 @@ export interface WaitOptions {
  * check that throws counts as "not yet" (its message ends up in the error when the wait gives
  * up); a check that hangs is cut short at the deadline.
  */
-export async function waitUntil<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: WaitOptions): Promise<T> {
+export async function waitUntil<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  options: WaitOptions,
+): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   let last = "";
   for (;;) {
@@ -165,7 +171,9 @@ export async function waitUntil<T>(check: () => Promise<T | undefined | false> |
     if (exit) throw new Error(`waiting for ${options.what}: ${options.exited!.name} exited (${describeExit(exit)})`);
     let timer: NodeJS.Timeout | undefined;
     try {
-      const tooLate = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+      const tooLate = new Promise<undefined>(
+        (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))),
+      );
       const value = await Promise.race([check(), tooLate]);
       if (value !== undefined && value !== false) return value;
     } catch (error) {
@@ -173,7 +181,10 @@ export async function waitUntil<T>(check: () => Promise<T | undefined | false> |
     } finally {
       clearTimeout(timer);
     }
-    if (Date.now() >= deadline) throw new Error(`waiting for ${options.what}: gave up after ${options.timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `waiting for ${options.what}: gave up after ${options.timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`,
+      );
     const pause = sleep(Math.min(options.intervalMs ?? 200, deadline - Date.now()));
     await (options.exited ? Promise.race([pause, options.exited.exited]) : pause);
   }
@@ -182,7 +193,14 @@ export async function waitUntil<T>(check: () => Promise<T | undefined | false> |
 /** Whether `command` is an executable file in a folder of PATH. */
 export async function onPath(command: string): Promise<boolean> {
   const folders = (process.env.PATH ?? "").split(path.delimiter).filter(Boolean);
-  const found = await Promise.all(folders.map((folder) => access(path.join(folder, command), constants.X_OK).then(() => true, () => false)));
+  const found = await Promise.all(
+    folders.map((folder) =>
+      access(path.join(folder, command), constants.X_OK).then(
+        () => true,
+        () => false,
+      ),
+    ),
+  );
   return found.includes(true);
 }
 

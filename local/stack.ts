@@ -1,7 +1,15 @@
 import path from "node:path";
 import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
 import { ALL_TOPICS } from "../shared/contract/events.ts";
-import { ConfirmationCodes, createUserPool, identityProviderPart, identityProviderUrl, realUserPool, signingKeyFile, type UserPool } from "./cognito/identity-provider.ts";
+import {
+  ConfirmationCodes,
+  createUserPool,
+  identityProviderPart,
+  identityProviderUrl,
+  realUserPool,
+  signingKeyFile,
+  type UserPool,
+} from "./cognito/identity-provider.ts";
 import { startFrontend } from "./frontend/server.ts";
 import { frontPart } from "./front/part.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
@@ -37,8 +45,16 @@ export interface StackPorts {
 const FRONT_MAX_IN_FLIGHT = 128;
 
 export const DEFAULT_PORTS: StackPorts = {
-  http: 3000, websocket: 3001, lambda: 3002, frontend: 8000,
-  kafka: 9092, kafkaController: 9093, ordersDb: 55432, paymentsDb: 55433, cognito: 9229, zipkin: 9411,
+  http: 3000,
+  websocket: 3001,
+  lambda: 3002,
+  frontend: 8000,
+  kafka: 9092,
+  kafkaController: 9093,
+  ordersDb: 55432,
+  paymentsDb: 55433,
+  cognito: 9229,
+  zipkin: 9411,
 };
 
 /** Sign-in as the stack runs it: the user pool whose access tokens the functions accept. */
@@ -174,48 +190,104 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   // after all of it, so the functions never meet an unmigrated database or a missing topic.
   const infrastructure: Layer[] = [
     {
-      supervisor: env.KAFKA_BROKERS ? undefined : supervise(kafkaPart({ dir: path.join(dir, "kafka"), port: ports.kafka, controllerPort: ports.kafkaController, log: progress })),
+      supervisor: env.KAFKA_BROKERS
+        ? undefined
+        : supervise(
+            kafkaPart({
+              dir: path.join(dir, "kafka"),
+              port: ports.kafka,
+              controllerPort: ports.kafkaController,
+              log: progress,
+            }),
+          ),
       what: `Kafka broker (KRaft) on ${kafkaBrokers[0]}`,
       followedBy: () => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS)),
     },
     {
       supervisor: env.ORDERS_DATABASE_URL
         ? undefined
-        : supervise(postgresPart({ name: "ordersDb", label: "orders PostgreSQL", dir: path.join(dir, "orders-db"), port: ports.ordersDb, database: "orders" })),
+        : supervise(
+            postgresPart({
+              name: "ordersDb",
+              label: "orders PostgreSQL",
+              dir: path.join(dir, "orders-db"),
+              port: ports.ordersDb,
+              database: "orders",
+            }),
+          ),
       what: `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`,
       // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-      followedBy: () => timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
+      followedBy: () =>
+        timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
     },
     {
       supervisor: env.PAYMENTS_DATABASE_URL
         ? undefined
-        : supervise(postgresPart({ name: "paymentsDb", label: "payments PostgreSQL", dir: path.join(dir, "payments-db"), port: ports.paymentsDb, database: "payments" })),
+        : supervise(
+            postgresPart({
+              name: "paymentsDb",
+              label: "payments PostgreSQL",
+              dir: path.join(dir, "payments-db"),
+              port: ports.paymentsDb,
+              database: "payments",
+            }),
+          ),
       what: `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`,
-      followedBy: () => timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
+      followedBy: () =>
+        timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
     },
-    { supervisor: cognito, what: `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`, followedBy: signIn },
+    {
+      supervisor: cognito,
+      what: `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`,
+      followedBy: signIn,
+    },
   ];
   // Then one after the other: the functions, on the brokers, databases and user pool the
   // infrastructure gave them, and the front that admits requests to them.
   const offline = offlinePart({
     dir,
     apiUrl: `http://127.0.0.1:${behindFront}`,
-    env: offlineEnv(env, { ordersDatabaseUrl, paymentsDatabaseUrl, kafkaBrokers, ports: { ...ports, http: behindFront }, auth: authOn, traces: traces.offlineEnv }),
+    env: offlineEnv(env, {
+      ordersDatabaseUrl,
+      paymentsDatabaseUrl,
+      kafkaBrokers,
+      ports: { ...ports, http: behindFront },
+      auth: authOn,
+      traces: traces.offlineEnv,
+    }),
     pool: () => identity,
     output: options.output ?? (() => undefined),
     progress,
   });
-  const front = frontPart({ host, port: ports.http, targetPort: behindFront, maxInFlight: FRONT_MAX_IN_FLIGHT, logFile: path.join(dir, "front.log") });
+  const front = frontPart({
+    host,
+    port: ports.http,
+    targetPort: behindFront,
+    maxInFlight: FRONT_MAX_IN_FLIGHT,
+    logFile: path.join(dir, "front.log"),
+  });
   const serving: Array<Layer & { supervisor: Supervisor }> = [
-    { supervisor: supervise(offline), what: `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source` },
+    {
+      supervisor: supervise(offline),
+      what: `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source`,
+    },
     { supervisor: supervise(front), what: `HTTP front on ${apiUrl} (at most ${FRONT_MAX_IN_FLIGHT} requests at once)` },
   ];
   // Last, once the page serves, and waited for by no one: what only serves people reading traces.
-  const zipkin = traces.zipkin ? backgroundZipkin({ dir: path.join(dir, "zipkin"), port: ports.zipkin, progress, record: hooks.record, signal: stopped.signal }) : undefined;
+  const zipkin = traces.zipkin
+    ? backgroundZipkin({
+        dir: path.join(dir, "zipkin"),
+        port: ports.zipkin,
+        progress,
+        record: hooks.record,
+        signal: stopped.signal,
+      })
+    : undefined;
   const background = [zipkin?.supervisor];
 
   const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [...infrastructure, ...serving].map((layer) => layer.supervisor).concat(background)) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  for (const supervisor of [...infrastructure, ...serving].map((layer) => layer.supervisor).concat(background))
+    if (supervisor) parts.set(supervisor.part.name, supervisor);
 
   let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
   let stopping: Promise<void> | undefined;
@@ -224,15 +296,24 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const stop = () =>
     (stopping ??= (async () => {
       stopped.abort();
-      const safely = (undo: () => Promise<void> | undefined) => Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
+      const safely = (undo: () => Promise<void> | undefined) =>
+        Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
       await safely(() => frontend?.stop());
       for (const { supervisor } of serving.toReversed()) await safely(() => supervisor.stop());
-      await Promise.all([...infrastructure.map((layer) => layer.supervisor), ...background].map((supervisor) => safely(() => supervisor?.stop())));
+      await Promise.all(
+        [...infrastructure.map((layer) => layer.supervisor), ...background].map((supervisor) =>
+          safely(() => supervisor?.stop()),
+        ),
+      );
     })());
 
   let zipkinStarted: Promise<void> | undefined;
   const bringUp = async () => {
-    await Promise.all(infrastructure.map(({ supervisor, what, followedBy }) => (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy)));
+    await Promise.all(
+      infrastructure.map(({ supervisor, what, followedBy }) =>
+        (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy),
+      ),
+    );
     for (const { supervisor, what } of serving) await timed(progress, what, () => supervisor.start());
     if (stopped.signal.aborted) throw new Error("stopped");
     frontend = await startFrontend({
@@ -240,10 +321,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       host,
       apiUrl,
       wsUrl,
-      signIn: identity && { clientId: identity.clientId, region: identity.region, endpoint: identity.endpoint, local: identity.local },
+      signIn: identity && {
+        clientId: identity.clientId,
+        region: identity.region,
+        endpoint: identity.endpoint,
+        local: identity.local,
+      },
       tracesUrl: traces.tracesUrl,
     });
-    if (stopped.signal.aborted) await frontend.stop(); // stop() came while it was opening
+    if (stopped.signal.aborted)
+      await frontend.stop(); // stop() came while it was opening
     else if (zipkin) {
       zipkinStarted = zipkin.start();
       zipkinStarted.catch(() => undefined); // told in a progress line; zipkinReady() hands it on
@@ -274,13 +361,17 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     paymentsDatabaseUrl,
     identity,
     tracesUrl: traces.tracesUrl,
-    zipkinReady: () => zipkinStarted ?? Promise.reject(new Error(traces.without ?? "Zipkin was not started: the stack stopped first")),
+    zipkinReady: () =>
+      zipkinStarted ?? Promise.reject(new Error(traces.without ?? "Zipkin was not started: the stack stopped first")),
     stop,
     failed,
     pidOf: (part) => parts.get(part)?.pid,
     kill: async (part, { signal, outageMs } = {}) => {
       const supervisor = parts.get(part);
-      if (!supervisor) throw new Error(`${part} was not started by this stack (the environment points at an existing server), so it is not supervised`);
+      if (!supervisor)
+        throw new Error(
+          `${part} was not started by this stack (the environment points at an existing server), so it is not supervised`,
+        );
       await supervisor.kill(signal, outageMs);
     },
   };

@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { describeExit, spawnChild, waitUntil, type Child, type ExitStatus, type SpawnOptions, type WaitOptions } from "./process.ts";
+import {
+  describeExit,
+  spawnChild,
+  waitUntil,
+  type Child,
+  type ExitStatus,
+  type SpawnOptions,
+  type WaitOptions,
+} from "./process.ts";
 
 export type PartName = "kafka" | "ordersDb" | "paymentsDb" | "offline" | "front" | "cognito" | "zipkin";
 
@@ -8,7 +16,10 @@ export interface Attempt {
   /** True on the first start of a run, which begins with empty data; a restart keeps it. */
   fresh: boolean;
   spawn(command: string, args: string[], options: Omit<SpawnOptions, "name">): Child;
-  wait<T>(check: () => Promise<T | undefined | false> | T | undefined | false, options: Omit<WaitOptions, "timeoutMs">): Promise<T>;
+  wait<T>(
+    check: () => Promise<T | undefined | false> | T | undefined | false,
+    options: Omit<WaitOptions, "timeoutMs">,
+  ): Promise<T>;
 }
 
 export interface Part {
@@ -33,11 +44,22 @@ export interface SupervisorHooks {
 const RESTART_TRIES = 5;
 const TAIL_LINES = 20;
 const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
-const reason = (error: unknown) => (error instanceof AttemptFailed ? error.reason : (error instanceof Error ? error.message : String(error)).split("\n")[0]!);
-const indent = (text: string) => text.split("\n").map((line) => `    | ${line}`).join("\n");
+const reason = (error: unknown) =>
+  error instanceof AttemptFailed
+    ? error.reason
+    : (error instanceof Error ? error.message : String(error)).split("\n")[0]!;
+const indent = (text: string) =>
+  text
+    .split("\n")
+    .map((line) => `    | ${line}`)
+    .join("\n");
 
 class AttemptFailed extends Error {
-  constructor(label: string, readonly reason: string, readonly tail: string) {
+  constructor(
+    label: string,
+    readonly reason: string,
+    readonly tail: string,
+  ) {
     super(`${label} did not come up: ${reason}${tail ? `\n${indent(tail)}` : ""}`);
   }
 }
@@ -79,7 +101,8 @@ export class Supervisor {
   /** Kills the running process (as `kill -9 <pid>` would); resolves once the part is back. */
   kill(signal: NodeJS.Signals = "SIGKILL", outageMs = 0): Promise<void> {
     const child = this.child;
-    if (this.stopping || !child || child.exitStatus) return Promise.reject(new Error(`${this.part.label} is not running right now`));
+    if (this.stopping || !child || child.exitStatus)
+      return Promise.reject(new Error(`${this.part.label} is not running right now`));
     this.outageMs = outageMs;
     const back = new Promise<void>((resolve, reject) => this.waitingForBack.push({ resolve, reject }));
     process.kill(child.pid, signal);
@@ -100,7 +123,10 @@ export class Supervisor {
     const deadline = Date.now() + startTimeoutMs;
     let late = false;
     // What does not finish in time is killed; every wait of the launch then ends at once.
-    const timer = setTimeout(() => ((late = true), spawned.forEach((child) => void child.stop(0).catch(() => undefined))), startTimeoutMs);
+    const timer = setTimeout(
+      () => ((late = true), spawned.forEach((child) => void child.stop(0).catch(() => undefined))),
+      startTimeoutMs,
+    );
     try {
       const child = await this.part.launch({
         fresh,
@@ -148,7 +174,9 @@ export class Supervisor {
           failure = error as Error;
           if (this.stopping || tries === RESTART_TRIES) break;
           const pause = 2_000 * 2 ** (tries - 1);
-          this.hooks.say(`! ${label} did not come back (try ${tries} of ${RESTART_TRIES}: ${reason(error)}); next try in ${pause / 1000} s`);
+          this.hooks.say(
+            `! ${label} did not come back (try ${tries} of ${RESTART_TRIES}: ${reason(error)}); next try in ${pause / 1000} s`,
+          );
           await sleep(pause, undefined, { signal: this.stopped.signal });
         }
       }
@@ -157,7 +185,9 @@ export class Supervisor {
     }
     if (this.stopping) return this.settle(new Error(`${label} was stopped`));
     const tail = failure instanceof AttemptFailed ? failure.tail : dead.tail(TAIL_LINES);
-    this.hooks.say(`✗ ${label} could not be brought back (${RESTART_TRIES} tries); its last log lines:\n${indent(tail)}`);
+    this.hooks.say(
+      `✗ ${label} could not be brought back (${RESTART_TRIES} tries); its last log lines:\n${indent(tail)}`,
+    );
     const error = new Error(`${label} could not be brought back: ${reason(failure)}`);
     this.settle(error);
     this.hooks.giveUp(error);

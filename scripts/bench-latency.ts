@@ -16,10 +16,24 @@ const arg = (name: string, fallback: number) => {
 };
 const ORDERS = arg("orders", 20);
 const WARMUP = 3;
-const ports = { HTTP_PORT: "4200", WEBSOCKET_PORT: "4201", LAMBDA_PORT: "4202", FRONTEND_PORT: "4208", KAFKA_PORT: "28192", KAFKA_CONTROLLER_PORT: "28193", ORDERS_DB_PORT: "18532", PAYMENTS_DB_PORT: "18533", ZIPKIN_PORT: "4210" };
+const ports = {
+  HTTP_PORT: "4200",
+  WEBSOCKET_PORT: "4201",
+  LAMBDA_PORT: "4202",
+  FRONTEND_PORT: "4208",
+  KAFKA_PORT: "28192",
+  KAFKA_CONTROLLER_PORT: "28193",
+  ORDERS_DB_PORT: "18532",
+  PAYMENTS_DB_PORT: "18533",
+  ZIPKIN_PORT: "4210",
+};
 
 const started = performance.now();
-const shopProcess = spawn("npm", ["start", "--silent"], { env: { ...process.env, ...ports, AUTH: "off", STACK_NAME: "bench-latency" }, stdio: ["ignore", "pipe", "inherit"], detached: true });
+const shopProcess = spawn("npm", ["start", "--silent"], {
+  env: { ...process.env, ...ports, AUTH: "off", STACK_NAME: "bench-latency" },
+  stdio: ["ignore", "pipe", "inherit"],
+  detached: true,
+});
 await new Promise<void>((resolve, reject) => {
   let seen = "";
   shopProcess.stdout!.on("data", (chunk: Buffer) => {

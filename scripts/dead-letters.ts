@@ -40,7 +40,9 @@ async function readAll(topic: string): Promise<DeadLetter[]> {
   const admin = kafka.admin();
   await admin.connect();
   const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const waiting = new Map(ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]));
+  const waiting = new Map(
+    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
+  );
   const letters: DeadLetter[] = [];
   if (waiting.size === 0) return letters;
   const groupId = `dead-letters-${randomUUID()}`;
@@ -73,11 +75,18 @@ async function list(topics: string[]): Promise<void> {
     const letters = await readAll(topic);
     const reasons = new Map<string, number>();
     for (const l of letters) reasons.set(l.meta.reason ?? "?", (reasons.get(l.meta.reason ?? "?") ?? 0) + 1);
-    const oldest = letters.map((l) => l.meta["failed-at"] ?? "").filter(Boolean).sort()[0];
-    console.log(`${topic}: ${letters.length} record(s)${letters.length ? `; ${[...reasons].map(([r, n]) => `${n} ${r}`).join(", ")}; oldest failed at ${oldest ?? "?"}` : ""}`);
+    const oldest = letters
+      .map((l) => l.meta["failed-at"] ?? "")
+      .filter(Boolean)
+      .sort()[0];
+    console.log(
+      `${topic}: ${letters.length} record(s)${letters.length ? `; ${[...reasons].map(([r, n]) => `${n} ${r}`).join(", ")}; oldest failed at ${oldest ?? "?"}` : ""}`,
+    );
     for (const l of letters) {
       const source = `${l.meta["source-topic"]}-${l.meta["source-partition"]}@${l.meta["source-offset"]}`;
-      console.log(`  ${l.partition}:${l.offset}  from ${source}  ${l.meta.reason}  key=${l.message.key?.toString("utf8") ?? "-"}  ${l.meta.error ?? ""}`);
+      console.log(
+        `  ${l.partition}:${l.offset}  from ${source}  ${l.meta.reason}  key=${l.message.key?.toString("utf8") ?? "-"}  ${l.meta.error ?? ""}`,
+      );
     }
   }
 }
@@ -97,8 +106,14 @@ async function redrive(topic: string, chosen: string[]): Promise<void> {
     for (const letter of letters) {
       const source = letter.meta["source-topic"];
       if (!source) throw new Error(`${topic} ${letter.partition}:${letter.offset} does not say where it came from`);
-      const headers = Object.fromEntries(Object.entries(letter.message.headers ?? {}).filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX)));
-      await producer.send({ topic: source, acks: -1, messages: [{ key: letter.message.key, value: letter.message.value, headers }] });
+      const headers = Object.fromEntries(
+        Object.entries(letter.message.headers ?? {}).filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX)),
+      );
+      await producer.send({
+        topic: source,
+        acks: -1,
+        messages: [{ key: letter.message.key, value: letter.message.value, headers }],
+      });
       console.log(`redriven ${topic} ${letter.partition}:${letter.offset} -> ${source}`);
     }
   } finally {
@@ -111,9 +126,12 @@ const [command, ...rest] = process.argv.slice(2);
 const dltTopics = (Object.keys(TOPICS) as Topic[]).map(deadLetterTopic);
 try {
   if (command === "list") await list(rest.length ? rest : dltTopics);
-  else if (command === "redrive" && rest[0] && ALL_TOPICS.includes(rest[0]) && rest.length > 1) await redrive(rest[0], rest.slice(1));
+  else if (command === "redrive" && rest[0] && ALL_TOPICS.includes(rest[0]) && rest.length > 1)
+    await redrive(rest[0], rest.slice(1));
   else {
-    console.error("usage: npm run dead-letters -- list [<dlt-topic> ...]\n       npm run dead-letters -- redrive <dlt-topic> (--all | <partition>:<offset> ...)");
+    console.error(
+      "usage: npm run dead-letters -- list [<dlt-topic> ...]\n       npm run dead-letters -- redrive <dlt-topic> (--all | <partition>:<offset> ...)",
+    );
     process.exitCode = 2;
   }
 } catch (error) {

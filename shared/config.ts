@@ -66,7 +66,10 @@ export interface Config {
 }
 
 function list(value: string | undefined): string[] {
-  return (value ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -91,7 +94,8 @@ function auth(env: NodeJS.ProcessEnv, region: string): AuthConfig {
 function kafkaAuth(env: NodeJS.ProcessEnv, discovered: boolean): KafkaAuth {
   const raw = env.KAFKA_AUTH;
   if (raw === undefined || raw === "") return discovered ? "iam" : "none";
-  if (!(KAFKA_AUTH_MODES as readonly string[]).includes(raw)) throw new Error(`KAFKA_AUTH must be one of ${KAFKA_AUTH_MODES.join(", ")}, got "${raw}"`);
+  if (!(KAFKA_AUTH_MODES as readonly string[]).includes(raw))
+    throw new Error(`KAFKA_AUTH must be one of ${KAFKA_AUTH_MODES.join(", ")}, got "${raw}"`);
   return raw as KafkaAuth;
 }
 
@@ -106,7 +110,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     awsRegion: env.AWS_REGION ?? "us-east-1",
     auth: auth(env, env.AWS_REGION ?? "us-east-1"),
     lambdaEndpoint: env.LAMBDA_ENDPOINT || undefined,
-    relayFunctions: { orders: env.ORDERS_RELAY_FUNCTION || undefined, payments: env.PAYMENTS_RELAY_FUNCTION || undefined },
+    relayFunctions: {
+      orders: env.ORDERS_RELAY_FUNCTION || undefined,
+      payments: env.PAYMENTS_RELAY_FUNCTION || undefined,
+    },
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
     // 20: locally one process runs every function, many events at once (an AWS stage sets 2, see pool.ts).
     dbPoolMax: positiveNumber(env, "DB_POOL_MAX", 20),

@@ -40,6 +40,8 @@ export type Logger = typeof logger;
 
 /** A logger for one order's lines; the span under way is tagged with the order (and its user), so a trace can be found by either. */
 export function forOrder(orderId: string, extra: Record<string, unknown> = {}): Logger {
-  describeActiveSpan(typeof extra.user_id === "string" ? { "order.id": orderId, "user.id": extra.user_id } : { "order.id": orderId });
+  describeActiveSpan(
+    typeof extra.user_id === "string" ? { "order.id": orderId, "user.id": extra.user_id } : { "order.id": orderId },
+  );
   return logger.child({ correlation_id: orderId, ...extra });
 }

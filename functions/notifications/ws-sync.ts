@@ -18,10 +18,17 @@ export const handler = websocketHandler(async (event) => {
   if (Buffer.byteLength(event.body ?? "") > MAX_INCOMING_FRAME_BYTES) {
     throw new PayloadTooLarge(`A frame must be at most ${MAX_INCOMING_FRAME_BYTES} bytes`, "body");
   }
-  if (event.requestContext.routeKey !== "sync") throw new InvalidInput('Unknown frame: the one action is {"action":"sync"}', "action");
+  if (event.requestContext.routeKey !== "sync")
+    throw new InvalidInput('Unknown frame: the one action is {"action":"sync"}', "action");
   const userId = await claimSync(connectionId);
   if (!userId) return;
   const [page, balance] = await Promise.all([listOrders(userId, { limit: SNAPSHOT_ORDERS }), knownBalance(userId)]);
-  const frame = { type: "SNAPSHOT" as const, user_id: userId, orders: page.orders, balance, next_cursor: page.next && encodeOrderCursor(page.next) };
+  const frame = {
+    type: "SNAPSHOT" as const,
+    user_id: userId,
+    orders: page.orders,
+    balance,
+    next_cursor: page.next && encodeOrderCursor(page.next),
+  };
   if ((await pushFrame(connectionId, frame)) === "gone") await removeConnection(connectionId);
 });

@@ -10,7 +10,6 @@ import {
 } from "@aws-sdk/client-cognito-identity-provider";
 import type { Part } from "../supervisor.ts";
 
-
 /** Where a user pool's tokens come from and what they are for: what the functions and the page need. */
 export interface UserPool {
   /** The Cognito API: what the page and the SDK send SignUp, InitiateAuth, … to. */
@@ -46,12 +45,24 @@ export const signingKeyFile = (dir: string): string => path.join(dir, "signing-k
  * the signature check.
  */
 async function ensureSigningKey(file: string): Promise<void> {
-  if (await access(file).then(() => true, () => false)) return;
+  if (
+    await access(file).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
   const header = { kid: "CognitoLocal", alg: "RS256", use: "sig" };
   const key = {
-    private: { jwk: { ...privateKey.export({ format: "jwk" }), ...header }, pem: privateKey.export({ type: "pkcs1", format: "pem" }) },
-    public: { jwk: { ...publicKey.export({ format: "jwk" }), ...header }, pem: publicKey.export({ type: "pkcs1", format: "pem" }) },
+    private: {
+      jwk: { ...privateKey.export({ format: "jwk" }), ...header },
+      pem: privateKey.export({ type: "pkcs1", format: "pem" }),
+    },
+    public: {
+      jwk: { ...publicKey.export({ format: "jwk" }), ...header },
+      pem: publicKey.export({ type: "pkcs1", format: "pem" }),
+    },
   };
   await writeFile(file, JSON.stringify(key, null, 2), { mode: 0o600 });
 }
@@ -79,7 +90,11 @@ export function identityProviderPart(options: IdentityProviderOptions): Part {
         // Tokens name the issuer the functions reach, not cognito-local's default of localhost:9229.
         await writeFile(
           path.join(options.dir, ".cognito", "config.json"),
-          JSON.stringify({ TokenConfig: { IssuerDomain: url }, ServerConfig: { hostname: "127.0.0.1", port: options.port } }, null, 2),
+          JSON.stringify(
+            { TokenConfig: { IssuerDomain: url }, ServerConfig: { hostname: "127.0.0.1", port: options.port } },
+            null,
+            2,
+          ),
         );
       }
       await ensureSigningKey(signingKeyFile(options.dir));
@@ -156,7 +171,15 @@ export async function createUserPool(endpoint: string, name = "gozon-shop"): Pro
         PoolName: name,
         UsernameAttributes: ["email"],
         AutoVerifiedAttributes: ["email"],
-        Policies: { PasswordPolicy: { MinimumLength: 8, RequireLowercase: false, RequireUppercase: false, RequireNumbers: false, RequireSymbols: false } },
+        Policies: {
+          PasswordPolicy: {
+            MinimumLength: 8,
+            RequireLowercase: false,
+            RequireUppercase: false,
+            RequireNumbers: false,
+            RequireSymbols: false,
+          },
+        },
       }),
     );
     const { UserPoolClient: client } = await cognito.send(
@@ -173,7 +196,13 @@ export async function createUserPool(endpoint: string, name = "gozon-shop"): Pro
       }),
     );
     const userPoolId = pool!.Id!;
-    return { endpoint, region: "us-east-1", userPoolId, clientId: client!.ClientId!, issuer: `${endpoint}/${userPoolId}` };
+    return {
+      endpoint,
+      region: "us-east-1",
+      userPoolId,
+      clientId: client!.ClientId!,
+      issuer: `${endpoint}/${userPoolId}`,
+    };
   } finally {
     cognito.destroy();
   }

@@ -14,7 +14,10 @@ if (!keyFile) {
   process.exit(1);
 }
 const key = JSON.parse(readFileSync(keyFile, "utf8"));
-for (const [half, value] of [["private", key.private], ["public", key.public]]) {
+for (const [half, value] of [
+  ["private", key.private],
+  ["public", key.public],
+]) {
   const id = require.resolve(`cognito-local/lib/keys/cognitoLocal.${half}.json`);
   const module = new Module(id);
   module.filename = id;
@@ -24,7 +27,9 @@ for (const [half, value] of [["private", key.private], ["public", key.public]]) 
 }
 
 const { createDefaultServer } = require("cognito-local/lib/server");
-const pino = require(require.resolve("pino", { paths: [require("node:path").dirname(require.resolve("cognito-local/package.json"))] }));
+const pino = require(
+  require.resolve("pino", { paths: [require("node:path").dirname(require.resolve("cognito-local/package.json"))] }),
+);
 
 const { writeSync } = require("node:fs");
 
@@ -32,7 +37,7 @@ const { writeSync } = require("node:fs");
 const stdout = {
   write(line) {
     const bytes = Buffer.from(line);
-    for (let written = 0; written < bytes.length; ) {
+    for (let written = 0; written < bytes.length;) {
       try {
         written += writeSync(1, bytes, written);
       } catch (error) {

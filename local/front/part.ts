@@ -35,7 +35,11 @@ export function frontPart(options: FrontPartOptions): Part {
         logFile: options.logFile,
         stopSignal: "SIGTERM",
       });
-      await attempt.wait(() => listening("127.0.0.1", options.port), { what: `the HTTP front to listen on ${options.port}`, exited: child, intervalMs: 50 });
+      await attempt.wait(() => listening("127.0.0.1", options.port), {
+        what: `the HTTP front to listen on ${options.port}`,
+        exited: child,
+        intervalMs: 50,
+      });
       return child;
     },
   };

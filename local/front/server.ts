@@ -20,12 +20,25 @@ export interface FrontOptions {
 }
 
 /** Said of one connection, not passed on (RFC 9110 7.6.1). */
-const HOP_BY_HOP = new Set(["connection", "keep-alive", "proxy-connection", "transfer-encoding", "upgrade", "te", "trailer"]);
-const passedOn = (headers: http.IncomingHttpHeaders) => Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
+const HOP_BY_HOP = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "transfer-encoding",
+  "upgrade",
+  "te",
+  "trailer",
+]);
+const passedOn = (headers: http.IncomingHttpHeaders) =>
+  Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name)));
 
 function problem(response: http.ServerResponse, status: number, title: string, detail: string): void {
   const body = JSON.stringify({ type: "about:blank", title, status, detail });
-  response.writeHead(status, { "content-type": "application/problem+json", "retry-after": "1", "content-length": Buffer.byteLength(body) });
+  response.writeHead(status, {
+    "content-type": "application/problem+json",
+    "retry-after": "1",
+    "content-length": Buffer.byteLength(body),
+  });
   response.end(body);
 }
 
@@ -35,7 +48,12 @@ export function startFront(options: FrontOptions): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     if (inFlight >= options.maxInFlight) {
       request.resume();
-      return problem(response, 429, "Too Many Requests", `More than ${options.maxInFlight} requests at once; try again in a second.`);
+      return problem(
+        response,
+        429,
+        "Too Many Requests",
+        `More than ${options.maxInFlight} requests at once; try again in a second.`,
+      );
     }
     inFlight += 1;
     let done = false;
@@ -47,7 +65,15 @@ export function startFront(options: FrontOptions): Promise<http.Server> {
     };
     response.once("close", finish);
     const upstream = http.request(
-      { host: options.target.host, port: options.target.port, method: request.method, path: request.url, headers: passedOn(request.headers), agent, timeout: options.timeoutMs ?? 30_000 },
+      {
+        host: options.target.host,
+        port: options.target.port,
+        method: request.method,
+        path: request.url,
+        headers: passedOn(request.headers),
+        agent,
+        timeout: options.timeoutMs ?? 30_000,
+      },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, passedOn(answer.headers));
         answer.pipe(response);
@@ -57,7 +83,8 @@ export function startFront(options: FrontOptions): Promise<http.Server> {
     upstream.once("timeout", () => upstream.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
     upstream.once("error", (error: NodeJS.ErrnoException) => {
       if (response.headersSent) return void response.destroy();
-      if (error.code === "ETIMEDOUT") return problem(response, 504, "Gateway Timeout", "The API did not answer in time.");
+      if (error.code === "ETIMEDOUT")
+        return problem(response, 504, "Gateway Timeout", "The API did not answer in time.");
       problem(response, 503, "Service Unavailable", "The API is not answering right now; try again in a second.");
     });
     request.pipe(upstream);

@@ -38,7 +38,9 @@ const swaggerDir = path.dirname(createRequire(import.meta.url).resolve("swagger-
  * the WebSocket need to be reachable from a browser (a real pool is called directly).
  * /traces/<order id> opens the order's trace in Zipkin (see traceOfOrder).
  */
-export async function startFrontend(options: FrontendOptions): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
+export async function startFrontend(
+  options: FrontendOptions,
+): Promise<{ url: string; docsUrl: string; stop(): Promise<void> }> {
   const page = sirv(path.join(ROOT, "frontend"), { dev: true, etag: true });
   const swagger = sirv(swaggerDir, { dev: true });
   const signIn = options.signIn && {
@@ -61,14 +63,25 @@ export async function startFrontend(options: FrontendOptions): Promise<{ url: st
 };
 `;
 
-  const asyncApi = JSON.stringify(asyncApiDocument({ wsUrl: options.wsUrl, ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers.join(",") } : {}) }), null, 2);
+  const asyncApi = JSON.stringify(
+    asyncApiDocument({
+      wsUrl: options.wsUrl,
+      ...(options.kafkaBrokers ? { kafkaBrokers: options.kafkaBrokers.join(",") } : {}),
+    }),
+    null,
+    2,
+  );
 
   const server: Server = createServer((req, res) => {
     const url = req.url ?? "/";
     if (url === COGNITO_PATH && req.method === "POST" && options.signIn?.local) {
       passTo(options.signIn.endpoint, req, res);
     } else if (url.split("?")[0] === "/asyncapi.json") {
-      res.writeHead(200, { "content-type": "application/json; charset=utf-8", "cache-control": "no-store", "access-control-allow-origin": "*" });
+      res.writeHead(200, {
+        "content-type": "application/json; charset=utf-8",
+        "cache-control": "no-store",
+        "access-control-allow-origin": "*",
+      });
       res.end(asyncApi);
     } else if (url === "/config.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
@@ -111,34 +124,51 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 async function traceOfOrder(tracesUrl: string | undefined, orderId: string, res: ServerResponse): Promise<void> {
   const answer = (status: number, text: string, location?: string) => {
-    res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store", ...(location ? { location } : {}) });
+    res.writeHead(status, {
+      "content-type": "text/plain; charset=utf-8",
+      "cache-control": "no-store",
+      ...(location ? { location } : {}),
+    });
     res.end(text);
   };
   if (!tracesUrl) return answer(404, "Traces are off (TRACES=off): there is no trace viewer");
   if (!UUID.test(orderId)) return answer(400, "Not an order id: /traces/<order id> takes the order's UUID");
   const query = `annotationQuery=${encodeURIComponent(`order.id=${orderId}`)}`;
   try {
-    const response = await fetch(new URL(`/api/v2/traces?${query}&lookback=${7 * 86_400_000}&limit=1`, tracesUrl), { signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(new URL(`/api/v2/traces?${query}&lookback=${7 * 86_400_000}&limit=1`, tracesUrl), {
+      signal: AbortSignal.timeout(3_000),
+    });
     if (!response.ok) throw new Error(`Zipkin answered ${response.status}`);
     const [trace] = (await response.json()) as Array<Array<{ traceId: string }>>;
     const traceId = trace?.[0]?.traceId;
     answer(302, "", traceId ? new URL(`traces/${traceId}`, tracesUrl).href : `${tracesUrl}?${query}`);
   } catch (error) {
-    answer(503, `The trace viewer (Zipkin, ${tracesUrl}) does not answer: ${error instanceof Error ? error.message : String(error)}`);
+    answer(
+      503,
+      `The trace viewer (Zipkin, ${tracesUrl}) does not answer: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 /** Relays one Cognito API call (a JSON POST to "/") to cognito-local and its answer back. */
 function passTo(endpoint: string, req: IncomingMessage, res: ServerResponse): void {
-  const headers = { "content-type": req.headers["content-type"] ?? "application/x-amz-json-1.1", "x-amz-target": req.headers["x-amz-target"] ?? "" };
+  const headers = {
+    "content-type": req.headers["content-type"] ?? "application/x-amz-json-1.1",
+    "x-amz-target": req.headers["x-amz-target"] ?? "",
+  };
   const upstream = request(new URL("/", endpoint), { method: "POST", headers, timeout: 10_000 }, (answer) => {
-    res.writeHead(answer.statusCode ?? 502, { "content-type": answer.headers["content-type"] ?? "application/json", "cache-control": "no-store" });
+    res.writeHead(answer.statusCode ?? 502, {
+      "content-type": answer.headers["content-type"] ?? "application/json",
+      "cache-control": "no-store",
+    });
     answer.pipe(res);
   });
   upstream.on("timeout", () => upstream.destroy(new Error("timed out")));
   upstream.on("error", () => {
     if (!res.headersSent) res.writeHead(502, { "content-type": "application/json" });
-    res.end(JSON.stringify({ __type: "ServiceUnavailable", message: "The sign-in service (cognito-local) does not answer" }));
+    res.end(
+      JSON.stringify({ __type: "ServiceUnavailable", message: "The sign-in service (cognito-local) does not answer" }),
+    );
   });
   req.pipe(upstream);
 }

@@ -65,7 +65,14 @@ function clusterId(): string {
   }
 }
 
-const JVM = ["-Xms64m", "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData", "-Djava.awt.headless=true"];
+const JVM = [
+  "-Xms64m",
+  "-Xmx512m",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+  "-XX:-UsePerfData",
+  "-Djava.awt.headless=true",
+];
 
 /**
  * A single-node Apache Kafka broker in KRaft mode, run with java from Maven Central's jars. The
@@ -85,7 +92,8 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
     // A clean shutdown lets the next start skip log recovery.
     stopGraceMs: 5_000,
     async launch(attempt) {
-      if (!(await onPath("java"))) throw new Error("Java is not installed: install Java 17, or set KAFKA_BROKERS to a broker you run");
+      if (!(await onPath("java")))
+        throw new Error("Java is not installed: install Java 17, or set KAFKA_BROKERS to a broker you run");
       const classpath = (await ensureKafkaJars(undefined, options.log)).join(path.delimiter);
       const jvm = [...JVM, `-Dlog4j2.configurationFile=${log4jFile}`, "-cp", classpath];
       const classes = await classArchive(classpath);
@@ -95,12 +103,31 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
         await mkdir(dataDir, { recursive: true });
         await writeFile(propertiesFile, serverProperties(dataDir, options.port, options.controllerPort));
         await writeFile(log4jFile, LOG4J2);
-        const format = attempt.spawn("java", [...jvm, ...classes.formatterFlags, "kafka.tools.StorageTool", "format", "-t", clusterId(), "-c", propertiesFile], { logFile });
+        const format = attempt.spawn(
+          "java",
+          [
+            ...jvm,
+            ...classes.formatterFlags,
+            "kafka.tools.StorageTool",
+            "format",
+            "-t",
+            clusterId(),
+            "-c",
+            propertiesFile,
+          ],
+          { logFile },
+        );
         const { code } = await format.exited;
         if (code !== 0) throw new Error(`formatting the storage failed (${describeExit(format.exitStatus!)})`);
       }
       const java = attempt.spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { logFile });
-      const kafka = new Kafka({ clientId: "readiness", brokers, logLevel: logLevel.NOTHING, connectionTimeout: 1_000, retry: { retries: 0 } });
+      const kafka = new Kafka({
+        clientId: "readiness",
+        brokers,
+        logLevel: logLevel.NOTHING,
+        connectionTimeout: 1_000,
+        retry: { retries: 0 },
+      });
       await attempt.wait(
         async () => {
           const admin = kafka.admin();
@@ -130,16 +157,25 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
  * when complete; one at a time (a marker says one is under way). The archive only matches this
  * exact, sorted classpath; on a mismatch the JVM says so in broker.log and starts without it.
  */
-async function classArchive(classpath: string): Promise<{ flags: string[]; formatterFlags: string[]; afterReady(): void }> {
+async function classArchive(
+  classpath: string,
+): Promise<{ flags: string[]; formatterFlags: string[]; afterReady(): void }> {
   const archive = path.join(kafkaLibDir(), "..", "broker.jsa");
-  const exists = (file: string) => access(file).then(() => true, () => false);
+  const exists = (file: string) =>
+    access(file).then(
+      () => true,
+      () => false,
+    );
   if (await exists(archive)) {
     // The storage formatter loads a subset of the broker's classes: it can map them too.
     const flags = [`-XX:SharedArchiveFile=${archive}`];
     return { flags, formatterFlags: flags, afterReady: () => undefined };
   }
   const underWay = `${archive}.writing`;
-  const since = await stat(underWay).then((s) => Date.now() - s.mtimeMs, () => Infinity);
+  const since = await stat(underWay).then(
+    (s) => Date.now() - s.mtimeMs,
+    () => Infinity,
+  );
   if (since < 120_000) return { flags: [], formatterFlags: [], afterReady: () => undefined };
   const pending = `${archive}.${process.pid}.${Date.now()}`;
   const classList = `${pending}.classes`;
@@ -147,7 +183,8 @@ async function classArchive(classpath: string): Promise<{ flags: string[]; forma
     flags: [`-XX:DumpLoadedClassList=${classList}`],
     formatterFlags: [],
     afterReady() {
-      const script = 'touch "$4"; nice -n 19 java -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$2" -cp "$5" > /dev/null 2>&1 && mv -f "$2" "$3"; rm -f "$1" "$2" "$4"';
+      const script =
+        'touch "$4"; nice -n 19 java -Xshare:dump -XX:SharedClassListFile="$1" -XX:SharedArchiveFile="$2" -cp "$5" > /dev/null 2>&1 && mv -f "$2" "$3"; rm -f "$1" "$2" "$4"';
       const dump = spawn("sh", ["-c", script, "class-archive", classList, pending, archive, underWay, classpath], {
         detached: true,
         stdio: "ignore",
@@ -167,7 +204,10 @@ export async function ensureTopics(brokers: string[], topics: string[], numParti
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length) {
-      await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })), waitForLeaders: true });
+      await admin.createTopics({
+        topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
+        waitForLeaders: true,
+      });
     }
   } finally {
     await admin.disconnect();

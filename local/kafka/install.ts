@@ -21,7 +21,10 @@ async function jarsIn(dir: string): Promise<string[]> {
  * The broker's jars from Maven Central, copied once into .cache/kafka/<version>/lib. The copy goes
  * to a scratch folder first, so an interrupted download never looks like a complete one.
  */
-export async function ensureKafkaJars(version = KAFKA_VERSION, log: (line: string) => void = () => undefined): Promise<string[]> {
+export async function ensureKafkaJars(
+  version = KAFKA_VERSION,
+  log: (line: string) => void = () => undefined,
+): Promise<string[]> {
   const lib = kafkaLibDir(version);
   const existing = await jarsIn(lib);
   if (existing.some((j) => j.startsWith(`kafka_2.13-${version}`))) return existing.map((j) => path.join(lib, j));
@@ -32,14 +35,24 @@ export async function ensureKafkaJars(version = KAFKA_VERSION, log: (line: strin
   await promisify(execFile)(
     "mvn",
     [
-      "-B", "-q", "-f", POM,
+      "-B",
+      "-q",
+      "-f",
+      POM,
       "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-      "-DincludeScope=runtime", `-Dkafka.version=${version}`, `-DoutputDirectory=${scratch}`,
+      "-DincludeScope=runtime",
+      `-Dkafka.version=${version}`,
+      `-DoutputDirectory=${scratch}`,
     ],
     { maxBuffer: 16 * 1024 * 1024 },
   ).catch((error: NodeJS.ErrnoException & { stdout?: string }) => {
-    if (error.code === "ENOENT") throw new Error("Maven (mvn) is not installed: install Maven and Java 17, or set KAFKA_BROKERS to a broker you run");
-    throw new Error(`Maven could not fetch Kafka ${version}'s jars from Maven Central (is it reachable?): ${(error.stdout ?? error.message).trim().split("\n").slice(-3).join(" ")}`);
+    if (error.code === "ENOENT")
+      throw new Error(
+        "Maven (mvn) is not installed: install Maven and Java 17, or set KAFKA_BROKERS to a broker you run",
+      );
+    throw new Error(
+      `Maven could not fetch Kafka ${version}'s jars from Maven Central (is it reachable?): ${(error.stdout ?? error.message).trim().split("\n").slice(-3).join(" ")}`,
+    );
   });
   await rm(lib, { recursive: true, force: true });
   await rename(scratch, lib);

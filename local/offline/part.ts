@@ -95,7 +95,11 @@ export function offlinePart(options: OfflinePartOptions): Part {
         // it keeps them to itself, which frees the single event loop every function runs on.
         env: {
           ...env,
-          ...(pool && { COGNITO_USER_POOL_ID: pool.userPoolId, COGNITO_CLIENT_ID: pool.clientId, COGNITO_ISSUER: pool.issuer }),
+          ...(pool && {
+            COGNITO_USER_POOL_ID: pool.userPoolId,
+            COGNITO_CLIENT_ID: pool.clientId,
+            COGNITO_ISSUER: pool.issuer,
+          }),
           ...LOCAL_AWS_ENV,
           GOZON_STACK: options.dir,
           SLS_LOG_LEVEL: env.OFFLINE_LOG_LEVEL ?? "warning",
@@ -120,10 +124,27 @@ export function offlinePart(options: OfflinePartOptions): Part {
         return true;
       };
       await Promise.all([
-        step("functions serve HTTP (GET /api/openapi.json)", attempt.wait(answers("/api/openapi.json"), { what: `GET ${options.apiUrl}/api/openapi.json to answer 200`, exited: child, intervalMs: 100 })),
-        step("Kafka event source: consumer groups joined", attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 })),
+        step(
+          "functions serve HTTP (GET /api/openapi.json)",
+          attempt.wait(answers("/api/openapi.json"), {
+            what: `GET ${options.apiUrl}/api/openapi.json to answer 200`,
+            exited: child,
+            intervalMs: 100,
+          }),
+        ),
+        step(
+          "Kafka event source: consumer groups joined",
+          attempt.wait(() => consuming, { what: "the Kafka event source", exited: child, intervalMs: 100 }),
+        ),
       ]);
-      await step("GET /api/health answers 200", attempt.wait(answers("/api/health"), { what: `GET ${options.apiUrl}/api/health to answer 200`, exited: child, intervalMs: 100 }));
+      await step(
+        "GET /api/health answers 200",
+        attempt.wait(answers("/api/health"), {
+          what: `GET ${options.apiUrl}/api/health to answer 200`,
+          exited: child,
+          intervalMs: 100,
+        }),
+      );
       return child;
     },
   };

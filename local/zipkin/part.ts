@@ -37,7 +37,10 @@ export function zipkinPart(options: ZipkinPartOptions): Part {
     async launch(attempt) {
       const install = await ensureZipkin(options.log, options.signal ? { signal: options.signal } : {});
       // Zipkin would only say so deep in its log (a docker compose Zipkin on 9411 is the usual one).
-      if (await listening("127.0.0.1", options.port)) throw new Error(`something else listens on 127.0.0.1:${options.port} already (another Zipkin? ZIPKIN_PORT moves this one)`);
+      if (await listening("127.0.0.1", options.port))
+        throw new Error(
+          `something else listens on 127.0.0.1:${options.port} already (another Zipkin? ZIPKIN_PORT moves this one)`,
+        );
       if (attempt.fresh) await rm(logFile, { force: true });
       await mkdir(options.dir, { recursive: true });
       const child = attempt.spawn("nice", ["-n", "10", "java", ...zipkinArgs(install, options.port)], {
@@ -77,7 +80,12 @@ export interface TracesPlan {
  */
 export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPlan {
   if (env.TRACES === "off") {
-    return { zipkin: false, tracesUrl: undefined, offlineEnv: { OTEL_TRACES_EXPORTER: "none" }, without: "TRACES=off leaves Zipkin out of this stack" };
+    return {
+      zipkin: false,
+      tracesUrl: undefined,
+      offlineEnv: { OTEL_TRACES_EXPORTER: "none" },
+      without: "TRACES=off leaves Zipkin out of this stack",
+    };
   }
   if (env.OTEL_TRACES_EXPORTER) {
     return {
@@ -90,7 +98,10 @@ export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPl
   return {
     zipkin: true,
     tracesUrl: zipkinUiUrl(zipkinPort),
-    offlineEnv: { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${zipkinPort}/api/v2/spans` },
+    offlineEnv: {
+      OTEL_TRACES_EXPORTER: "zipkin",
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${zipkinPort}/api/v2/spans`,
+    },
     without: undefined,
   };
 }

@@ -46,7 +46,8 @@ const TRACES = process.env.TRACES === "off" ? "off" : "on";
 const TRACES_RATE = Number(option("traces-rate", "100"));
 /** How the series, holds and overload send: over at most 256 kept-alive connections, or a new one per request ("unbounded"). */
 const CONNECTIONS = option("connections", "kept-alive");
-if (CONNECTIONS !== "kept-alive" && CONNECTIONS !== "unbounded") throw new Error(`--connections must be kept-alive or unbounded, not ${CONNECTIONS}`);
+if (CONNECTIONS !== "kept-alive" && CONNECTIONS !== "unbounded")
+  throw new Error(`--connections must be kept-alive or unbounded, not ${CONNECTIONS}`);
 /** How often the functions report what they were invoked for (the cost table's source). */
 const REPORT_MS = 1_000;
 const OUT = path.resolve(option("out", "bench-results"), new Date().toISOString().replace(/[:.]/g, "-"));
@@ -65,7 +66,17 @@ type Row = Omit<RateResult, "placed"> & {
 
 const invocations = new InvocationLog();
 
-const BENCH_PORTS = { http: 4600, websocket: 4601, lambda: 4602, frontend: 4608, kafka: 27092, kafkaController: 27093, ordersDb: 18632, paymentsDb: 18633, zipkin: 4610 };
+const BENCH_PORTS = {
+  http: 4600,
+  websocket: 4601,
+  lambda: 4602,
+  frontend: 4608,
+  kafka: 27092,
+  kafkaController: 27093,
+  ordersDb: 18632,
+  paymentsDb: 18633,
+  zipkin: 4610,
+};
 
 /** The bench's own stack, AUTH=off; traces on (Zipkin started) unless `traces` is "off". */
 async function startBenchStack(traces: "on" | "off"): Promise<RunningStack> {
@@ -89,7 +100,12 @@ const rows: Row[] = [];
 let failed = false;
 
 async function post(pathname: string, body: unknown): Promise<void> {
-  const response = await fetch(`${apiUrl}${pathname}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const response = await fetch(`${apiUrl}${pathname}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
   if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
 }
 
@@ -122,9 +138,15 @@ const header =
   "| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | slowest answer ms (> 1 s) | CPU ms/order runtime / databases | invocations/order | USD/M orders | queued at end | errors | correct |";
 console.log(`\n${header}\n|${"---|".repeat(13)}`);
 
-const perOrder = (cpuSeconds: number | undefined, orders: number) => (orders > 0 ? Math.round(((cpuSeconds ?? 0) * 1000 * 10) / orders) / 10 : 0);
+const perOrder = (cpuSeconds: number | undefined, orders: number) =>
+  orders > 0 ? Math.round(((cpuSeconds ?? 0) * 1000 * 10) / orders) / 10 : 0;
 
-async function run(phase: string, rate: number, seconds: number, connections: RateResult["connections"] = CONNECTIONS as RateResult["connections"]): Promise<Row> {
+async function run(
+  phase: string,
+  rate: number,
+  seconds: number,
+  connections: RateResult["connections"] = CONNECTIONS as RateResult["connections"],
+): Promise<Row> {
   invocations.drain(); // what came before this run is not its cost
   await sampler.begin();
   const { placed, ...result } = await shoppers.offer(rate, seconds, { connections });
@@ -146,7 +168,16 @@ async function run(phase: string, rate: number, seconds: number, connections: Ra
     loadGenerator: perOrder(cpu("load generator"), result.settled),
   };
   const money = await checkMoneyOf(placed);
-  const row: Row = { phase, ...result, processes, cpuMsPerOrder, cost, correct: money.correct, lost: money.lost, chargedTwice: money.chargedTwice };
+  const row: Row = {
+    phase,
+    ...result,
+    processes,
+    cpuMsPerOrder,
+    cost,
+    correct: money.correct,
+    lost: money.lost,
+    chargedTwice: money.chargedTwice,
+  };
   rows.push(row);
   if (!row.correct) failed = true;
   const s = row.settleMs;
@@ -176,10 +207,18 @@ async function hopsOf(since: number, until: number): Promise<string | undefined>
 async function checkMoneyOf(placed: RateResult["placed"]) {
   if (!stack) return { correct: true, lost: 0, chargedTwice: 0 };
   const money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, placed, users);
-  return { correct: money.lost === 0 && money.chargedTwice === 0 && money.unbalanced.length === 0, lost: money.lost, chargedTwice: money.chargedTwice };
+  return {
+    correct: money.lost === 0 && money.chargedTwice === 0 && money.unbalanced.length === 0,
+    lost: money.lost,
+    chargedTwice: money.chargedTwice,
+  };
 }
 
-const holds = (row: Row) => row.correct && row.queuedAtEnd === 0 && (row.settleMs.p99 ?? Infinity) < 1_000 && Object.keys(row.errors).length === 0;
+const holds = (row: Row) =>
+  row.correct &&
+  row.queuedAtEnd === 0 &&
+  (row.settleMs.p99 ?? Infinity) < 1_000 &&
+  Object.keys(row.errors).length === 0;
 
 try {
   // Tracing's cost, part one: a run with traces on, on a fresh stack (part two ends the bench).
@@ -227,15 +266,18 @@ try {
   const overload = rows.find((r) => r.phase === "overload");
   const tracedRun = rows.find((r) => r.phase === "traces on");
   const untracedRun = rows.find((r) => r.phase === "traces off");
-  const machineCpu = (r: Row) => r.cpuMsPerOrder.runtime + r.cpuMsPerOrder.databases + r.cpuMsPerOrder.broker + r.cpuMsPerOrder.zipkin;
-  const tracingCost = tracedRun && untracedRun && {
-    rate: tracedRun.offered,
-    runtimeCpuMsPerOrder: { on: tracedRun.cpuMsPerOrder.runtime, off: untracedRun.cpuMsPerOrder.runtime },
-    zipkinCpuMsPerOrder: tracedRun.cpuMsPerOrder.zipkin,
-    runtimeIncrease: Math.round((tracedRun.cpuMsPerOrder.runtime / untracedRun.cpuMsPerOrder.runtime - 1) * 1000) / 1000,
-    machineIncrease: Math.round((machineCpu(tracedRun) / machineCpu(untracedRun) - 1) * 1000) / 1000,
-    settleMs: { on: tracedRun.settleMs, off: untracedRun.settleMs },
-  };
+  const machineCpu = (r: Row) =>
+    r.cpuMsPerOrder.runtime + r.cpuMsPerOrder.databases + r.cpuMsPerOrder.broker + r.cpuMsPerOrder.zipkin;
+  const tracingCost = tracedRun &&
+    untracedRun && {
+      rate: tracedRun.offered,
+      runtimeCpuMsPerOrder: { on: tracedRun.cpuMsPerOrder.runtime, off: untracedRun.cpuMsPerOrder.runtime },
+      zipkinCpuMsPerOrder: tracedRun.cpuMsPerOrder.zipkin,
+      runtimeIncrease:
+        Math.round((tracedRun.cpuMsPerOrder.runtime / untracedRun.cpuMsPerOrder.runtime - 1) * 1000) / 1000,
+      machineIncrease: Math.round((machineCpu(tracedRun) / machineCpu(untracedRun) - 1) * 1000) / 1000,
+      settleMs: { on: tracedRun.settleMs, off: untracedRun.settleMs },
+    };
   const flood = rows.find((r) => r.phase === "flood");
   const summary = {
     when: new Date().toISOString(),
@@ -243,7 +285,8 @@ try {
     rates: RATES,
     sustainedOrdersPerSecond: sustained,
     databaseLimit: limit,
-    sustainedShareOfLimit: "ordersPerSecond" in limit && sustained ? Math.round((sustained / limit.ordersPerSecond) * 100) / 100 : null,
+    sustainedShareOfLimit:
+      "ordersPerSecond" in limit && sustained ? Math.round((sustained / limit.ordersPerSecond) * 100) / 100 : null,
     overload: overload && {
       offered: overload.offered,
       settledPerSecond: overload.settledPerSecond,
@@ -261,7 +304,9 @@ try {
       settledShareOfSustained: sustained ? Math.round((flood.settledPerSecond / sustained) * 100) / 100 : null,
       slowestAnswerMs: flood.slowestAnswerMs,
       answersOverOneSecond: flood.answersOverOneSecond,
-      unanswered: Object.entries(flood.errors).filter(([k]) => !/^\d+$/.test(k)).reduce((n, [, v]) => n + v, 0),
+      unanswered: Object.entries(flood.errors)
+        .filter(([k]) => !/^\d+$/.test(k))
+        .reduce((n, [, v]) => n + v, 0),
       everyAcceptedOrderSettled: flood.queuedAtEnd === 0 && flood.correct,
     },
     rows,
@@ -269,15 +314,31 @@ try {
   await writeFile(path.join(OUT, "summary.json"), JSON.stringify(summary, null, 2));
   await writeFile(path.join(OUT, "latency.svg"), latencyPlot(rows.filter((r) => r.phase === "series")));
 
-  const reference = [...rows].filter((r) => r.phase === "hold" && r.queuedAtEnd === 0).sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
+  const reference =
+    [...rows]
+      .filter((r) => r.phase === "hold" && r.queuedAtEnd === 0)
+      .sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
   if (hops) console.log(`\nWhere an order's time goes at ${TRACES_RATE}/s, from its trace (traces on run):\n\n${hops}`);
-  if (reference) console.log(`\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`);
+  if (reference)
+    console.log(
+      `\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`,
+    );
   console.log(`\nCPU ms per settled order (runtime = serverless-offline, its functions and the Kafka event source):`);
-  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, zipkin ${row.cpuMsPerOrder.zipkin}, load generator ${row.cpuMsPerOrder.loadGenerator}`);
+  for (const row of rows)
+    console.log(
+      `  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, zipkin ${row.cpuMsPerOrder.zipkin}, load generator ${row.cpuMsPerOrder.loadGenerator}`,
+    );
   console.log(`\nCPU seconds / peak MB per process:`);
-  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes).map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`).join(", ")}`);
+  for (const row of rows)
+    console.log(
+      `  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes)
+        .map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`)
+        .join(", ")}`,
+    );
   console.log(`\nhighest rate that held ${HOLD} s with p99 < 1 s: ${sustained}/s`);
-  console.log(`database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`);
+  console.log(
+    `database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`,
+  );
   if (tracingCost) {
     const pct = (x: number) => `${x >= 0 ? "+" : ""}${Math.round(x * 1000) / 10} %`;
     console.log(
@@ -285,9 +346,18 @@ try {
         `with Zipkin's ${tracingCost.zipkinCpuMsPerOrder} ms, the machine ${pct(tracingCost.machineIncrease)}; order->frame p50/p99 ${tracingCost.settleMs.on.p50}/${tracingCost.settleMs.on.p99} ms on, ${tracingCost.settleMs.off.p50}/${tracingCost.settleMs.off.p99} ms off`,
     );
   }
-  if (flood) console.log(`flood at ${flood.offered}/s, a connection per request: settled ${flood.settledPerSecond}/s (${summary.flood!.settledShareOfSustained} of the sustained rate), slowest answer ${flood.slowestAnswerMs} ms, ${flood.answersOverOneSecond} answers over 1 s, ${summary.flood!.unanswered} unanswered, every accepted order settled: ${summary.flood!.everyAcceptedOrderSettled}`);
-  if (overload) console.log(`overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`);
-  for (const row of rows) console.log(`  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`);
+  if (flood)
+    console.log(
+      `flood at ${flood.offered}/s, a connection per request: settled ${flood.settledPerSecond}/s (${summary.flood!.settledShareOfSustained} of the sustained rate), slowest answer ${flood.slowestAnswerMs} ms, ${flood.answersOverOneSecond} answers over 1 s, ${summary.flood!.unanswered} unanswered, every accepted order settled: ${summary.flood!.everyAcceptedOrderSettled}`,
+    );
+  if (overload)
+    console.log(
+      `overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`,
+    );
+  for (const row of rows)
+    console.log(
+      `  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`,
+    );
   console.log(`\nresults in ${OUT}`);
 } finally {
   shoppers.close();

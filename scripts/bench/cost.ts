@@ -57,7 +57,10 @@ export class InvocationLog {
   }
 
   /** What was counted since the last call, and a fresh start. */
-  drain(): { invocations: Record<string, InvocationTotals>; batches: Record<string, { batches: number; records: number }> } {
+  drain(): {
+    invocations: Record<string, InvocationTotals>;
+    batches: Record<string, { batches: number; records: number }>;
+  } {
     const drained = { invocations: Object.fromEntries(this.totals), batches: Object.fromEntries(this.batches) };
     this.totals = new Map();
     this.batches = new Map();
@@ -72,7 +75,12 @@ function memoryMbByFunction(): { fallback: number; byFunction: Record<string, nu
     functions: Record<string, { memorySize?: number }>;
   };
   const fallback = service.provider.memorySize ?? 1024;
-  return { fallback, byFunction: Object.fromEntries(Object.entries(service.functions).map(([name, fn]) => [name, fn.memorySize ?? fallback])) };
+  return {
+    fallback,
+    byFunction: Object.fromEntries(
+      Object.entries(service.functions).map(([name, fn]) => [name, fn.memorySize ?? fallback]),
+    ),
+  };
 }
 
 export interface CostRow {
@@ -90,7 +98,13 @@ export interface Cost {
   httpRequestsPer1000: number;
   websocketMessagesPer1000: number;
   connectionMinutesPer1000: number;
-  usdPerMillionOrders: { lambdaRequests: number; lambdaDuration: number; httpApi: number; websocket: number; total: number };
+  usdPerMillionOrders: {
+    lambdaRequests: number;
+    lambdaDuration: number;
+    httpApi: number;
+    websocket: number;
+    total: number;
+  };
 }
 
 /**
@@ -131,12 +145,23 @@ export function costOf(
     total: 0,
   };
   usd.total = usd.lambdaRequests + usd.lambdaDuration + usd.httpApi + usd.websocket;
-  const batchSizes = Object.fromEntries(Object.entries(counted.batches).map(([topic, b]) => [topic, round(b.records / Math.max(1, b.batches), 2)]));
-  return { orders: traffic.orders, rows, batchSizes, httpRequestsPer1000, websocketMessagesPer1000, connectionMinutesPer1000, usdPerMillionOrders: mapValues(usd, (v) => round(v, 2)) };
+  const batchSizes = Object.fromEntries(
+    Object.entries(counted.batches).map(([topic, b]) => [topic, round(b.records / Math.max(1, b.batches), 2)]),
+  );
+  return {
+    orders: traffic.orders,
+    rows,
+    batchSizes,
+    httpRequestsPer1000,
+    websocketMessagesPer1000,
+    connectionMinutesPer1000,
+    usdPerMillionOrders: mapValues(usd, (v) => round(v, 2)),
+  };
 }
 
 const round = (n: number, digits: number) => Math.round(n * 10 ** digits) / 10 ** digits;
-const mapValues = <T extends Record<string, number>>(o: T, f: (v: number) => number) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)])) as T;
+const mapValues = <T extends Record<string, number>>(o: T, f: (v: number) => number) =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)])) as T;
 
 /** The cost as a Markdown table, as the README shows it. */
 export function costTable(cost: Cost): string {
@@ -145,10 +170,26 @@ export function costTable(cost: Cost): string {
     "",
     "| function | memory MB | invocations | billed s | GB-s |",
     "|---|---|---|---|---|",
-    ...cost.rows.map((r) => `| ${r.function} | ${r.memoryMb} | ${round(r.invocationsPer1000, 1)} | ${round(r.secondsPer1000, 2)} | ${round(r.gbSecondsPer1000, 3)} |`),
-    `| **all functions** | | **${round(cost.rows.reduce((n, r) => n + r.invocationsPer1000, 0), 1)}** | **${round(cost.rows.reduce((n, r) => n + r.secondsPer1000, 0), 2)}** | **${round(cost.rows.reduce((n, r) => n + r.gbSecondsPer1000, 0), 3)}** |`,
+    ...cost.rows.map(
+      (r) =>
+        `| ${r.function} | ${r.memoryMb} | ${round(r.invocationsPer1000, 1)} | ${round(r.secondsPer1000, 2)} | ${round(r.gbSecondsPer1000, 3)} |`,
+    ),
+    `| **all functions** | | **${round(
+      cost.rows.reduce((n, r) => n + r.invocationsPer1000, 0),
+      1,
+    )}** | **${round(
+      cost.rows.reduce((n, r) => n + r.secondsPer1000, 0),
+      2,
+    )}** | **${round(
+      cost.rows.reduce((n, r) => n + r.gbSecondsPer1000, 0),
+      3,
+    )}** |`,
     "",
-    `HTTP API requests ${round(cost.httpRequestsPer1000, 1)}, WebSocket messages ${round(cost.websocketMessagesPer1000, 1)}, connection minutes ${round(cost.connectionMinutesPer1000, 2)}; records per consumer batch: ${Object.entries(cost.batchSizes).map(([t, n]) => `${t} ${n}`).join(", ") || "-"}.`,
+    `HTTP API requests ${round(cost.httpRequestsPer1000, 1)}, WebSocket messages ${round(cost.websocketMessagesPer1000, 1)}, connection minutes ${round(cost.connectionMinutesPer1000, 2)}; records per consumer batch: ${
+      Object.entries(cost.batchSizes)
+        .map(([t, n]) => `${t} ${n}`)
+        .join(", ") || "-"
+    }.`,
     "",
     `USD per million orders: Lambda requests ${cost.usdPerMillionOrders.lambdaRequests}, Lambda duration ${cost.usdPerMillionOrders.lambdaDuration}, HTTP API ${cost.usdPerMillionOrders.httpApi}, WebSocket ${cost.usdPerMillionOrders.websocket}; **total ${cost.usdPerMillionOrders.total}**.`,
   ];

@@ -18,29 +18,47 @@ interface Hop {
   of(span: (name: string) => { start: number; end: number } | undefined): number | undefined;
 }
 
-const between = (from: string, fromEdge: "start" | "end", to: string, toEdge: "start" | "end"): Hop["of"] => (span) => {
-  const a = span(from);
-  const b = span(to);
-  return a && b ? (b[toEdge] - a[fromEdge]) / 1000 : undefined;
-};
+const between =
+  (from: string, fromEdge: "start" | "end", to: string, toEdge: "start" | "end"): Hop["of"] =>
+  (span) => {
+    const a = span(from);
+    const b = span(to);
+    return a && b ? (b[toEdge] - a[fromEdge]) / 1000 : undefined;
+  };
 const length = (name: string): Hop["of"] => between(name, "start", name, "end");
 
 /** The order's path, in order: work (a span) and waits (between spans). */
 const HOPS: Hop[] = [
   { what: "POST /api/orders (the request)", of: length("post /api/orders") },
-  { what: "  wait: commit -> orders relay publishing", of: between("orders transaction", "end", "send orders.created", "start") },
+  {
+    what: "  wait: commit -> orders relay publishing",
+    of: between("orders transaction", "end", "send orders.created", "start"),
+  },
   { what: "orders relay: publish orders.created", of: length("send orders.created") },
-  { what: "  wait: event source -> charge", of: between("send orders.created", "end", "process orders.created", "start") },
+  {
+    what: "  wait: event source -> charge",
+    of: between("send orders.created", "end", "process orders.created", "start"),
+  },
   { what: "charge (its batch's transaction)", of: length("process orders.created") },
-  { what: "  wait: commit -> payments relay publishing", of: between("process orders.created", "end", "send payments.processed", "start") },
+  {
+    what: "  wait: commit -> payments relay publishing",
+    of: between("process orders.created", "end", "send payments.processed", "start"),
+  },
   { what: "payments relay: publish payments.processed", of: length("send payments.processed") },
-  { what: "  wait: event source -> status change", of: between("send payments.processed", "end", "process payments.processed", "start") },
+  {
+    what: "  wait: event source -> status change",
+    of: between("send payments.processed", "end", "process payments.processed", "start"),
+  },
   { what: "status change (its batch's transaction)", of: length("process payments.processed") },
-  { what: "  wait: commit -> push sent", of: between("process payments.processed", "end", "push order_updated", "end") },
+  {
+    what: "  wait: commit -> push sent",
+    of: between("process payments.processed", "end", "push order_updated", "end"),
+  },
   { what: "whole order: POST -> status pushed", of: between("post /api/orders", "start", "push order_updated", "end") },
 ];
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const ms = (x: number | undefined) => (x === undefined ? "-" : x.toFixed(1));
 
 /** The hop table of the given traces (each an array of spans, as Zipkin's /api/v2/traces answers). */
@@ -61,7 +79,13 @@ export function hopTable(traces: ZipkinSpan[][]): string {
 }
 
 /** The traces of orders placed in [since, until] (epoch ms), as Zipkin holds them; at most `limit`. */
-export async function tracesFrom(zipkinUrl: string, createOrderService: string, since: number, until: number, limit = 2_000): Promise<ZipkinSpan[][]> {
+export async function tracesFrom(
+  zipkinUrl: string,
+  createOrderService: string,
+  since: number,
+  until: number,
+  limit = 2_000,
+): Promise<ZipkinSpan[][]> {
   const query = new URLSearchParams({
     serviceName: createOrderService.toLowerCase(),
     spanName: "post /api/orders",

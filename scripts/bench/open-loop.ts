@@ -68,7 +68,9 @@ export class Shoppers {
   async open(): Promise<void> {
     for (const user of this.users) {
       const socket = new WebSocket(`${this.wsUrl}?user_id=${user}`);
-      await new Promise<void>((resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)));
+      await new Promise<void>(
+        (resolve, reject) => (socket.once("open", () => resolve()), socket.once("error", reject)),
+      );
       socket.on("message", (data) => {
         this.frames += 1;
         const frame = JSON.parse(data.toString()) as { type: string; order_id?: string; status?: string };
@@ -112,7 +114,11 @@ export class Shoppers {
     return new Promise((resolve) => this.waiters.set(orderId, resolve));
   }
 
-  async offer(rate: number, seconds: number, options: { connections?: RateResult["connections"]; drainMs?: number } = {}): Promise<RateResult> {
+  async offer(
+    rate: number,
+    seconds: number,
+    options: { connections?: RateResult["connections"]; drainMs?: number } = {},
+  ): Promise<RateResult> {
     const connections = options.connections ?? "kept-alive";
     const agent = connections === "unbounded" ? this.unboundedAgent : this.agent;
     const drainMs = options.drainMs ?? 30_000;
@@ -143,7 +149,8 @@ export class Shoppers {
           const body = parsed(response.body);
           if (response.status !== 201 || !body.order_id) {
             errors[response.status] = (errors[response.status] ?? 0) + 1;
-            if (response.status === 429 || response.status === 503) refusalMaxMs = Math.max(refusalMaxMs ?? 0, answeredMs);
+            if (response.status === 429 || response.status === 503)
+              refusalMaxMs = Math.max(refusalMaxMs ?? 0, answeredMs);
             return;
           }
           postMs.push(answeredMs);
@@ -168,7 +175,7 @@ export class Shoppers {
 
     // Sends whatever is due, then sleeps until the next send is (at least 1 ms: a timer each
     // millisecond at high rates is cheaper than one per order, and the schedule, not the send, is timed).
-    for (let i = 0; i < total; ) {
+    for (let i = 0; i < total;) {
       const due = Math.min(total, Math.floor(((performance.now() - start) * rate) / 1000) + 1);
       while (i < due) send(i++);
       const nextAt = start + (i * 1000) / rate;

@@ -12,7 +12,9 @@ import { Supervisor } from "../../local/supervisor.ts";
 
 /** pgbench from PATH or a Debian PostgreSQL install (`apt-get install postgresql-client`). */
 function pgbenchBinary(): string | undefined {
-  const debian = existsSync("/usr/lib/postgresql") ? readdirSync("/usr/lib/postgresql").map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`) : [];
+  const debian = existsSync("/usr/lib/postgresql")
+    ? readdirSync("/usr/lib/postgresql").map((v) => `/usr/lib/postgresql/${v}/bin/pgbench`)
+    : [];
   return ["/usr/bin/pgbench", ...debian].find((p) => existsSync(p));
 }
 
@@ -45,11 +47,20 @@ END;
  * 1:1:1, run by pgbench with 8 clients against a throwaway PostgreSQL of the same build as the
  * shop's. Returns transactions per second and the orders per second that allows (tps / 3).
  */
-export async function databaseLimit(port: number, seconds = 20): Promise<{ tps: number; ordersPerSecond: number } | { skipped: string }> {
+export async function databaseLimit(
+  port: number,
+  seconds = 20,
+): Promise<{ tps: number; ordersPerSecond: number } | { skipped: string }> {
   const binary = pgbenchBinary();
   if (!binary) return { skipped: "pgbench not found (apt-get install postgresql-client)" };
   const supervisor = new Supervisor(
-    postgresPart({ name: "ordersDb", label: "pgbench PostgreSQL", dir: path.join(LOCAL_DIR, "bench-pgbench"), port, database: "shop" }),
+    postgresPart({
+      name: "ordersDb",
+      label: "pgbench PostgreSQL",
+      dir: path.join(LOCAL_DIR, "bench-pgbench"),
+      port,
+      database: "shop",
+    }),
     { say: () => undefined, record: () => undefined, giveUp: () => undefined },
   );
   await supervisor.start();
@@ -59,8 +70,12 @@ export async function databaseLimit(port: number, seconds = 20): Promise<{ tps: 
     await migrate(url, [...new Set([...MIGRATION_FOLDERS.orders, ...MIGRATION_FOLDERS.payments])]);
     const pool = new pg.Pool({ connectionString: url, max: 1 });
     try {
-      await pool.query("INSERT INTO accounts (user_id, balance) SELECT md5(i::text)::uuid, 1000000000000 FROM generate_series(1, 1000) i");
-      await pool.query("INSERT INTO orders (id, user_id, amount) SELECT md5(i::text)::uuid, gen_random_uuid(), 1 FROM generate_series(1, 200000) i");
+      await pool.query(
+        "INSERT INTO accounts (user_id, balance) SELECT md5(i::text)::uuid, 1000000000000 FROM generate_series(1, 1000) i",
+      );
+      await pool.query(
+        "INSERT INTO orders (id, user_id, amount) SELECT md5(i::text)::uuid, gen_random_uuid(), 1 FROM generate_series(1, 200000) i",
+      );
       await pool.query("VACUUM ANALYZE");
     } finally {
       await pool.end();
@@ -73,7 +88,17 @@ export async function databaseLimit(port: number, seconds = 20): Promise<{ tps: 
         return file;
       }),
     );
-    const { stdout } = await promisify(execFile)(binary, ["-n", "-c", "8", "-j", "2", "-T", String(seconds), ...files.flatMap((f) => ["-f", f]), url]);
+    const { stdout } = await promisify(execFile)(binary, [
+      "-n",
+      "-c",
+      "8",
+      "-j",
+      "2",
+      "-T",
+      String(seconds),
+      ...files.flatMap((f) => ["-f", f]),
+      url,
+    ]);
     const tps = Number(/tps = ([\d.]+)/.exec(stdout)?.[1]);
     return { tps: Math.round(tps), ordersPerSecond: Math.round(tps / 3) };
   } finally {

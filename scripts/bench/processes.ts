@@ -11,7 +11,9 @@ export interface Usage {
 
 const TICKS_PER_SECOND = 100;
 
-async function statOf(pid: number): Promise<{ ppid: number; pgrp: number; cpu: number; reapedCpu: number; rssPages: number } | undefined> {
+async function statOf(
+  pid: number,
+): Promise<{ ppid: number; pgrp: number; cpu: number; reapedCpu: number; rssPages: number } | undefined> {
   try {
     const stat = await readFile(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
@@ -39,7 +41,11 @@ export class ProcessSampler {
   constructor(private readonly leaders: () => Record<string, number | undefined>) {}
 
   private async sample(): Promise<Map<string, { cpu: number; rss: number }>> {
-    const groups = new Map(Object.entries(this.leaders()).filter((e): e is [string, number] => e[1] !== undefined).map(([name, pid]) => [pid, name]));
+    const groups = new Map(
+      Object.entries(this.leaders())
+        .filter((e): e is [string, number] => e[1] !== undefined)
+        .map(([name, pid]) => [pid, name]),
+    );
     const totals = new Map<string, { cpu: number; rss: number }>();
     for (const entry of await readdir("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
@@ -78,7 +84,13 @@ export class ProcessSampler {
     clearInterval(this.timer);
     await this.tick();
     return Object.fromEntries(
-      [...this.last].map(([name, cpu]) => [name, { cpuSeconds: Number((cpu - (this.start.get(name) ?? cpu)).toFixed(1)), peakRssMb: Math.round(this.peak.get(name) ?? 0) }]),
+      [...this.last].map(([name, cpu]) => [
+        name,
+        {
+          cpuSeconds: Number((cpu - (this.start.get(name) ?? cpu)).toFixed(1)),
+          peakRssMb: Math.round(this.peak.get(name) ?? 0),
+        },
+      ]),
     );
   }
 }

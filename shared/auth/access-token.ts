@@ -41,7 +41,8 @@ function verifierFor(auth: AuthConfig & { issuer: string; clientId: string }) {
       // Cognito access tokens carry no `aud`: the app client is `client_id`, checked below with
       // the library's own Cognito rules, together with token_use.
       audience: null,
-      customJwtCheck: ({ payload }) => validateCognitoJwtFields(payload, { tokenUse: "access", clientId: auth.clientId, groups: null }),
+      customJwtCheck: ({ payload }) =>
+        validateCognitoJwtFields(payload, { tokenUse: "access", clientId: auth.clientId, groups: null }),
     },
     { jwksCache: new SimpleJwksCache({ fetcher: jwksFetcher }) },
   );
@@ -53,7 +54,8 @@ function verifier(): Verifier {
     throw new Error("AUTH is on but COGNITO_USER_POOL_ID (or COGNITO_ISSUER) and COGNITO_CLIENT_ID are not set");
   }
   const key = `${auth.issuer} ${auth.clientId}`;
-  if (cached?.key !== key) cached = { key, verifier: verifierFor({ ...auth, issuer: auth.issuer, clientId: auth.clientId }) };
+  if (cached?.key !== key)
+    cached = { key, verifier: verifierFor({ ...auth, issuer: auth.issuer, clientId: auth.clientId }) };
   return cached.verifier;
 }
 
@@ -71,11 +73,13 @@ export async function verifyAccessToken(token: string): Promise<Caller> {
       throw new DependencyUnavailable("the sign-in service", { cause: error });
     }
     if (!(error instanceof JwtBaseError)) throw error;
-    if (error instanceof JwtExpiredError) throw new Unauthorized("The access token has expired; refresh it or sign in again", "Authorization");
+    if (error instanceof JwtExpiredError)
+      throw new Unauthorized("The access token has expired; refresh it or sign in again", "Authorization");
     throw new Unauthorized(`The access token is not valid for this shop: ${error.message}`, "Authorization");
   }
   const sub = typeof payload.sub === "string" ? payload.sub.toLowerCase() : "";
-  if (!UUID.test(sub)) throw new Unauthorized("The access token names no user (its sub is not a UUID)", "Authorization");
+  if (!UUID.test(sub))
+    throw new Unauthorized("The access token names no user (its sub is not a UUID)", "Authorization");
   return { userId: sub };
 }
 
@@ -84,7 +88,9 @@ export function bearerToken(header: string | undefined): string {
   const match = /^Bearer[ ]+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header ?? "");
   if (!match) {
     throw new Unauthorized(
-      header ? "The Authorization header must be `Bearer <access token>`" : "Sign in first: this needs an access token (Authorization: Bearer <token>)",
+      header
+        ? "The Authorization header must be `Bearer <access token>`"
+        : "Sign in first: this needs an access token (Authorization: Bearer <token>)",
       "Authorization",
     );
   }

@@ -11,7 +11,10 @@ import { userQuery } from "./http.ts";
  */
 
 /** Who writes and who reads each topic (the consumer groups are those of serverless.yml's msk events). */
-export const TOPIC_ROLES: Record<Topic, { event: string; producer: string; consumer: { function: string; group: string; service: string } }> = {
+export const TOPIC_ROLES: Record<
+  Topic,
+  { event: string; producer: string; consumer: { function: string; group: string; service: string } }
+> = {
   "orders.created": {
     event: "OrderCreated",
     producer: "orders (createOrder's transaction, published by ordersOutboxRelay)",
@@ -20,12 +23,20 @@ export const TOPIC_ROLES: Record<Topic, { event: string; producer: string; consu
   "payments.processed": {
     event: "PaymentProcessed",
     producer: "payments (onOrderCreated's transaction, published by paymentsOutboxRelay)",
-    consumer: { function: "onPaymentProcessed", group: "gozon-orders-payment-results", service: "orders: settles the order, pushes ORDER_UPDATED" },
+    consumer: {
+      function: "onPaymentProcessed",
+      group: "gozon-orders-payment-results",
+      service: "orders: settles the order, pushes ORDER_UPDATED",
+    },
   },
   "payments.balance-updated": {
     event: "BalanceUpdated",
     producer: "payments (account opened, deposit, charge; published by paymentsOutboxRelay)",
-    consumer: { function: "onBalanceUpdated", group: "gozon-notifications-balances", service: "notifications: keeps the latest balance, pushes BALANCE_UPDATED" },
+    consumer: {
+      function: "onBalanceUpdated",
+      group: "gozon-notifications-balances",
+      service: "notifications: keeps the latest balance, pushes BALANCE_UPDATED",
+    },
   },
 };
 
@@ -38,7 +49,8 @@ export const DEAD_LETTER_HEADERS: Record<string, string> = {
   "dlt-source-partition": "Its partition (decimal)",
   "dlt-source-offset": "Its offset (decimal)",
   "dlt-source-timestamp": "Its timestamp, milliseconds since the epoch (decimal)",
-  "dlt-reason": "unreadable (not UTF-8, not JSON, or not the topic's schema: parked at once), retries-exhausted, or record-too-old",
+  "dlt-reason":
+    "unreadable (not UTF-8, not JSON, or not the topic's schema: parked at once), retries-exhausted, or record-too-old",
   "dlt-error": "The error, at most 2000 characters",
   "dlt-attempts": "How many times the function was given the record (decimal)",
   "dlt-function": "The consuming function's name",
@@ -55,14 +67,34 @@ const BINDING_VERSION = { kafka: "0.5.0", ws: "0.1.0" } as const;
  * A zod schema as JSON Schema (draft 7, which AsyncAPI's schema format extends). Schemas that name
  * themselves (`.meta({ id })`, e.g. Order) become components of their own, referenced from each use.
  */
-function schemaOf(schema: z.ZodType, shared: Record<string, unknown>, io: "input" | "output" = "output"): Record<string, unknown> {
-  const generated = z.toJSONSchema(schema, { target: "draft-7", io, unrepresentable: "any", reused: "inline" }) as Record<string, unknown>;
-  const { $schema: _schema, definitions, ...json } = JSON.parse(JSON.stringify(generated).replaceAll('"#/definitions/', '"#/components/schemas/')) as Record<string, unknown>;
+function schemaOf(
+  schema: z.ZodType,
+  shared: Record<string, unknown>,
+  io: "input" | "output" = "output",
+): Record<string, unknown> {
+  const generated = z.toJSONSchema(schema, {
+    target: "draft-7",
+    io,
+    unrepresentable: "any",
+    reused: "inline",
+  }) as Record<string, unknown>;
+  const {
+    $schema: _schema,
+    definitions,
+    ...json
+  } = JSON.parse(JSON.stringify(generated).replaceAll('"#/definitions/', '"#/components/schemas/')) as Record<
+    string,
+    unknown
+  >;
   Object.assign(shared, definitions ?? {});
   return json;
 }
 
-const pascal = (topic: string) => topic.split(/[^a-zA-Z0-9]+/).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+const pascal = (topic: string) =>
+  topic
+    .split(/[^a-zA-Z0-9]+/)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join("");
 const ref = (pointer: string) => ({ $ref: pointer });
 
 export interface AsyncApiOptions {
@@ -92,10 +124,17 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
       summary: `Written by ${roles.producer}.`,
       contentType: "application/json",
       payload: ref(`#/components/schemas/${roles.event}`),
-      correlationId: { description: "The order id (for a deposit, an id of its own): the thread through every log line and event", location: "$message.payload#/correlation_id" },
+      correlationId: {
+        description: "The order id (for a deposit, an id of its own): the thread through every log line and event",
+        location: "$message.payload#/correlation_id",
+      },
       bindings: {
         kafka: {
-          key: { type: "string", format: "uuid", description: `The event's ${key}: one user's events share a partition and keep their order` },
+          key: {
+            type: "string",
+            format: "uuid",
+            description: `The event's ${key}: one user's events share a partition and keep their order`,
+          },
           bindingVersion: BINDING_VERSION.kafka,
         },
       },
@@ -114,7 +153,9 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
         properties: Object.fromEntries(
           Object.entries(DEAD_LETTER_HEADERS).map(([name, description]) => [
             name,
-            name === "dlt-reason" ? { type: "string", enum: DEAD_LETTER_REASONS, description } : { type: "string", description },
+            name === "dlt-reason"
+              ? { type: "string", enum: DEAD_LETTER_REASONS, description }
+              : { type: "string", description },
           ]),
         ),
         additionalProperties: { type: "string", description: "The original record's headers" },
@@ -122,7 +163,12 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
       payload: {
         description: `The original value's bytes: normally a ${roles.event} event, but an unreadable record is kept as it came (not UTF-8, not JSON, or not the schema)`,
       },
-      bindings: { kafka: { key: { type: "string", description: "The original record's key, untouched" }, bindingVersion: BINDING_VERSION.kafka } },
+      bindings: {
+        kafka: {
+          key: { type: "string", description: "The original record's key, untouched" },
+          bindingVersion: BINDING_VERSION.kafka,
+        },
+      },
     };
     channels[id] = {
       address: topic,
@@ -153,7 +199,9 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
       title: `${roles.consumer.function} receives ${roles.event}`,
       summary: `${roles.consumer.service}. One transaction per batch, behind an inbox row per event.`,
       messages: [ref(`#/channels/${id}/messages/${roles.event}`)],
-      bindings: { kafka: { groupId: { type: "string", enum: [roles.consumer.group] }, bindingVersion: BINDING_VERSION.kafka } },
+      bindings: {
+        kafka: { groupId: { type: "string", enum: [roles.consumer.group] }, bindingVersion: BINDING_VERSION.kafka },
+      },
     };
     operations[`deadLetter${roles.event}`] = {
       action: "send",
@@ -164,7 +212,12 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     };
   }
 
-  const frames = { OrderUpdated: orderUpdatedFrame, BalanceUpdated: balanceUpdatedFrame, Snapshot: snapshotFrame, Problem: problemFrame } as const;
+  const frames = {
+    OrderUpdated: orderUpdatedFrame,
+    BalanceUpdated: balanceUpdatedFrame,
+    Snapshot: snapshotFrame,
+    Problem: problemFrame,
+  } as const;
   const frameSummaries: Record<keyof typeof frames, string> = {
     OrderUpdated: "An order of the user reached FINISHED or CANCELLED (after payments answered).",
     BalanceUpdated: "The user's balance changed (account opened, deposit, charge).",
@@ -211,8 +264,16 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     summary,
     messages: [ref(`#/channels/notifications/messages/${message}`)],
   });
-  operations.pushOrderUpdated = pushed("Push ORDER_UPDATED", "onPaymentProcessed, after it settled the order.", "OrderUpdatedFrame");
-  operations.pushBalanceUpdated = pushed("Push BALANCE_UPDATED", "onBalanceUpdated, after it recorded a newer balance.", "BalanceUpdatedFrame");
+  operations.pushOrderUpdated = pushed(
+    "Push ORDER_UPDATED",
+    "onPaymentProcessed, after it settled the order.",
+    "OrderUpdatedFrame",
+  );
+  operations.pushBalanceUpdated = pushed(
+    "Push BALANCE_UPDATED",
+    "onBalanceUpdated, after it recorded a newer balance.",
+    "BalanceUpdatedFrame",
+  );
   operations.refuseFrame = pushed(
     "Refuse a frame",
     "wsSync and the $default route, when a frame is too large, comes too fast or names no known action.",
@@ -224,7 +285,10 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
     title: "Sync",
     summary: "wsSync: the page asks for the whole picture; the answer goes to the same connection.",
     messages: [ref("#/channels/notifications/messages/SyncRequest")],
-    reply: { channel: ref("#/channels/notifications"), messages: [ref("#/channels/notifications/messages/SnapshotFrame")] },
+    reply: {
+      channel: ref("#/channels/notifications"),
+      messages: [ref("#/channels/notifications/messages/SnapshotFrame")],
+    },
   };
 
   return {
@@ -245,8 +309,13 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
       msk: {
         host: "{brokers}",
         protocol: "kafka-secure",
-        description: "Amazon MSK of an AWS stage: TLS, with IAM access control (SASL/OAUTHBEARER, port 9098) by default; see the README's \"Deploying to AWS\".",
-        variables: { brokers: { description: "The cluster's bootstrap brokers (GetBootstrapBrokers, or the stage's kafkaBrokers)" } },
+        description:
+          'Amazon MSK of an AWS stage: TLS, with IAM access control (SASL/OAUTHBEARER, port 9098) by default; see the README\'s "Deploying to AWS".',
+        variables: {
+          brokers: {
+            description: "The cluster's bootstrap brokers (GetBootstrapBrokers, or the stage's kafkaBrokers)",
+          },
+        },
       },
       localWebSocket: {
         host: wsLocal.host,

@@ -43,7 +43,12 @@ export const snapshotFrame = z.object({
 /** What went wrong with a frame the client sent, as the HTTP API's problem details say it. */
 export const problemFrame = problem.omit({ type: true }).extend({ type: z.literal("PROBLEM") });
 
-export const frame = z.discriminatedUnion("type", [orderUpdatedFrame, balanceUpdatedFrame, snapshotFrame, problemFrame]);
+export const frame = z.discriminatedUnion("type", [
+  orderUpdatedFrame,
+  balanceUpdatedFrame,
+  snapshotFrame,
+  problemFrame,
+]);
 export type Frame = z.infer<typeof frame>;
 export type OrderUpdatedFrame = z.infer<typeof orderUpdatedFrame>;
 

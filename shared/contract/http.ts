@@ -21,7 +21,8 @@ export const userId = uuidText.meta({ format: "uuid", example: "550e8400-e29b-41
  * in the document: Swagger UI would send it, and another user's id is a 403.
  */
 const actingUserId = uuidText.meta({ format: "uuid" }).optional().meta({
-  description: "Your own user id. Optional when signed in (it must then be the access token's `sub`); required when the shop runs with AUTH=off.",
+  description:
+    "Your own user id. Optional when signed in (it must then be the access token's `sub`); required when the shop runs with AUTH=off.",
 });
 
 const amount = z
@@ -50,10 +51,12 @@ export interface OrderPosition {
   createdAt: string;
   id: string;
 }
-const POSITION = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const POSITION =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z)\|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
 
 /** The opaque `cursor` a page hands out for the next one. */
-export const encodeOrderCursor = (position: OrderPosition): string => Buffer.from(`${position.createdAt}|${position.id}`).toString("base64url");
+export const encodeOrderCursor = (position: OrderPosition): string =>
+  Buffer.from(`${position.createdAt}|${position.id}`).toString("base64url");
 
 const orderCursor = z
   .string()
@@ -61,7 +64,10 @@ const orderCursor = z
   .transform((raw, ctx): OrderPosition => {
     const match = /^[A-Za-z0-9_-]+$/.test(raw) ? POSITION.exec(Buffer.from(raw, "base64url").toString("utf8")) : null;
     if (!match) {
-      ctx.addIssue({ code: "custom", message: "is not a cursor this API handed out (take it from the Next-Cursor header)" });
+      ctx.addIssue({
+        code: "custom",
+        message: "is not a cursor this API handed out (take it from the Next-Cursor header)",
+      });
       return z.NEVER;
     }
     return { createdAt: match[1]!, id: match[2]! };
@@ -72,10 +78,19 @@ const pageLimit = z
   .string()
   .regex(/^[0-9]{1,3}$/, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`)
   .transform(Number)
-  .pipe(z.number().min(1, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`).max(MAX_ORDERS_PAGE, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`))
+  .pipe(
+    z
+      .number()
+      .min(1, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`)
+      .max(MAX_ORDERS_PAGE, `must be a whole number from 1 to ${MAX_ORDERS_PAGE}`),
+  )
   .meta({ description: `Orders per page, ${ORDERS_PAGE} unless given, at most ${MAX_ORDERS_PAGE}` });
 
-export const listOrdersQuery = z.object({ user_id: actingUserId, limit: pageLimit.optional(), cursor: orderCursor.optional() });
+export const listOrdersQuery = z.object({
+  user_id: actingUserId,
+  limit: pageLimit.optional(),
+  cursor: orderCursor.optional(),
+});
 export const orderPath = z.object({ id: userId.meta({ example: "0b7e6a52-3c1e-4e55-9d3e-8f1b2a7c9d10" }) });
 
 export const idempotencyKey = z

@@ -8,7 +8,8 @@ import type pg from "pg";
  * (The socket is node-postgres's `connection.stream`; without one, writes simply go one by one.)
  */
 export function writesTogether(client: pg.PoolClient): () => void {
-  const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection?.stream;
+  const socket = (client as unknown as { connection?: { stream?: { cork?(): void; uncork?(): void } } }).connection
+    ?.stream;
   let corked = false;
   return () => {
     if (corked || !socket?.cork || !socket.uncork) return;

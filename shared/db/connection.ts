@@ -8,9 +8,13 @@ import { connectTimed } from "./queue-meter.ts";
  * the pool not to reuse the connection (its session state is unknown: a failed rollback, a lock
  * that may still be held).
  */
-export async function withConnection<T>(pool: pg.Pool, work: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>): Promise<T> {
+export async function withConnection<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, discard: (why: Error) => void) => Promise<T>,
+): Promise<T> {
   const client = await connectTimed(pool);
-  const onError = (error: Error) => logger.warn({ err: error, database: pool.options.database }, "database connection lost while in use");
+  const onError = (error: Error) =>
+    logger.warn({ err: error, database: pool.options.database }, "database connection lost while in use");
   client.on("error", onError);
   let broken: Error | undefined;
   try {

@@ -32,7 +32,11 @@ export async function oncePerIdempotencyKey<T>(
   );
   if (claimed.rowCount === 1) {
     const result = await work();
-    await tx.query("UPDATE idempotency_keys SET result = $3 WHERE scope = $1 AND key = $2", [scope, key, JSON.stringify(result)]);
+    await tx.query("UPDATE idempotency_keys SET result = $3 WHERE scope = $1 AND key = $2", [
+      scope,
+      key,
+      JSON.stringify(result),
+    ]);
     return { result, replayed: false };
   }
   const stored = await tx.query<{ request_hash: string; result: T }>(
@@ -46,6 +50,8 @@ export async function oncePerIdempotencyKey<T>(
 
 /** Forgets keys past their retention period. */
 export async function deleteExpiredIdempotencyKeys(tx: Pick<Tx, "query">, retentionHours: number): Promise<number> {
-  const result = await tx.query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)", [retentionHours]);
+  const result = await tx.query("DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1)", [
+    retentionHours,
+  ]);
   return result.rowCount ?? 0;
 }

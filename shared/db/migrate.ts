@@ -4,7 +4,10 @@ import pg from "pg";
 import type { Database } from "./database.ts";
 
 /** Each database's folders under migrations/: the messaging tables both carry, then its own. */
-export const MIGRATION_FOLDERS: Record<Database, string[]> = { orders: ["messaging", "orders"], payments: ["messaging", "payments"] };
+export const MIGRATION_FOLDERS: Record<Database, string[]> = {
+  orders: ["messaging", "orders"],
+  payments: ["messaging", "payments"],
+};
 
 const MIGRATIONS_DIR = path.join(import.meta.dirname, "..", "..", "migrations");
 
@@ -32,8 +35,12 @@ export async function migrate(url: string, folders: string[]): Promise<string[]>
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock(hashtext('schema_migrations'))");
-      await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())");
-      const done = new Set((await client.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version));
+      await client.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+      );
+      const done = new Set(
+        (await client.query<{ version: string }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version),
+      );
       for (const { version, file } of files) {
         if (done.has(version)) continue;
         await client.query(await readFile(file, "utf8"));

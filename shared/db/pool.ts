@@ -40,7 +40,9 @@ function poolFor(connectionString: string): pg.Pool {
       allowExitOnIdle: true,
     });
     // An idle client losing its server must not crash the container; the next query reconnects.
-    pool.on("error", (error) => logger.warn({ err: error, database: pool?.options.database }, "idle database connection lost"));
+    pool.on("error", (error) =>
+      logger.warn({ err: error, database: pool?.options.database }, "idle database connection lost"),
+    );
     // Idle, the pool listens to a client; checked out, withConnection does. Between (a client being
     // closed: the pool removed it and its socket is still open) nobody would, and a server stopping
     // right then would crash the process: such a client's error no longer concerns anyone.
@@ -54,7 +56,9 @@ function databaseUrl(database: Database): string {
   const url = database === "orders" ? config().ordersDatabaseUrl : config().paymentsDatabaseUrl;
   if (!url) {
     const variable = database === "orders" ? "ORDERS_DATABASE_URL" : "PAYMENTS_DATABASE_URL";
-    throw new Error(`${variable} is not set: the ${database} database's URL (npm start sets it for the functions and prints it)`);
+    throw new Error(
+      `${variable} is not set: the ${database} database's URL (npm start sets it for the functions and prints it)`,
+    );
   }
   return url;
 }

@@ -48,7 +48,11 @@ export type Probe<R> = Statement & { readonly answers?: R };
  */
 export async function withTransaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
   if (!activeTraceIds()) return transaction(database, work);
-  return inSpan(`${database} transaction`, { kind: SpanKind.CLIENT, attributes: { "db.system.name": "postgresql", "db.namespace": database } }, () => transaction(database, work));
+  return inSpan(
+    `${database} transaction`,
+    { kind: SpanKind.CLIENT, attributes: { "db.system.name": "postgresql", "db.namespace": database } },
+    () => transaction(database, work),
+  );
 }
 
 async function transaction<T>(database: Database, work: (tx: Tx) => Promise<T>): Promise<T> {
@@ -79,11 +83,17 @@ async function transaction<T>(database: Database, work: (tx: Tx) => Promise<T>):
       });
       const committing = query("COMMIT");
       const answers = committed.map(({ probe }) =>
-        probe ? query<Record<string, unknown>>(probe.text, probe.values).then((a) => a.rows[0], () => undefined) : Promise.resolve(undefined),
+        probe
+          ? query<Record<string, unknown>>(probe.text, probe.values).then(
+              (a) => a.rows[0],
+              () => undefined,
+            )
+          : Promise.resolve(undefined),
       );
       const [, commit] = await Promise.all([Promise.all(writes), committing]);
       // A transaction that failed unnoticed is answered ROLLBACK, not an error: never take it for a commit.
-      if (commit.command !== "COMMIT") throw new Error(`COMMIT was answered ${commit.command}: the transaction was rolled back`);
+      if (commit.command !== "COMMIT")
+        throw new Error(`COMMIT was answered ${commit.command}: the transaction was rolled back`);
       const answered = await Promise.all(answers);
       committed.forEach(({ then }, i) => then(answered[i]));
       return result;

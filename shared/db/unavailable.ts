@@ -4,13 +4,22 @@
  * or serialization conflict. Such a failure is answered 503 with Retry-After and waited out by a
  * consumer as a whole batch, never blamed on a record; it heals by itself.
  */
-const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
 // SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown, crash,
 // starting up); 53300 too many connections; 57014 a statement cancelled by its timeout (an
 // overloaded or locked database, not a bad request); 55P03, 40001, 40P01 lock not available,
 // serialization failure, deadlock: the same work succeeds when tried again.
 const SQLSTATE = /^(08|57P)|^(53300|57014|55P03|40001|40P01)$/;
-const MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
+const MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {

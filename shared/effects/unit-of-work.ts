@@ -14,7 +14,10 @@ const unit = new AsyncLocalStorage<Effect[]>();
  * Runs `work` as a unit of work; `carryOut` then gets every effect its transactions committed,
  * also when `work` failed afterwards (what committed has happened).
  */
-export async function inUnitOfWork<T>(work: () => Promise<T>, carryOut: (effects: Effect[]) => Promise<void>): Promise<T> {
+export async function inUnitOfWork<T>(
+  work: () => Promise<T>,
+  carryOut: (effects: Effect[]) => Promise<void>,
+): Promise<T> {
   const effects: Effect[] = [];
   try {
     return await unit.run(effects, work);

@@ -23,14 +23,16 @@ export function httpHandler(
   handle: (event: APIGatewayProxyEventV2, caller: Caller | null) => Promise<JsonResult>,
   options: { anonymous?: boolean } = {},
 ): HttpHandler {
-  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(async (event: APIGatewayProxyEventV2, context: CallerContext) => {
-    const result = await handle(event, context.caller ?? null);
-    return {
-      statusCode: result.status,
-      headers: { "content-type": "application/json", ...result.headers },
-      body: JSON.stringify(result.body),
-    };
-  }).use(problemErrors());
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(
+    async (event: APIGatewayProxyEventV2, context: CallerContext) => {
+      const result = await handle(event, context.caller ?? null);
+      return {
+        statusCode: result.status,
+        headers: { "content-type": "application/json", ...result.headers },
+        body: JSON.stringify(result.body),
+      };
+    },
+  ).use(problemErrors());
   // Health and the OpenAPI document always answer; every other endpoint is refused first, before
   // any work, while the process cannot keep up (load-shedding.ts).
   return invocation(traced(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate())));

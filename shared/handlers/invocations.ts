@@ -38,7 +38,8 @@ function count(name: string, ms: number): void {
 }
 
 /** The function's name as Lambda knows it (serverless-offline passes it in the context too), if known. */
-const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) => context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
+const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) =>
+  context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
 
 /**
  * Wraps a handler: its log lines name its function; it is a unit of work, whose committed effects

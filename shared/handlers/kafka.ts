@@ -51,7 +51,10 @@ export function kafkaHandler<T extends Topic>(options: {
    * A statement sent after its first await fails the invocation (PipeliningBroken).
    */
   handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
-}): (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => Promise<KafkaBatchResponse> {
+}): (
+  event: MSKEvent,
+  context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">,
+) => Promise<KafkaBatchResponse> {
   const { schema } = TOPICS[options.topic];
   return invocation(async (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => {
     const started = performance.now();
@@ -65,7 +68,7 @@ export function kafkaHandler<T extends Topic>(options: {
       if (!failure || record.offset < failure.offset) return undefined;
       return record === failure ? "record failed; reported for retry" : "behind a failed record; retried with it";
     };
-    for (let wait = 250; ; ) {
+    for (let wait = 250; ;) {
       try {
         await withTransaction(options.database, async (tx) => {
           // Every record is handed over before any answer is read, so the statements of the whole
@@ -80,7 +83,10 @@ export function kafkaHandler<T extends Topic>(options: {
               const decoded = decodeRecord(record, schema);
               if (!decoded.ok) {
                 spans.run(record, () => {
-                  logger.warn({ topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error }, "unreadable record parked on the dead-letter topic");
+                  logger.warn(
+                    { topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error },
+                    "unreadable record parked on the dead-letter topic",
+                  );
                   parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
                 });
                 continue;
@@ -96,20 +102,35 @@ export function kafkaHandler<T extends Topic>(options: {
             try {
               await done;
             } catch (error) {
-              throw isDatabaseUnavailable(error) || error instanceof PipeliningBroken ? error : new RecordFailed(record, error);
+              throw isDatabaseUnavailable(error) || error instanceof PipeliningBroken
+                ? error
+                : new RecordFailed(record, error);
             }
           }
         });
         spans.end(notCommitted);
-        logger.info({ topic: options.topic, records: partitions.reduce((n, p) => n + p.length, 0), failed: failed.size, ms: Math.round(performance.now() - started) }, "batch handled");
+        logger.info(
+          {
+            topic: options.topic,
+            records: partitions.reduce((n, p) => n + p.length, 0),
+            failed: failed.size,
+            ms: Math.round(performance.now() - started),
+          },
+          "batch handled",
+        );
         return {
-          batchItemFailures: [...failed.values()].map((r) => ({ itemIdentifier: { partition: partitionKey(r), offset: r.offset } })),
+          batchItemFailures: [...failed.values()].map((r) => ({
+            itemIdentifier: { partition: partitionKey(r), offset: r.offset },
+          })),
         };
       } catch (error) {
         if (error instanceof RecordFailed) {
           // Undo the whole transaction and run again without this record and those behind it.
           const { record } = error;
-          logger.error({ err: error.cause, topic: record.topic, partition: record.partition, offset: record.offset }, "record failed; reported for retry");
+          logger.error(
+            { err: error.cause, topic: record.topic, partition: record.partition, offset: record.offset },
+            "record failed; reported for retry",
+          );
           failed.set(partitionKey(record), record);
           continue;
         }

@@ -21,7 +21,9 @@ export class PipelinedRecords {
     const send = tx.query.bind(tx) as (...args: unknown[]) => unknown;
     const query = ((...args: unknown[]) => {
       if (this.sealed) {
-        throw new PipeliningBroken(`the ${topic} record handler sent a statement after its first await: send every statement before the first await (see kafkaHandler)`);
+        throw new PipeliningBroken(
+          `the ${topic} record handler sent a statement after its first await: send every statement before the first await (see kafkaHandler)`,
+        );
       }
       return send(...args);
     }) as Tx["query"];

@@ -22,24 +22,35 @@ export type RelayOutcome = (RelayResult & { pruned?: Pruned }) | { failed: strin
  * next run itself, so rows accepted during an outage go out as soon as the broker is back.
  */
 export function relayHandler(database: Database) {
-  return invocation(async (event: RelayEvent, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<RelayOutcome> => {
-    const started = performance.now();
-    const scheduled = "source" in event && event.source === "aws.events";
-    // Leave time to answer and to ask for the next run before the function's own timeout.
-    const deadline = Date.now() + Math.max((context?.getRemainingTimeInMillis() ?? 30_000) - 5_000, 1_000);
-    try {
-      const result = await relayOutbox(db(database), { publisher: kafkaPublisher(), deadline, lingerMs: config().relayLingerMs });
-      const pruned = scheduled ? await pruneExpiredRows(db(database), config().retention) : undefined;
-      if (result.brokerUnavailable || result.outOfTime) {
-        logger.warn({ database, ...result }, result.brokerUnavailable ? "broker still unavailable; asking for another relay run" : "rows still coming at the end of this run; asking for the next");
-        recordEffect({ kind: "relay", database });
-      } else if (result.published > 0 || result.parked > 0 || (pruned && Object.values(pruned).some((n) => n > 0))) {
-        logger.info({ database, ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");
+  return invocation(
+    async (event: RelayEvent, context?: Pick<Context, "getRemainingTimeInMillis">): Promise<RelayOutcome> => {
+      const started = performance.now();
+      const scheduled = "source" in event && event.source === "aws.events";
+      // Leave time to answer and to ask for the next run before the function's own timeout.
+      const deadline = Date.now() + Math.max((context?.getRemainingTimeInMillis() ?? 30_000) - 5_000, 1_000);
+      try {
+        const result = await relayOutbox(db(database), {
+          publisher: kafkaPublisher(),
+          deadline,
+          lingerMs: config().relayLingerMs,
+        });
+        const pruned = scheduled ? await pruneExpiredRows(db(database), config().retention) : undefined;
+        if (result.brokerUnavailable || result.outOfTime) {
+          logger.warn(
+            { database, ...result },
+            result.brokerUnavailable
+              ? "broker still unavailable; asking for another relay run"
+              : "rows still coming at the end of this run; asking for the next",
+          );
+          recordEffect({ kind: "relay", database });
+        } else if (result.published > 0 || result.parked > 0 || (pruned && Object.values(pruned).some((n) => n > 0))) {
+          logger.info({ database, ...result, pruned, ms: Math.round(performance.now() - started) }, "outbox relayed");
+        }
+        return { ...result, ...(pruned ? { pruned } : {}) };
+      } catch (error) {
+        logger.error({ err: error, database }, "relay run failed; the next request or the schedule runs it again");
+        return { failed: error instanceof Error ? error.message : String(error) };
       }
-      return { ...result, ...(pruned ? { pruned } : {}) };
-    } catch (error) {
-      logger.error({ err: error, database }, "relay run failed; the next request or the schedule runs it again");
-      return { failed: error instanceof Error ? error.message : String(error) };
-    }
-  });
+    },
+  );
 }

@@ -30,15 +30,22 @@ export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void
   return invocation(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
     const { routeKey, connectionId } = event.requestContext;
     // A trace of its own: a socket's routes belong to no order.
-    return inSpan(`websocket ${routeKey}`, { kind: SpanKind.SERVER, attributes: { "websocket.route": routeKey } }, () => route(event, routeKey, connectionId));
+    return inSpan(`websocket ${routeKey}`, { kind: SpanKind.SERVER, attributes: { "websocket.route": routeKey } }, () =>
+      route(event, routeKey, connectionId),
+    );
   });
 
-  async function route(event: WebsocketEvent, routeKey: string, connectionId: string): Promise<APIGatewayProxyResultV2> {
+  async function route(
+    event: WebsocketEvent,
+    routeKey: string,
+    connectionId: string,
+  ): Promise<APIGatewayProxyResultV2> {
     try {
       await handle(event);
       return { statusCode: 200 };
     } catch (error) {
-      if (routeKey === "$connect" || routeKey === "$disconnect") return responseForError(error, `websocket ${routeKey}`);
+      if (routeKey === "$connect" || routeKey === "$disconnect")
+        return responseForError(error, `websocket ${routeKey}`);
       const { problem } = problemForError(error, `websocket ${routeKey}`);
       const { type: _type, ...details } = problem;
       await pushFrame(connectionId, { ...details, type: "PROBLEM" }).catch((pushError: unknown) =>
@@ -56,13 +63,24 @@ export interface AuthorizerEvent {
 
 export interface AuthorizerPolicy {
   principalId: string;
-  policyDocument: { Version: "2012-10-17"; Statement: Array<{ Action: "execute-api:Invoke"; Effect: "Allow" | "Deny"; Resource: string }> };
+  policyDocument: {
+    Version: "2012-10-17";
+    Statement: Array<{ Action: "execute-api:Invoke"; Effect: "Allow" | "Deny"; Resource: string }>;
+  };
   context?: { userId: string };
 }
 
-const policy = (principalId: string, effect: "Allow" | "Deny", event: AuthorizerEvent, userId?: string): AuthorizerPolicy => ({
+const policy = (
+  principalId: string,
+  effect: "Allow" | "Deny",
+  event: AuthorizerEvent,
+  userId?: string,
+): AuthorizerPolicy => ({
   principalId,
-  policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: event.methodArn }] },
+  policyDocument: {
+    Version: "2012-10-17",
+    Statement: [{ Action: "execute-api:Invoke", Effect: effect, Resource: event.methodArn }],
+  },
   ...(userId ? { context: { userId } } : {}),
 });
 

@@ -15,7 +15,12 @@ export type CallerContext = Context & { caller?: Caller | null };
  * is answered 401 before the handler runs. The handler finds the caller in its context. With
  * AUTH=off the caller is null and requests name their user themselves, as before.
  */
-export function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext> {
+export function authenticate(): middy.MiddlewareObj<
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Error,
+  CallerContext
+> {
   return {
     before: async (request) => {
       if (!config().auth.enabled) {
@@ -34,7 +39,8 @@ export function authenticate(): middy.MiddlewareObj<APIGatewayProxyEventV2, APIG
  */
 export function actingUser(caller: Caller | null, named: string | undefined): string {
   if (!caller && !named) throw new InvalidInput("user_id is required", "user_id");
-  if (caller && named !== undefined && named !== caller.userId) throw new Forbidden("user_id names another user; you can act only on your own account", "user_id");
+  if (caller && named !== undefined && named !== caller.userId)
+    throw new Forbidden("user_id names another user; you can act only on your own account", "user_id");
   const userId = caller?.userId ?? named!;
   describeActiveSpan({ "user.id": userId });
   return userId;

@@ -23,14 +23,18 @@ interface Route {
 const badRequest = { description: "A field is missing or malformed; `field` names it", schema: api.problem };
 const tooLarge = { description: `The body is larger than ${MAX_BODY_BYTES} bytes`, schema: api.problem };
 const unauthorized = {
-  description: "No valid access token: missing, malformed, expired, signed by another key, or of another user pool or app client (never with AUTH=off)",
+  description:
+    "No valid access token: missing, malformed, expired, signed by another key, or of another user pool or app client (never with AUTH=off)",
   schema: api.problem,
 };
 const forbidden = { description: "`user_id` names another user than the access token's", schema: api.problem };
 
 export const routes: Route[] = [
   {
-    method: "post", path: "/api/payments/create_account", tag: "payments", summary: "Open an account (one per user)",
+    method: "post",
+    path: "/api/payments/create_account",
+    tag: "payments",
+    summary: "Open an account (one per user)",
     body: api.createAccountRequest,
     responses: {
       201: { description: "Account created with balance 0", schema: api.accountChanged },
@@ -42,8 +46,12 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "post", path: "/api/payments/deposit", tag: "payments", summary: "Add money to an account",
-    body: api.depositRequest, idempotent: true,
+    method: "post",
+    path: "/api/payments/deposit",
+    tag: "payments",
+    summary: "Add money to an account",
+    body: api.depositRequest,
+    idempotent: true,
     responses: {
       200: { description: "The new balance", schema: api.accountChanged },
       400: badRequest,
@@ -55,7 +63,10 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "get", path: "/api/payments/balance", tag: "payments", summary: "Read an account's balance",
+    method: "get",
+    path: "/api/payments/balance",
+    tag: "payments",
+    summary: "Read an account's balance",
     query: api.userQuery,
     responses: {
       200: { description: "The balance", schema: api.account },
@@ -66,8 +77,12 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "post", path: "/api/orders", tag: "orders", summary: "Place an order; it is paid asynchronously",
-    body: api.createOrderRequest, idempotent: true,
+    method: "post",
+    path: "/api/orders",
+    tag: "orders",
+    summary: "Place an order; it is paid asynchronously",
+    body: api.createOrderRequest,
+    idempotent: true,
     responses: {
       201: { description: "Order created with status NEW", schema: api.orderCreatedResponse },
       400: badRequest,
@@ -78,7 +93,9 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "get", path: "/api/orders", tag: "orders",
+    method: "get",
+    path: "/api/orders",
+    tag: "orders",
     summary: `List your orders, newest first, ${api.ORDERS_PAGE} a page (limit up to ${api.MAX_ORDERS_PAGE}); the Next-Cursor header, when present, is the next page's cursor`,
     query: api.listOrdersQuery,
     responses: {
@@ -93,7 +110,10 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "get", path: "/api/orders/{id}", tag: "orders", summary: "Read one order and its status",
+    method: "get",
+    path: "/api/orders/{id}",
+    tag: "orders",
+    summary: "Read one order and its status",
     pathParams: api.orderPath,
     responses: {
       200: { description: "The order", schema: api.order },
@@ -103,7 +123,10 @@ export const routes: Route[] = [
     },
   },
   {
-    method: "get", path: "/api/health", tag: "ops", summary: "Kafka and both databases, each really asked: up or down, nothing more",
+    method: "get",
+    path: "/api/health",
+    tag: "ops",
+    summary: "Kafka and both databases, each really asked: up or down, nothing more",
     anonymous: true,
     responses: {
       200: { description: "Everything answers", schema: api.health },
@@ -133,11 +156,16 @@ export function openApiDocument(serverUrl = "/") {
       ...parametersOf("path", route.pathParams),
       ...parametersOf("query", route.query),
       ...(route.idempotent
-        ? [{
-            name: "Idempotency-Key", in: "header", required: false,
-            description: "Repeat a request safely: the same key and body replay the first answer (header Idempotent-Replayed: true).",
-            schema: schemaOf(api.idempotencyKey, "input"),
-          }]
+        ? [
+            {
+              name: "Idempotency-Key",
+              in: "header",
+              required: false,
+              description:
+                "Repeat a request safely: the same key and body replay the first answer (header Idempotent-Replayed: true).",
+              schema: schemaOf(api.idempotencyKey, "input"),
+            },
+          ]
         : []),
     ];
     paths[route.path] ??= {};
@@ -148,7 +176,9 @@ export function openApiDocument(serverUrl = "/") {
       ...(route.anonymous ? { security: [] } : {}),
       ...(parameters.length ? { parameters } : {}),
       ...(route.body
-        ? { requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body, "input") } } } }
+        ? {
+            requestBody: { required: true, content: { "application/json": { schema: schemaOf(route.body, "input") } } },
+          }
         : {}),
       responses: Object.fromEntries(
         Object.entries(route.responses).map(([status, response]) => [
@@ -156,7 +186,14 @@ export function openApiDocument(serverUrl = "/") {
           {
             description: response.description,
             ...(response.headers
-              ? { headers: Object.fromEntries(Object.entries(response.headers).map(([name, description]) => [name, { description, schema: { type: "string" } }])) }
+              ? {
+                  headers: Object.fromEntries(
+                    Object.entries(response.headers).map(([name, description]) => [
+                      name,
+                      { description, schema: { type: "string" } },
+                    ]),
+                  ),
+                }
               : {}),
             ...(response.schema
               ? {
@@ -188,7 +225,8 @@ export function openApiDocument(serverUrl = "/") {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "A Cognito access token of this shop's user pool: sign in on the shop's page, or call InitiateAuth (USER_PASSWORD_AUTH).",
+          description:
+            "A Cognito access token of this shop's user pool: sign in on the shop's page, or call InitiateAuth (USER_PASSWORD_AUTH).",
         },
       },
     },

@@ -13,7 +13,10 @@ export type Problem = z.infer<typeof problem>;
 /** Seconds a client should wait before trying again while a database is away. */
 const RETRY_AFTER_SECONDS = 2;
 
-export function problemResponse(problem: Problem, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+export function problemResponse(
+  problem: Problem,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: problem.status,
     headers: { "content-type": "application/problem+json", ...headers },
@@ -22,7 +25,10 @@ export function problemResponse(problem: Problem, headers: Record<string, string
 }
 
 function slug(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 /** A domain error as problem details: its status, its title, and the field at fault. */
@@ -41,8 +47,12 @@ function problemOf(error: ProblemError): Problem {
  * be reached is a 503 with Retry-After (it heals by itself); anything else is logged in full and
  * answered with a bare 500, never a stack trace or SQL text.
  */
-export function problemForError(error: unknown, path: string | undefined): { problem: Problem; headers: Record<string, string> } {
-  if (error instanceof Unauthorized) return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
+export function problemForError(
+  error: unknown,
+  path: string | undefined,
+): { problem: Problem; headers: Record<string, string> } {
+  if (error instanceof Unauthorized)
+    return { problem: problemOf(error), headers: { "www-authenticate": 'Bearer realm="gozon-shop"' } };
   if (error instanceof ProblemError) return { problem: problemOf(error), headers: {} };
   if (error instanceof Overloaded) {
     return {

@@ -20,7 +20,8 @@ export const MAX_BODY_BYTES = 16 * 1024;
 export function jsonBody(event: APIGatewayProxyEventV2): unknown {
   const raw = event.isBase64Encoded && event.body ? Buffer.from(event.body, "base64").toString("utf8") : event.body;
   if (!raw) throw new InvalidInput("The request body must be a JSON object", "body");
-  if (Buffer.byteLength(raw) > MAX_BODY_BYTES) throw new PayloadTooLarge(`The request body must be at most ${MAX_BODY_BYTES} bytes`, "body");
+  if (Buffer.byteLength(raw) > MAX_BODY_BYTES)
+    throw new PayloadTooLarge(`The request body must be at most ${MAX_BODY_BYTES} bytes`, "body");
   try {
     return JSON.parse(raw);
   } catch {

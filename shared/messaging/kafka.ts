@@ -18,28 +18,46 @@ const BROKER_LIST_OF = {
  * Where the brokers are: KAFKA_BROKERS when given (local runs, self-managed Kafka), otherwise
  * asked of the MSK control plane for the cluster in MSK_CLUSTER_ARN: the list for KAFKA_AUTH.
  */
-export async function discoverBrokers(cfg = config(), msk: Pick<KafkaClient, "send"> = new KafkaClient(awsClientOptions(cfg))): Promise<string[]> {
+export async function discoverBrokers(
+  cfg = config(),
+  msk: Pick<KafkaClient, "send"> = new KafkaClient(awsClientOptions(cfg)),
+): Promise<string[]> {
   if (cfg.kafkaBrokers.length > 0) return cfg.kafkaBrokers;
   if (!cfg.mskClusterArn) throw new Error("Set KAFKA_BROKERS or MSK_CLUSTER_ARN");
   const answer = await msk.send(new GetBootstrapBrokersCommand({ ClusterArn: cfg.mskClusterArn }));
   const list = answer[BROKER_LIST_OF[cfg.kafkaAuth]];
-  if (!list) throw new Error(`MSK cluster ${cfg.mskClusterArn} reported no ${BROKER_LIST_OF[cfg.kafkaAuth]} (KAFKA_AUTH=${cfg.kafkaAuth}: is that access enabled on the cluster?)`);
+  if (!list)
+    throw new Error(
+      `MSK cluster ${cfg.mskClusterArn} reported no ${BROKER_LIST_OF[cfg.kafkaAuth]} (KAFKA_AUTH=${cfg.kafkaAuth}: is that access enabled on the cluster?)`,
+    );
   return list.split(",");
 }
 
-const kafkaLogger = () => ({ namespace, level, log }: { namespace: string; level: logLevel; log: { message: string } & Record<string, unknown> }) => {
-  const { message, ...rest } = log;
-  const fields = { kafka: namespace, ...rest };
-  if (level <= logLevel.ERROR) logger.error(fields, message);
-  else if (level === logLevel.WARN) logger.warn(fields, message);
-};
+const kafkaLogger =
+  () =>
+  ({
+    namespace,
+    level,
+    log,
+  }: {
+    namespace: string;
+    level: logLevel;
+    log: { message: string } & Record<string, unknown>;
+  }) => {
+    const { message, ...rest } = log;
+    const fields = { kafka: namespace, ...rest };
+    if (level <= logLevel.ERROR) logger.error(fields, message);
+    else if (level === logLevel.WARN) logger.warn(fields, message);
+  };
 
 /**
  * How a client authenticates, by KAFKA_AUTH. With `iam`, each connection signs a short-lived token
  * with the function's own credentials (aws-msk-iam-sasl-signer-js); what the role may do on the
  * cluster, its topics and groups is then MSK's IAM access control. The signer is loaded only then.
  */
-export function kafkaSecurity(cfg: Pick<Config, "kafkaAuth" | "awsRegion"> = config()): Pick<KafkaConfig, "ssl" | "sasl"> {
+export function kafkaSecurity(
+  cfg: Pick<Config, "kafkaAuth" | "awsRegion"> = config(),
+): Pick<KafkaConfig, "ssl" | "sasl"> {
   switch (cfg.kafkaAuth) {
     case "none":
       return {};
@@ -79,7 +97,10 @@ export function kafkaClient(brokers: string[], clientId: string): Kafka {
  * or timed-out connect leaves nothing behind, and `reset` drops one that went bad, so the next
  * call starts afresh.
  */
-function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(what: string, make: (brokers: string[]) => T) {
+function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+  what: string,
+  make: (brokers: string[]) => T,
+) {
   let current: Promise<T> | undefined;
   const reset = (): void => {
     const dropped = current;

@@ -33,13 +33,21 @@ export interface Publisher {
 }
 
 // Errors about the records themselves, as Kafka names them; every other failure is the broker's.
-const REFUSALS = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE", "INVALID_RECORD", "CORRUPT_MESSAGE", "INVALID_REQUIRED_ACKS", "POLICY_VIOLATION"]);
+const REFUSALS = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "CORRUPT_MESSAGE",
+  "INVALID_REQUIRED_ACKS",
+  "POLICY_VIOLATION",
+]);
 
 function refusalOf(error: unknown): string | undefined {
   for (let cause = error, depth = 0; cause && depth < 5; depth += 1) {
     const type = (cause as { type?: unknown }).type;
     if (typeof type === "string" && REFUSALS.has(type)) return type;
-    cause = (cause as { originalError?: unknown; cause?: unknown }).originalError ?? (cause as { cause?: unknown }).cause;
+    cause =
+      (cause as { originalError?: unknown; cause?: unknown }).originalError ?? (cause as { cause?: unknown }).cause;
   }
   return undefined;
 }
@@ -48,7 +56,8 @@ function headersOf(record: OutboundRecord): IHeaders {
   const headers: IHeaders = {};
   for (const { name, value } of record.headers) {
     const existing = headers[name];
-    headers[name] = existing === undefined ? value : [...(Array.isArray(existing) ? existing : [existing]), value] as Buffer[];
+    headers[name] =
+      existing === undefined ? value : ([...(Array.isArray(existing) ? existing : [existing]), value] as Buffer[]);
   }
   return headers;
 }
@@ -58,7 +67,10 @@ export const kafkaPublisher = (producers: { get(): Promise<Producer>; reset(): v
   async publish(records) {
     const cfg = config();
     const tooLarge = records.find((r) => r.value.length + (r.key?.length ?? 0) > cfg.kafkaMaxRecordBytes);
-    if (tooLarge) throw new RecordsRefused(`MESSAGE_TOO_LARGE (${tooLarge.value.length} bytes, at most ${cfg.kafkaMaxRecordBytes})`);
+    if (tooLarge)
+      throw new RecordsRefused(
+        `MESSAGE_TOO_LARGE (${tooLarge.value.length} bytes, at most ${cfg.kafkaMaxRecordBytes})`,
+      );
     let producer;
     try {
       producer = await producers.get();

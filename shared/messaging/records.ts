@@ -41,7 +41,13 @@ export function decodeRecord<S extends z.ZodType>(record: ReceivedRecord, schema
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
-    return { ok: false, error: parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ").slice(0, 1_000) };
+    return {
+      ok: false,
+      error: parsed.error.issues
+        .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+        .join("; ")
+        .slice(0, 1_000),
+    };
   }
   return { ok: true, event: parsed.data };
 }

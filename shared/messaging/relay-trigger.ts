@@ -20,9 +20,14 @@ export async function requestRelay(database: Database, running?: boolean): Promi
   const functionName = cfg.relayFunctions[database];
   if (!functionName) return;
   if (running ?? (await isRelayRunning(db(database)).catch(() => false))) return;
-  lambda ??= new LambdaClient({ ...awsClientOptions(cfg), ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}) });
+  lambda ??= new LambdaClient({
+    ...awsClientOptions(cfg),
+    ...(cfg.lambdaEndpoint ? { endpoint: cfg.lambdaEndpoint } : {}),
+  });
   try {
-    await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from("{}") }));
+    await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, InvocationType: "Event", Payload: Buffer.from("{}") }),
+    );
   } catch (error) {
     logger.warn({ err: error, relay: functionName }, "relay request failed; the scheduled sweep will publish the rows");
   }

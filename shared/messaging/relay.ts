@@ -3,7 +3,16 @@ import { withConnection } from "../db/connection.ts";
 import type { Probe } from "../db/transaction.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
-import { carrierOfSpan, contextOf, failSpan, isTraceHeader, startSpan, SpanKind, withSpan, type Span } from "../tracing/spans.ts";
+import {
+  carrierOfSpan,
+  contextOf,
+  failSpan,
+  isTraceHeader,
+  startSpan,
+  SpanKind,
+  withSpan,
+  type Span,
+} from "../tracing/spans.ts";
 import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "./publisher.ts";
 
 /**
@@ -81,7 +90,8 @@ export async function relayOutbox(pool: pg.Pool, options: RelayOptions): Promise
     const run = await relayWhileLocked(pool, options);
     total.published += run.published;
     total.parked += run.parked;
-    if (run.deferred || run.brokerUnavailable || run.outOfTime) return { ...run, published: total.published, parked: total.parked };
+    if (run.deferred || run.brokerUnavailable || run.outOfTime)
+      return { ...run, published: total.published, parked: total.parked };
     if (!(await hasUnpublishedRows(pool))) return total;
     if (Date.now() >= options.deadline) return { ...total, outOfTime: true };
   }
@@ -97,7 +107,7 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
     try {
       if (options.lingerMs) await client.query("LISTEN outbox");
       let idleSince = Date.now();
-      for (let backoff = 250; ; ) {
+      for (let backoff = 250; ;) {
         writes.seen();
         const rows = await unpublishedRows(client, options.batchSize ?? 500);
         if (rows.length === 0) {
@@ -116,7 +126,10 @@ async function relayWhileLocked(pool: pg.Pool, options: RelayOptions): Promise<R
         } catch (error) {
           if (!(error instanceof BrokerUnavailable)) throw error;
           if (Date.now() + backoff > options.deadline) return { ...result, brokerUnavailable: true };
-          logger.warn({ err: error.message, retry_in_ms: backoff }, "broker unavailable; relay keeps its rows and retries");
+          logger.warn(
+            { err: error.message, retry_in_ms: backoff },
+            "broker unavailable; relay keeps its rows and retries",
+          );
           await sleep(backoff);
           backoff = Math.min(backoff * 2, 2_000);
         }
@@ -156,7 +169,7 @@ class OutboxWrites {
   next(ms: number): Promise<void> {
     if (this.heard) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => (this.wake = undefined, resolve()), ms);
+      const timer = setTimeout(() => ((this.wake = undefined), resolve()), ms);
       this.wake = () => {
         clearTimeout(timer);
         this.wake = undefined;
@@ -194,23 +207,42 @@ interface Send {
 }
 
 /** publishOrPark, each row in its producer span; a published record is logged in its span, with its order. */
-async function publishTraced(client: pg.PoolClient, publisher: Publisher, rows: Row[]): Promise<{ published: number; parked: number }> {
+async function publishTraced(
+  client: pg.PoolClient,
+  publisher: Publisher,
+  rows: Row[],
+): Promise<{ published: number; parked: number }> {
   const sends = rows.map((row): Send => {
     const record = recordOf(row);
     const span = startSpan(`send ${row.topic}`, {
       kind: SpanKind.PRODUCER,
       parent: contextOf(record.headers),
-      attributes: { "messaging.system": "kafka", "messaging.operation.type": "send", "messaging.destination.name": row.topic, "outbox.id": row.id },
+      attributes: {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "send",
+        "messaging.destination.name": row.topic,
+        "outbox.id": row.id,
+      },
     });
     const carried = Object.entries(carrierOfSpan(span)).map(([name, value]) => ({ name, value: Buffer.from(value) }));
-    return { row, record: { ...record, headers: [...record.headers.filter((h) => !isTraceHeader(h.name)), ...carried] }, span };
+    return {
+      row,
+      record: { ...record, headers: [...record.headers.filter((h) => !isTraceHeader(h.name)), ...carried] },
+      span,
+    };
   });
   const parked = new Set<Send>();
   try {
     const outcome = await publishOrPark(client, publisher, sends, parked);
     for (const send of sends) {
       if (parked.has(send)) failSpan(send.span, new Error("refused by the broker; parked"));
-      else withSpan(send.span, () => logger.info({ correlation_id: correlationIdOf(send.record), topic: send.row.topic, outbox_id: send.row.id }, "record published"));
+      else
+        withSpan(send.span, () =>
+          logger.info(
+            { correlation_id: correlationIdOf(send.record), topic: send.row.topic, outbox_id: send.row.id },
+            "record published",
+          ),
+        );
     }
     return outcome;
   } catch (error) {
@@ -221,23 +253,38 @@ async function publishTraced(client: pg.PoolClient, publisher: Publisher, rows: 
   }
 }
 
-const correlationIdOf = (record: OutboundRecord) => record.headers.find((h) => h.name === "correlation_id")?.value.toString();
+const correlationIdOf = (record: OutboundRecord) =>
+  record.headers.find((h) => h.name === "correlation_id")?.value.toString();
 
 /**
  * Publishes the rows as one batch. If the broker refuses the batch, the rows go one at a time, in
  * order, to find the refused ones; those are parked (and added to `parked`) and the others published.
  */
-async function publishOrPark(client: pg.PoolClient, publisher: Publisher, sends: Send[], parked: Set<Send>): Promise<{ published: number; parked: number }> {
+async function publishOrPark(
+  client: pg.PoolClient,
+  publisher: Publisher,
+  sends: Send[],
+  parked: Set<Send>,
+): Promise<{ published: number; parked: number }> {
   try {
     await publisher.publish(sends.map((send) => send.record));
-    await markPublished(client, sends.map((send) => send.row));
+    await markPublished(
+      client,
+      sends.map((send) => send.row),
+    );
     return { published: sends.length, parked: 0 };
   } catch (error) {
     if (!(error instanceof RecordsRefused)) throw error;
     if (sends.length === 1) {
       const { row } = sends[0]!;
-      await client.query("UPDATE outbox SET attempts = attempts + 1, last_error = $2, parked_at = now() WHERE id = $1", [row.id, error.reason]);
-      logger.error({ outbox_id: row.id, topic: row.topic, reason: error.reason }, "broker refused an outbox row; parked");
+      await client.query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, parked_at = now() WHERE id = $1",
+        [row.id, error.reason],
+      );
+      logger.error(
+        { outbox_id: row.id, topic: row.topic, reason: error.reason },
+        "broker refused an outbox row; parked",
+      );
       parked.add(sends[0]!);
       return { published: 0, parked: 1 };
     }
@@ -252,7 +299,9 @@ async function publishOrPark(client: pg.PoolClient, publisher: Publisher, sends:
 }
 
 async function markPublished(client: pg.PoolClient, rows: Row[]): Promise<void> {
-  await client.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)", [rows.map((r) => r.id)]);
+  await client.query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)", [
+    rows.map((r) => r.id),
+  ]);
 }
 
 async function hasUnpublishedRows(pool: pg.Pool): Promise<boolean> {
@@ -263,7 +312,9 @@ async function hasUnpublishedRows(pool: pg.Pool): Promise<boolean> {
 }
 
 /** Outbox lag: how many rows wait, how old the oldest is, and how many the broker refused. */
-export async function outboxBacklog(pool: pg.Pool): Promise<{ pending: number; oldestSeconds: number | null; parked: number }> {
+export async function outboxBacklog(
+  pool: pg.Pool,
+): Promise<{ pending: number; oldestSeconds: number | null; parked: number }> {
   const result = await pool.query<{ pending: number; oldest: number | null; parked: number }>(
     `SELECT count(*) FILTER (WHERE parked_at IS NULL)::int AS pending,
             extract(epoch FROM now() - min(created_at) FILTER (WHERE parked_at IS NULL))::float8 AS oldest,

@@ -21,7 +21,10 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void
     [event.event_id, event.user_id, event.balance, event.version],
   );
   if (kept.rowCount !== 1) {
-    logger.info({ correlation_id: event.correlation_id, user_id: event.user_id, version: event.version }, "duplicate or stale balance announcement not pushed");
+    logger.info(
+      { correlation_id: event.correlation_id, user_id: event.user_id, version: event.version },
+      "duplicate or stale balance announcement not pushed",
+    );
     return;
   }
   afterCommit(tx, {
@@ -33,6 +36,9 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void
 }
 
 export async function knownBalance(userId: string): Promise<number | null> {
-  const result = await db("orders").query<{ balance: number }>("SELECT balance FROM known_balances WHERE user_id = $1", [userId]);
+  const result = await db("orders").query<{ balance: number }>(
+    "SELECT balance FROM known_balances WHERE user_id = $1",
+    [userId],
+  );
   return result.rows[0]?.balance ?? null;
 }

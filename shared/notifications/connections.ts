@@ -24,9 +24,15 @@ export async function addConnection(connectionId: string, userId: string): Promi
       "DELETE FROM websocket_connections WHERE user_id = $1 AND connected_at < now() - make_interval(hours => $2)",
       [userId, MAX_CONNECTION_HOURS],
     );
-    const open = await tx.query<{ n: number }>("SELECT count(*)::int AS n FROM websocket_connections WHERE user_id = $1", [userId]);
+    const open = await tx.query<{ n: number }>(
+      "SELECT count(*)::int AS n FROM websocket_connections WHERE user_id = $1",
+      [userId],
+    );
     if (open.rows[0]!.n >= MAX_SOCKETS_PER_USER) {
-      throw new TooManyRequests(`At most ${MAX_SOCKETS_PER_USER} sockets per user may be open at once; close one first`, "connection");
+      throw new TooManyRequests(
+        `At most ${MAX_SOCKETS_PER_USER} sockets per user may be open at once; close one first`,
+        "connection",
+      );
     }
     await tx.query(
       "INSERT INTO websocket_connections (connection_id, user_id) VALUES ($1, $2) ON CONFLICT (connection_id) DO UPDATE SET user_id = $2",
@@ -46,7 +52,8 @@ export async function connectionsOf(userIds: string[]): Promise<Map<string, stri
     [userIds],
   );
   const byUser = new Map<string, string[]>();
-  for (const { user_id, connection_id } of result.rows) byUser.set(user_id, [...(byUser.get(user_id) ?? []), connection_id]);
+  for (const { user_id, connection_id } of result.rows)
+    byUser.set(user_id, [...(byUser.get(user_id) ?? []), connection_id]);
   return byUser;
 }
 
@@ -62,7 +69,13 @@ export async function claimSync(connectionId: string): Promise<string | undefine
     [connectionId, SYNC_INTERVAL_SECONDS],
   );
   if (claimed.rows[0]) return claimed.rows[0].user_id;
-  const known = await db("orders").query("SELECT 1 FROM websocket_connections WHERE connection_id = $1", [connectionId]);
-  if (known.rowCount) throw new TooManyRequests(`At most one sync per ${SYNC_INTERVAL_SECONDS} s per connection; the last snapshot is still current`, "action");
+  const known = await db("orders").query("SELECT 1 FROM websocket_connections WHERE connection_id = $1", [
+    connectionId,
+  ]);
+  if (known.rowCount)
+    throw new TooManyRequests(
+      `At most one sync per ${SYNC_INTERVAL_SECONDS} s per connection; the last snapshot is still current`,
+      "action",
+    );
   return undefined;
 }

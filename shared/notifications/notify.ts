@@ -41,7 +41,12 @@ async function pushToUser({ userId, changes }: UserFrames, connectionIds: string
     span: startSpan(`push ${change.frames.map((f) => f.type).join(", ")}`, {
       kind: SpanKind.PRODUCER,
       parent: contextOf(change.origin),
-      attributes: { "user.id": userId, "order.id": change.correlationId, "websocket.frames": change.frames.length, "websocket.connections": connectionIds.length },
+      attributes: {
+        "user.id": userId,
+        "order.id": change.correlationId,
+        "websocket.frames": change.frames.length,
+        "websocket.connections": connectionIds.length,
+      },
     }),
   }));
   const frames = changes.flatMap((change) => change.frames);
@@ -64,7 +69,12 @@ async function pushToUser({ userId, changes }: UserFrames, connectionIds: string
     }),
   );
   for (const { change, span } of pushed) {
-    withSpan(span, () => log.info({ correlation_id: change.correlationId, frames: change.frames.length, connections: connectionIds.length }, "frames pushed"));
+    withSpan(span, () =>
+      log.info(
+        { correlation_id: change.correlationId, frames: change.frames.length, connections: connectionIds.length },
+        "frames pushed",
+      ),
+    );
     if (failure !== undefined) failSpan(span, failure);
     span.end();
   }

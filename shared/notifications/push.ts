@@ -12,7 +12,9 @@ export async function pushFrame(connectionId: string, frame: Frame): Promise<Pus
   const cfg = config();
   client ??= new ApiGatewayManagementApiClient({ ...awsClientOptions(cfg), endpoint: cfg.websocketEndpoint });
   try {
-    await client.send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }));
+    await client.send(
+      new PostToConnectionCommand({ ConnectionId: connectionId, Data: Buffer.from(JSON.stringify(frame)) }),
+    );
     return "sent";
   } catch (error) {
     // Offline answers 410 without an error type header, so the SDK names it "Unknown".

@@ -38,8 +38,13 @@ async function kafkaCheck(): Promise<void> {
 /** How far an outbox lags, for the operators' log only. */
 async function logBacklog(database: Database): Promise<void> {
   try {
-    const { pending, oldestSeconds, parked } = await withTimeout(outboxBacklog(db(database)), PROBE_TIMEOUT_MS, "outbox backlog");
-    if (parked > 0 || (oldestSeconds ?? 0) > LAGGING_SECONDS) logger.warn({ database, pending, oldest_seconds: oldestSeconds, parked }, "health: outbox lagging");
+    const { pending, oldestSeconds, parked } = await withTimeout(
+      outboxBacklog(db(database)),
+      PROBE_TIMEOUT_MS,
+      "outbox backlog",
+    );
+    if (parked > 0 || (oldestSeconds ?? 0) > LAGGING_SECONDS)
+      logger.warn({ database, pending, oldest_seconds: oldestSeconds, parked }, "health: outbox lagging");
   } catch (error) {
     logger.warn({ err: error, database }, "health: outbox backlog unknown");
   }

@@ -29,17 +29,30 @@ const ORDER_COLUMNS = `id, user_id, amount, description, status, reason,
 export async function placeOrder(input: NewOrder, idempotencyKey?: string): Promise<Replayable<Order>> {
   const committed = await withTransaction("orders", (tx) =>
     // Keys are the user's own: another user's same key is another key.
-    oncePerIdempotencyKey(tx, `orders.create/${input.userId}`, idempotencyKey, input, config().retention.idempotencyKeyHours, async () => {
-      const inserted = await tx.query<Order>(
-        `INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, $3, $4) RETURNING ${ORDER_COLUMNS}`,
-        [randomUUID(), input.userId, input.amount, input.description],
-      );
-      const order = inserted.rows[0]!;
-      emit(tx, "orders.created", { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description }, order.id);
-      return order;
-    }),
+    oncePerIdempotencyKey(
+      tx,
+      `orders.create/${input.userId}`,
+      idempotencyKey,
+      input,
+      config().retention.idempotencyKeyHours,
+      async () => {
+        const inserted = await tx.query<Order>(
+          `INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, $3, $4) RETURNING ${ORDER_COLUMNS}`,
+          [randomUUID(), input.userId, input.amount, input.description],
+        );
+        const order = inserted.rows[0]!;
+        emit(
+          tx,
+          "orders.created",
+          { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description },
+          order.id,
+        );
+        return order;
+      },
+    ),
   );
-  if (!committed.replayed) forOrder(committed.result.id, { user_id: input.userId }).info({ amount: input.amount }, "order placed");
+  if (!committed.replayed)
+    forOrder(committed.result.id, { user_id: input.userId }).info({ amount: input.amount }, "order placed");
   return committed;
 }
 

@@ -28,23 +28,32 @@ export async function openAccount(userId: string): Promise<Account> {
 export async function deposit(userId: string, amount: number, idempotencyKey?: string): Promise<Replayable<Account>> {
   return withTransaction("payments", (tx) =>
     // Keys are the user's own: another user's same key is another key.
-    oncePerIdempotencyKey(tx, `payments.deposit/${userId}`, idempotencyKey, { userId, amount }, config().retention.idempotencyKeyHours, async () => {
-      const updated = await tx.query<ChangedAccount>(
-        `UPDATE accounts SET balance = balance + $2, version = version + 1, updated_at = now()
+    oncePerIdempotencyKey(
+      tx,
+      `payments.deposit/${userId}`,
+      idempotencyKey,
+      { userId, amount },
+      config().retention.idempotencyKeyHours,
+      async () => {
+        const updated = await tx.query<ChangedAccount>(
+          `UPDATE accounts SET balance = balance + $2, version = version + 1, updated_at = now()
           WHERE user_id = $1 RETURNING user_id, balance, version`,
-        [userId, amount],
-      );
-      const changed = updated.rows[0];
-      if (!changed) throw new NotFound(`No account for user ${userId}`, "user_id");
-      await tx.query("INSERT INTO ledger (user_id, kind, amount) VALUES ($1, 'DEPOSIT', $2)", [userId, amount]);
-      announceBalance(tx, changed, "deposit", randomUUID());
-      return { user_id: changed.user_id, balance: changed.balance };
-    }),
+          [userId, amount],
+        );
+        const changed = updated.rows[0];
+        if (!changed) throw new NotFound(`No account for user ${userId}`, "user_id");
+        await tx.query("INSERT INTO ledger (user_id, kind, amount) VALUES ($1, 'DEPOSIT', $2)", [userId, amount]);
+        announceBalance(tx, changed, "deposit", randomUUID());
+        return { user_id: changed.user_id, balance: changed.balance };
+      },
+    ),
   );
 }
 
 export async function balanceOf(userId: string): Promise<Account> {
-  const result = await db("payments").query<Account>("SELECT user_id, balance FROM accounts WHERE user_id = $1", [userId]);
+  const result = await db("payments").query<Account>("SELECT user_id, balance FROM accounts WHERE user_id = $1", [
+    userId,
+  ]);
   const account = result.rows[0];
   if (!account) throw new NotFound(`No account for user ${userId}`, "user_id");
   return account;

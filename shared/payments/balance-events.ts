@@ -12,6 +12,16 @@ export interface ChangedAccount {
  * Announces a balance change on payments.balance-updated, in the transaction that made it. For a
  * charge the correlation id is the order's; a deposit or an opening starts a thread of its own.
  */
-export function announceBalance(tx: Tx, account: ChangedAccount, cause: BalanceUpdated["cause"], correlationId: string): void {
-  emit(tx, "payments.balance-updated", { user_id: account.user_id, balance: account.balance, version: account.version, cause }, correlationId);
+export function announceBalance(
+  tx: Tx,
+  account: ChangedAccount,
+  cause: BalanceUpdated["cause"],
+  correlationId: string,
+): void {
+  emit(
+    tx,
+    "payments.balance-updated",
+    { user_id: account.user_id, balance: account.balance, version: account.version, cause },
+    correlationId,
+  );
 }

@@ -27,7 +27,12 @@ export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOu
   const { reason, changed } = outcome;
   const status = reason === null ? "FINISHED" : "CANCELLED";
   if (changed) announceBalance(tx, changed, "charge", event.order_id);
-  emit(tx, "payments.processed", { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason }, event.order_id);
+  emit(
+    tx,
+    "payments.processed",
+    { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason },
+    event.order_id,
+  );
   log.info({ status, reason }, "payment processed");
   return status;
 }
@@ -53,7 +58,10 @@ async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
  * guard: concurrent charges serialise on the account's row lock and each re-checks the balance it
  * finds, so the balance can never go negative.
  */
-async function debit(tx: Tx, event: OrderCreated): Promise<{ reason: PaymentFailureReason | null; changed?: ChangedAccount } | undefined> {
+async function debit(
+  tx: Tx,
+  event: OrderCreated,
+): Promise<{ reason: PaymentFailureReason | null; changed?: ChangedAccount } | undefined> {
   const result = await tx.query<ChangedAccount & { reason: PaymentFailureReason | null }>(
     `WITH claimed AS (
        SELECT order_id FROM payments WHERE order_id = $3 AND status = 'CANCELLED' AND reason IS NULL
@@ -78,5 +86,7 @@ async function debit(tx: Tx, event: OrderCreated): Promise<{ reason: PaymentFail
   );
   const row = result.rows[0];
   if (!row) return undefined;
-  return row.reason === null ? { reason: null, changed: { user_id: row.user_id, balance: row.balance, version: row.version } } : { reason: row.reason };
+  return row.reason === null
+    ? { reason: null, changed: { user_id: row.user_id, balance: row.balance, version: row.version } }
+    : { reason: row.reason };
 }

@@ -89,7 +89,13 @@ function register(env: NodeJS.ProcessEnv): TracerProvider | undefined {
     spanProcessors: [
       functionAsService,
       // About ten spans an order: at 100 orders/s a second's worth fits the queue several times over.
-      new BatchSpanProcessor({ exporter, maxQueueSize: 8_192, maxExportBatchSize: 512, scheduledDelayMillis: 1_000, exportTimeoutMillis: EXPORT_TIMEOUT_MS }),
+      new BatchSpanProcessor({
+        exporter,
+        maxQueueSize: 8_192,
+        maxExportBatchSize: 512,
+        scheduledDelayMillis: 1_000,
+        exportTimeoutMillis: EXPORT_TIMEOUT_MS,
+      }),
     ],
   });
   trace.setGlobalTracerProvider(provider);

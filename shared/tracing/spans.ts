@@ -39,11 +39,14 @@ export const carrierOfSpan = (span: Span): TraceCarrier => carrierOf(trace.setSp
  * The context a carrier names: a request's headers, a record's headers. One that is missing or
  * malformed names none, and what follows starts a new trace: tracing never refuses anything.
  */
-export function contextOf(carrier: Record<string, string | undefined> | ReadonlyArray<{ name: string; value: Buffer | string }> | undefined): Context {
+export function contextOf(
+  carrier: Record<string, string | undefined> | ReadonlyArray<{ name: string; value: Buffer | string }> | undefined,
+): Context {
   if (!carrier) return ROOT_CONTEXT;
   const fields: TraceCarrier = {};
   if (Array.isArray(carrier)) {
-    for (const { name, value } of carrier as ReadonlyArray<{ name: string; value: Buffer | string }>) if (isTraceHeader(name)) fields[name] = value.toString();
+    for (const { name, value } of carrier as ReadonlyArray<{ name: string; value: Buffer | string }>)
+      if (isTraceHeader(name)) fields[name] = value.toString();
   } else {
     for (const name of TRACE_HEADERS) {
       const value = (carrier as Record<string, string | undefined>)[name];
@@ -54,7 +57,11 @@ export function contextOf(carrier: Record<string, string | undefined> | Readonly
 }
 
 export function startSpan(name: string, options: { kind: SpanKind; attributes?: Attributes; parent?: Context }): Span {
-  return tracer.startSpan(name, { kind: options.kind, attributes: options.attributes }, options.parent ?? context.active());
+  return tracer.startSpan(
+    name,
+    { kind: options.kind, attributes: options.attributes },
+    options.parent ?? context.active(),
+  );
 }
 
 /** Runs `work` with `span` active: what it logs, emits or records carries the span's context. */
@@ -70,7 +77,11 @@ export function failSpan(span: Span, error: unknown): void {
 }
 
 /** Runs `work` in a new span, active inside it, which records a thrown error and ends when `work` settles. */
-export async function inSpan<T>(name: string, options: { kind: SpanKind; attributes?: Attributes; parent?: Context }, work: (span: Span) => Promise<T>): Promise<T> {
+export async function inSpan<T>(
+  name: string,
+  options: { kind: SpanKind; attributes?: Attributes; parent?: Context },
+  work: (span: Span) => Promise<T>,
+): Promise<T> {
   const span = startSpan(name, options);
   try {
     return await withSpan(span, () => work(span));

@@ -43,7 +43,15 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
   const seen = new Set<string>();
 
   /** A real answer, checked against the OpenAPI document; its problem body returned. */
-  async function answer(method: string, path: string, body: unknown, headers: Record<string, string>, as: Shopper | undefined, status: number, field?: string): Promise<Problem> {
+  async function answer(
+    method: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+    as: Shopper | undefined,
+    status: number,
+    field?: string,
+  ): Promise<Problem> {
     const response = await shop.request<Problem>(method, path, body, headers, as);
     assert.equal(response.status, status, `${method} ${path}: ${JSON.stringify(response.body)}`);
     seen.add(assertDocumented(method, path, response));
@@ -78,7 +86,8 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
     ];
 
     it("answers every endpoint but health and the document 401 without a token, naming Authorization", async () => {
-      for (const [method, path, body] of protectedRequests()) await answer(method, path, body, {}, undefined, 401, "Authorization");
+      for (const [method, path, body] of protectedRequests())
+        await answer(method, path, body, {}, undefined, 401, "Authorization");
       assert.equal((await shop.request("GET", "/api/health")).status, 200);
       assert.equal((await shop.request("GET", "/api/openapi.json")).status, 200);
     });
@@ -86,22 +95,54 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
     it("refuses an expired token, one signed by another key, a tampered one, and not a bearer token, with 401", async () => {
       // A copy signed with the identity provider's own key is accepted: the copies differ only where they say.
       assert.equal((await shop.balance({ ...alice, token: await faithfulCopy(alice.token, identity) })).status, 200);
-      const expired = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: await expiredCopy(alice.token, identity) }, 401, "Authorization");
+      const expired = await answer(
+        "GET",
+        "/api/payments/balance",
+        undefined,
+        {},
+        { ...alice, token: await expiredCopy(alice.token, identity) },
+        401,
+        "Authorization",
+      );
       assert.match(expired.detail, /expired/);
-      const forged = await answer("POST", "/api/payments/deposit", { amount: 5 }, {}, { ...alice, token: await signedByAnotherKey(alice.token) }, 401, "Authorization");
+      const forged = await answer(
+        "POST",
+        "/api/payments/deposit",
+        { amount: 5 },
+        {},
+        { ...alice, token: await signedByAnotherKey(alice.token) },
+        401,
+        "Authorization",
+      );
       assert.match(forged.detail, /signature/i);
       const [header, payload, signature] = alice.token.split(".");
       const claims = JSON.parse(Buffer.from(payload!, "base64url").toString());
       const tampered = `${header}.${Buffer.from(JSON.stringify({ ...claims, sub: bob.id })).toString("base64url")}.${signature}`;
       await answer("GET", "/api/orders", undefined, {}, { ...alice, token: tampered }, 401, "Authorization");
-      await answer("GET", "/api/orders", undefined, { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` }, undefined, 401, "Authorization");
+      await answer(
+        "GET",
+        "/api/orders",
+        undefined,
+        { authorization: `Basic ${Buffer.from("a:b").toString("base64")}` },
+        undefined,
+        401,
+        "Authorization",
+      );
       assert.equal((await shop.balance(alice)).body.balance, 1_000, "nothing moved");
     });
 
     it("refuses a token minted for an existing user with the key published in cognito-local's package, with 401", async () => {
       // The stack signs with a key of its own: anyone can download the package's key.
       const minted = await mintedWithPublishedKey(alice.token);
-      const refused = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: minted }, 401, "Authorization");
+      const refused = await answer(
+        "GET",
+        "/api/payments/balance",
+        undefined,
+        {},
+        { ...alice, token: minted },
+        401,
+        "Authorization",
+      );
       assert.match(refused.detail, /signature/i);
       await answer("POST", "/api/orders", { amount: 1 }, {}, { ...alice, token: minted }, 401, "Authorization");
       assert.equal((await shop.balance(alice)).status, 200, "alice's own token still works");
@@ -109,23 +150,56 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
 
     it("refuses a real token of another user pool, of another app client of this pool, and an id token, with 401", async () => {
       // A second pool in the same cognito-local: same signing key, another issuer.
-      const otherPool = new ShopClient(stack.apiUrl, stack.wsUrl, { ...identity, ...(await createUserPool(identity.endpoint, "another-shop")) });
+      const otherPool = new ShopClient(stack.apiUrl, stack.wsUrl, {
+        ...identity,
+        ...(await createUserPool(identity.endpoint, "another-shop")),
+      });
       const stranger = await otherPool.signUp();
       const wrongPool = await answer("GET", "/api/payments/balance", undefined, {}, stranger, 401, "Authorization");
       assert.match(wrongPool.detail, /issuer/i);
 
-      const cognito = new CognitoIdentityProviderClient({ endpoint: identity.endpoint, region: identity.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+      const cognito = new CognitoIdentityProviderClient({
+        endpoint: identity.endpoint,
+        region: identity.region,
+        credentials: { accessKeyId: "x", secretAccessKey: "x" },
+      });
       try {
         const { UserPoolClient: otherClient } = await cognito.send(
-          new CreateUserPoolClientCommand({ UserPoolId: identity.userPoolId, ClientName: "another-app", ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH"] }),
+          new CreateUserPoolClientCommand({
+            UserPoolId: identity.userPoolId,
+            ClientName: "another-app",
+            ExplicitAuthFlows: ["ALLOW_USER_PASSWORD_AUTH"],
+          }),
         );
         const signIn = (clientId: string) =>
-          cognito.send(new InitiateAuthCommand({ ClientId: clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: alice.email, PASSWORD: alice.password } }));
+          cognito.send(
+            new InitiateAuthCommand({
+              ClientId: clientId,
+              AuthFlow: "USER_PASSWORD_AUTH",
+              AuthParameters: { USERNAME: alice.email, PASSWORD: alice.password },
+            }),
+          );
         const viaOtherApp = (await signIn(otherClient!.ClientId!)).AuthenticationResult!.AccessToken!;
-        const wrongClient = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: viaOtherApp }, 401, "Authorization");
+        const wrongClient = await answer(
+          "GET",
+          "/api/payments/balance",
+          undefined,
+          {},
+          { ...alice, token: viaOtherApp },
+          401,
+          "Authorization",
+        );
         assert.match(wrongClient.detail, /client/i);
         const idToken = (await signIn(identity.clientId)).AuthenticationResult!.IdToken!;
-        const wrongUse = await answer("GET", "/api/payments/balance", undefined, {}, { ...alice, token: idToken }, 401, "Authorization");
+        const wrongUse = await answer(
+          "GET",
+          "/api/payments/balance",
+          undefined,
+          {},
+          { ...alice, token: idToken },
+          401,
+          "Authorization",
+        );
         assert.match(wrongUse.detail, /token use/i);
       } finally {
         cognito.destroy();
@@ -168,7 +242,10 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
       assert.equal(replayed.headers.get("idempotent-replayed"), "true");
       assert.equal(replayed.body.user_id, a.id);
       assert.deepEqual([(await shop.balance(a)).body.balance, (await shop.balance(b)).body.balance], [100, 100]);
-      const [orderA, orderB] = [await shop.placeOrder(a, 1, "same key", key), await shop.placeOrder(b, 1, "same key", key)];
+      const [orderA, orderB] = [
+        await shop.placeOrder(a, 1, "same key", key),
+        await shop.placeOrder(b, 1, "same key", key),
+      ];
       assert.notEqual(orderA.body.order_id, orderB.body.order_id);
     });
   });
@@ -178,7 +255,11 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
       assert.equal(await refusedWith(stack.wsUrl), 401);
       assert.equal(await refusedWith(`${stack.wsUrl}?token=${await expiredCopy(alice.token, identity)}`), 401);
       assert.equal(await refusedWith(`${stack.wsUrl}?token=${await signedByAnotherKey(alice.token)}`), 401);
-      assert.equal(await refusedWith(`${stack.wsUrl}?token=${await mintedWithPublishedKey(alice.token)}`), 401, "minted with cognito-local's published key");
+      assert.equal(
+        await refusedWith(`${stack.wsUrl}?token=${await mintedWithPublishedKey(alice.token)}`),
+        401,
+        "minted with cognito-local's published key",
+      );
       assert.equal(await refusedWith(`${stack.wsUrl}?user_id=${alice.id}`), 401);
       assert.equal(await refusedWith(`${stack.wsUrl}?token=${alice.token}&user_id=${bob.id}`), 403);
     });
@@ -191,19 +272,36 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
         sockets.push(a1, a2, b1);
         const bOrder = await shop.placeOrder(b, 120, "Bob's lamp");
         await shop.deposit(b, 5);
-        await b1.waitFor((f) => f.type === "ORDER_UPDATED" && f.order_id === bOrder.body.order_id && f.status === "FINISHED");
+        await b1.waitFor(
+          (f) => f.type === "ORDER_UPDATED" && f.order_id === bOrder.body.order_id && f.status === "FINISHED",
+        );
         await b1.waitFor((f) => f.type === "BALANCE_UPDATED" && f.balance === 185);
         const aOrder = await shop.placeOrder(a, 100, "Alice's cup");
-        for (const socket of [a1, a2]) await socket.waitFor((f) => f.type === "ORDER_UPDATED" && f.order_id === aOrder.body.order_id && f.status === "FINISHED");
+        for (const socket of [a1, a2])
+          await socket.waitFor(
+            (f) => f.type === "ORDER_UPDATED" && f.order_id === aOrder.body.order_id && f.status === "FINISHED",
+          );
         for (const socket of [a1, a2]) await socket.waitFor((f) => f.type === "BALANCE_UPDATED" && f.balance === 200);
         a1.ws.send(JSON.stringify({ action: "sync" }));
         const snapshot = await a1.waitFor((f) => f.type === "SNAPSHOT");
         assert.equal(snapshot.user_id, a.id);
-        assert.deepEqual((snapshot.orders as Array<{ id: string }>).map((o) => o.id), [aOrder.body.order_id]);
+        assert.deepEqual(
+          (snapshot.orders as Array<{ id: string }>).map((o) => o.id),
+          [aOrder.body.order_id],
+        );
         const foreign = (frame: Record<string, unknown>, owner: Shopper, theirs: string) =>
           (frame.user_id !== undefined && frame.user_id !== owner.id) || frame.order_id === theirs;
-        for (const socket of [a1, a2]) assert.deepEqual(socket.frames.filter((f) => foreign(f, a, bOrder.body.order_id)), [], "A heard nothing of B");
-        assert.deepEqual(b1.frames.filter((f) => foreign(f, b, aOrder.body.order_id)), [], "B heard nothing of A");
+        for (const socket of [a1, a2])
+          assert.deepEqual(
+            socket.frames.filter((f) => foreign(f, a, bOrder.body.order_id)),
+            [],
+            "A heard nothing of B",
+          );
+        assert.deepEqual(
+          b1.frames.filter((f) => foreign(f, b, aOrder.body.order_id)),
+          [],
+          "B heard nothing of A",
+        );
       } finally {
         sockets.forEach((s) => s.close());
       }
@@ -219,7 +317,11 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
         const other = await shop.connect(alice); // another user is not affected
         other.close();
         sockets.shift()!.close();
-        const again = await eventually(() => shop.connect(user).catch(() => undefined), 10_000, "a socket again once one closed");
+        const again = await eventually(
+          () => shop.connect(user).catch(() => undefined),
+          10_000,
+          "a socket again once one closed",
+        );
         sockets.push(again);
       } finally {
         sockets.forEach((s) => s.close());
@@ -239,7 +341,12 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
         socket.ws.send("hello");
         await socket.waitFor((f) => f.type === "PROBLEM" && f.status === 400 && f.field === "action");
         socket.ws.send(JSON.stringify({ action: "refund" }));
-        await eventually(async () => (socket.frames.filter((f) => f.type === "PROBLEM" && f.status === 400).length >= 2 ? true : undefined), 10_000, "the unknown action answered");
+        await eventually(
+          async () =>
+            socket.frames.filter((f) => f.type === "PROBLEM" && f.status === 400).length >= 2 ? true : undefined,
+          10_000,
+          "the unknown action answered",
+        );
         assert.equal(socket.ws.readyState, WebSocket.OPEN);
       } finally {
         socket.close();
@@ -312,7 +419,11 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
     const preflight = (origin: string) =>
       fetch(`${stack.apiUrl}/api/orders`, {
         method: "OPTIONS",
-        headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+        headers: {
+          origin,
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization,content-type",
+        },
       });
     const page = await preflight(`http://127.0.0.1:${TEST_PORTS.frontend}`);
     assert.equal(page.headers.get("access-control-allow-origin"), `http://127.0.0.1:${TEST_PORTS.frontend}`);
@@ -322,9 +433,21 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
   });
 
   it("documents the bearer scheme, and produced every sign-in answer it documents", async () => {
-    const document = (await shop.request<{ components: { securitySchemes: Record<string, { type: string; scheme: string }> }; security: unknown[] }>("GET", "/api/openapi.json")).body;
-    assert.deepEqual(Object.values(document.components.securitySchemes).map((s) => [s.type, s.scheme]), [["http", "bearer"]]);
+    const document = (
+      await shop.request<{
+        components: { securitySchemes: Record<string, { type: string; scheme: string }> };
+        security: unknown[];
+      }>("GET", "/api/openapi.json")
+    ).body;
+    assert.deepEqual(
+      Object.values(document.components.securitySchemes).map((s) => [s.type, s.scheme]),
+      [["http", "bearer"]],
+    );
     assert.equal(document.security.length, 1);
-    assert.deepEqual(documentedAnswers(SIGN_IN_STATUSES).filter((a) => !seen.has(a)), [], "every documented 401 and 403 was produced");
+    assert.deepEqual(
+      documentedAnswers(SIGN_IN_STATUSES).filter((a) => !seen.has(a)),
+      [],
+      "every documented 401 and 403 was produced",
+    );
   });
 });

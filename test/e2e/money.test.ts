@@ -51,16 +51,34 @@ describe("money is never lost or taken twice", () => {
   }
 
   async function settledStatuses(orderIds: string[], timeoutMs = 60_000): Promise<Map<string, string>> {
-    return eventually(async () => {
-      const { rows } = await orders.query<{ id: string; status: string }>("SELECT id, status FROM orders WHERE id = ANY($1)", [orderIds]);
-      return rows.length === orderIds.length && rows.every((r) => r.status !== "NEW") ? new Map(rows.map((r) => [r.id, r.status])) : undefined;
-    }, timeoutMs, `${orderIds.length} orders settled`);
+    return eventually(
+      async () => {
+        const { rows } = await orders.query<{ id: string; status: string }>(
+          "SELECT id, status FROM orders WHERE id = ANY($1)",
+          [orderIds],
+        );
+        return rows.length === orderIds.length && rows.every((r) => r.status !== "NEW")
+          ? new Map(rows.map((r) => [r.id, r.status]))
+          : undefined;
+      },
+      timeoutMs,
+      `${orderIds.length} orders settled`,
+    );
   }
 
   /** Runs the orders relay function through serverless-offline's Lambda endpoint, as AWS would. */
   async function invokeOrdersRelay(event: object): Promise<{ published: number; pruned?: { outbox: number } }> {
-    const lambda = new LambdaClient({ endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`, region: "us-east-1", credentials: { accessKeyId: "x", secretAccessKey: "x" } });
-    const answer = await lambda.send(new InvokeCommand({ FunctionName: localFunctionName("ordersOutboxRelay"), Payload: Buffer.from(JSON.stringify(event)) }));
+    const lambda = new LambdaClient({
+      endpoint: `http://127.0.0.1:${TEST_PORTS.lambda}`,
+      region: "us-east-1",
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
+    const answer = await lambda.send(
+      new InvokeCommand({
+        FunctionName: localFunctionName("ordersOutboxRelay"),
+        Payload: Buffer.from(JSON.stringify(event)),
+      }),
+    );
     assert.equal(answer.FunctionError, undefined);
     return JSON.parse(Buffer.from(answer.Payload!).toString());
   }
@@ -71,12 +89,20 @@ describe("money is never lost or taken twice", () => {
     await admin.connect();
     try {
       const ends = await admin.fetchTopicOffsets(topic);
-      await eventually(async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-        const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
-        // A partition the group never had a record from has no commit (-1); it is done if it is empty.
-        return ends.every((end) => BigInt(end.high) === BigInt(end.low) || (at.get(end.partition) ?? -1n) >= BigInt(end.high)) ? true : undefined;
-      }, 30_000, `${group} consumed ${topic}`);
+      await eventually(
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+          const at = new Map(committed!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+          // A partition the group never had a record from has no commit (-1); it is done if it is empty.
+          return ends.every(
+            (end) => BigInt(end.high) === BigInt(end.low) || (at.get(end.partition) ?? -1n) >= BigInt(end.high),
+          )
+            ? true
+            : undefined;
+        },
+        30_000,
+        `${group} consumed ${topic}`,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -110,14 +136,23 @@ describe("money is never lost or taken twice", () => {
     const seen: KafkaMessage[] = [];
     await consumer.connect();
     await consumer.subscribe({ topic: "orders.created", fromBeginning: false });
-    await consumer.run({ eachMessage: async ({ message }) => void (message.key?.toString() === user && seen.push(message)) });
-    await eventually(async () => (consumer.describeGroup().then((g) => (g.state === "Stable" ? true : undefined))), 15_000, "test consumer joined");
+    await consumer.run({
+      eachMessage: async ({ message }) => void (message.key?.toString() === user && seen.push(message)),
+    });
+    await eventually(
+      async () => consumer.describeGroup().then((g) => (g.state === "Stable" ? true : undefined)),
+      15_000,
+      "test consumer joined",
+    );
     try {
       const placed = await Promise.all(Array.from({ length: 10 }, (_, i) => shop.placeOrder(user, 50 + i)));
       await eventually(async () => (seen.length >= 10 ? true : undefined), 15_000, "all 10 events seen");
       const producer = kafka.producer();
       await producer.connect();
-      await producer.send({ topic: "orders.created", messages: seen.map((m) => ({ key: m.key, value: m.value, headers: m.headers })) });
+      await producer.send({
+        topic: "orders.created",
+        messages: seen.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+      });
       await producer.disconnect();
       await settledStatuses(placed.map((p) => p.body.order_id));
       // The payments consumer has now taken in every copy, the redelivered ones included.
@@ -141,15 +176,28 @@ describe("money is never lost or taken twice", () => {
     // Orders written the way the service writes them, but with no relay request, so only the crashing relay sees them.
     await withTransaction("orders", async (tx) => {
       for (const id of orderIds) {
-        await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [id, user]);
+        await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [
+          id,
+          user,
+        ]);
         emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
       }
     });
-    const crash = spawn(process.execPath, ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname], {
-      env: { ...process.env, ORDERS_DATABASE_URL: stack.ordersDatabaseUrl, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
-      stdio: "inherit",
-    });
-    const signal = await new Promise<NodeJS.Signals | null>((resolve) => crash.once("exit", (_code, sig) => resolve(sig)));
+    const crash = spawn(
+      process.execPath,
+      ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname],
+      {
+        env: {
+          ...process.env,
+          ORDERS_DATABASE_URL: stack.ordersDatabaseUrl,
+          KAFKA_BROKERS: stack.kafkaBrokers.join(","),
+        },
+        stdio: "inherit",
+      },
+    );
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) =>
+      crash.once("exit", (_code, sig) => resolve(sig)),
+    );
     assert.equal(signal, "SIGKILL", "the relay died after publishing");
     const { rows } = await orders.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM outbox WHERE published_at IS NULL AND convert_from(record_value, 'UTF8')::jsonb->>'order_id' = ANY($1)",
@@ -182,9 +230,15 @@ describe("money is never lost or taken twice", () => {
         received.set(user, [...(received.get(user) ?? []), JSON.parse(message.value!.toString()).seq]);
       },
     });
-    const producers = [kafka.producer({ idempotent: true, maxInFlightRequests: 1 }), kafka.producer({ idempotent: true, maxInFlightRequests: 1 })];
+    const producers = [
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+    ];
     await Promise.all(producers.map((p) => p.connect()));
-    const relayPools = [new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }), new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 })];
+    const relayPools = [
+      new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }),
+      new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }),
+    ];
     try {
       const users = Array.from({ length: 10 }, () => newUserId());
       let writing = true;
@@ -199,16 +253,27 @@ describe("money is never lost or taken twice", () => {
         users.map(async (user) => {
           for (let seq = 0; seq < 100; seq += 1) {
             await withTransaction("orders", async (tx) =>
-              addToOutbox(tx, { eventId: randomUUID(), topic, key: Buffer.from(user), value: Buffer.from(JSON.stringify({ seq })), headers: [] }),
+              addToOutbox(tx, {
+                eventId: randomUUID(),
+                topic,
+                key: Buffer.from(user),
+                value: Buffer.from(JSON.stringify({ seq })),
+                headers: [],
+              }),
             );
           }
         }),
       );
       writing = false;
       await Promise.all(relays);
-      await eventually(async () => ([...received.values()].reduce((n, seqs) => n + seqs.length, 0) >= 1000 ? true : undefined), 30_000, "1000 events consumed");
+      await eventually(
+        async () => ([...received.values()].reduce((n, seqs) => n + seqs.length, 0) >= 1000 ? true : undefined),
+        30_000,
+        "1000 events consumed",
+      );
       const expected = Array.from({ length: 100 }, (_, i) => i);
-      for (const user of users) assert.deepEqual(received.get(user), expected, `events of ${user} in commit order, each once`);
+      for (const user of users)
+        assert.deepEqual(received.get(user), expected, `events of ${user} in commit order, each once`);
     } finally {
       await consumer.disconnect();
       await Promise.all(producers.map((p) => p.disconnect()));
@@ -224,16 +289,26 @@ describe("money is never lost or taken twice", () => {
          ($2, 'retention-test', 'k', '{}', now() - interval '1 hour')`,
       [old, recent],
     );
-    assert.ok((await invokeOrdersRelay({ source: "aws.events", "detail-type": "Scheduled Event" })).pruned!.outbox >= 1);
-    const { rows } = await orders.query<{ event_id: string }>("SELECT event_id FROM outbox WHERE event_id = ANY($1)", [[old, recent]]);
-    assert.deepEqual(rows.map((r) => r.event_id), [recent]);
+    assert.ok(
+      (await invokeOrdersRelay({ source: "aws.events", "detail-type": "Scheduled Event" })).pruned!.outbox >= 1,
+    );
+    const { rows } = await orders.query<{ event_id: string }>("SELECT event_id FROM outbox WHERE event_id = ANY($1)", [
+      [old, recent],
+    ]);
+    assert.deepEqual(
+      rows.map((r) => r.event_id),
+      [recent],
+    );
   });
 
   it("the same Idempotency-Key sent 10 times at once makes one deposit", async () => {
     const user = await fundedUser(0);
     const key = randomUUID();
     const answers = await Promise.all(Array.from({ length: 10 }, () => shop.deposit(user, 250, key)));
-    assert.ok(answers.every((a) => a.status === 200), JSON.stringify(answers.map((a) => a.status)));
+    assert.ok(
+      answers.every((a) => a.status === 200),
+      JSON.stringify(answers.map((a) => a.status)),
+    );
     assert.ok(answers.every((a) => a.body.balance === 250));
     assert.equal(answers.filter((a) => a.headers.get("idempotent-replayed") === "true").length, 9);
     assert.deepEqual(await ledgerOf(user), { charges: 0, per_order_max: 0, sum: 250, balance: 250 });
@@ -259,7 +334,11 @@ describe("money is never lost or taken twice", () => {
     await consumer.run({ eachMessage: async ({ message }) => void parked.push(message) });
     try {
       // The dead letter is the record itself, untouched, with where and why it failed in headers.
-      const found = await eventually(async () => parked.find((p) => p.value?.toString() === "{this is not an event"), 15_000, "dead letter");
+      const found = await eventually(
+        async () => parked.find((p) => p.value?.toString() === "{this is not an event"),
+        15_000,
+        "dead letter",
+      );
       assert.equal(found.key?.toString(), user);
       assert.equal(found.headers!["dlt-source-topic"]!.toString(), "orders.created");
       assert.equal(found.headers!["dlt-error"]!.toString(), "value is not JSON");
@@ -284,7 +363,12 @@ describe("money is never lost or taken twice", () => {
         placed = await shop.placeOrder(user, 10);
         // The event source tried the charge, saw it fail, and tried it again.
         await eventually(
-          async () => (output.slice(seen).some((line) => /onOrderCreated: orders\.created-\d+ offsets .* failed \(attempt 2\)/.test(line)) ? true : undefined),
+          async () =>
+            output
+              .slice(seen)
+              .some((line) => /onOrderCreated: orders\.created-\d+ offsets .* failed \(attempt 2\)/.test(line))
+              ? true
+              : undefined,
           20_000,
           "the charge failed twice",
         );
@@ -331,10 +415,17 @@ describe("money is never lost or taken twice", () => {
       ["POST", "/api/orders", { user_id: user, amount: 1, description: "x".repeat(20_000) }],
     ];
     const seen = new Set<string>();
-    for (const [method, path, body, headers] of requests) seen.add(assertDocumented(method, path, await shop.request(method, path, body, headers)));
+    for (const [method, path, body, headers] of requests)
+      seen.add(assertDocumented(method, path, await shop.request(method, path, body, headers)));
     // 401 and 403 need sign-in on: auth.test.ts produces and checks those.
-    const withoutSignIn = documentedAnswers().filter((a) => !SIGN_IN_STATUSES.some((status) => a.endsWith(` ${status}`)));
-    assert.deepEqual(withoutSignIn.filter((a) => !seen.has(a)), [], "every documented answer was produced");
+    const withoutSignIn = documentedAnswers().filter(
+      (a) => !SIGN_IN_STATUSES.some((status) => a.endsWith(` ${status}`)),
+    );
+    assert.deepEqual(
+      withoutSignIn.filter((a) => !seen.has(a)),
+      [],
+      "every documented answer was produced",
+    );
   });
 
   it("answers bad input with a problem naming the field, never a 500", async () => {
@@ -353,7 +444,11 @@ describe("money is never lost or taken twice", () => {
       ["GET", "/api/payments/balance?user_id=xyz", undefined, 400, "user_id"],
     ];
     for (const [method, path, body, status, field] of cases) {
-      const answer = await shop.request<{ status: number; field: string; title: string; detail: string }>(method, path, body);
+      const answer = await shop.request<{ status: number; field: string; title: string; detail: string }>(
+        method,
+        path,
+        body,
+      );
       assert.equal(answer.status, status, `${method} ${path} ${JSON.stringify(answer.body)}`);
       assert.equal(answer.headers.get("content-type"), "application/problem+json");
       assert.equal(answer.body.status, status);

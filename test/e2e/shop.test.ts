@@ -47,7 +47,9 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
 
       const refused = await shop.placeOrder(user, 5000, "car");
       assert.equal(refused.status, 201);
-      const refusedFrame = await socket.waitFor((f) => f.type === "ORDER_UPDATED" && f.order_id === refused.body.order_id);
+      const refusedFrame = await socket.waitFor(
+        (f) => f.type === "ORDER_UPDATED" && f.order_id === refused.body.order_id,
+      );
       assert.equal(refusedFrame.status, "CANCELLED");
       assert.equal(refusedFrame.reason, "insufficient_funds");
       assert.equal((await shop.balance(user)).body.balance, 700);
@@ -65,7 +67,10 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
         ],
       );
       const balanceFrames = socket.frames.filter((f) => f.type === "BALANCE_UPDATED").map((f) => f.balance);
-      assert.ok(balanceFrames.includes(700), `a BALANCE_UPDATED frame with 700 arrives, got ${JSON.stringify(balanceFrames)}`);
+      assert.ok(
+        balanceFrames.includes(700),
+        `a BALANCE_UPDATED frame with 700 arrives, got ${JSON.stringify(balanceFrames)}`,
+      );
     } finally {
       socket?.close();
     }
@@ -109,7 +114,10 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
         third.ws.send(JSON.stringify({ action: "sync" }));
         const snapshot = await third.waitFor((f) => f.type === "SNAPSHOT");
         assert.equal(snapshot.balance, 300);
-        assert.deepEqual((snapshot.orders as Array<{ id: string; status: string }>).map((o) => [o.id, o.status]), [[placed.body.order_id, "FINISHED"]]);
+        assert.deepEqual(
+          (snapshot.orders as Array<{ id: string; status: string }>).map((o) => [o.id, o.status]),
+          [[placed.body.order_id, "FINISHED"]],
+        );
       } finally {
         third.close();
       }
@@ -125,12 +133,18 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
     const socket = await shop.connect(user);
     try {
       // A sync faster than once a second is answered with a 429 PROBLEM frame: ask again after that.
-      const balance = await eventually(async () => {
-        const seen = socket.frames.length;
-        socket.ws.send(JSON.stringify({ action: "sync" }));
-        const answer = await socket.waitFor((f) => (f.type === "SNAPSHOT" || f.type === "PROBLEM") && socket.frames.indexOf(f) >= seen);
-        return answer.type === "SNAPSHOT" && answer.balance !== null ? answer.balance : undefined;
-      }, 15_000, "the opening balance announced");
+      const balance = await eventually(
+        async () => {
+          const seen = socket.frames.length;
+          socket.ws.send(JSON.stringify({ action: "sync" }));
+          const answer = await socket.waitFor(
+            (f) => (f.type === "SNAPSHOT" || f.type === "PROBLEM") && socket.frames.indexOf(f) >= seen,
+          );
+          return answer.type === "SNAPSHOT" && answer.balance !== null ? answer.balance : undefined;
+        },
+        15_000,
+        "the opening balance announced",
+      );
       assert.equal(balance, 0);
     } finally {
       socket.close();
@@ -142,16 +156,24 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
     const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
     try {
       // A connection the WebSocket API no longer knows: its $disconnect never arrived.
-      await db.query("INSERT INTO websocket_connections (connection_id, user_id) VALUES ('vanished-connection', $1)", [user.id]);
+      await db.query("INSERT INTO websocket_connections (connection_id, user_id) VALUES ('vanished-connection', $1)", [
+        user.id,
+      ]);
       const live = await shop.connect(user);
       try {
         const placed = await shop.placeOrder(user, 60);
         const frame = await live.waitFor((f) => f.type === "ORDER_UPDATED" && f.order_id === placed.body.order_id);
         assert.equal(frame.status, "FINISHED");
-        await eventually(async () => {
-          const { rowCount } = await db.query("SELECT 1 FROM websocket_connections WHERE connection_id = 'vanished-connection'");
-          return rowCount === 0 ? true : undefined;
-        }, 10_000, "the gone connection removed");
+        await eventually(
+          async () => {
+            const { rowCount } = await db.query(
+              "SELECT 1 FROM websocket_connections WHERE connection_id = 'vanished-connection'",
+            );
+            return rowCount === 0 ? true : undefined;
+          },
+          10_000,
+          "the gone connection removed",
+        );
       } finally {
         live.close();
       }
@@ -172,7 +194,9 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
     const statusOf = (page: Page, orderId: string) => page.locator(`#orders [data-order-id="${orderId}"] .status`);
     /** What the page keeps of its session (in the browser's localStorage). */
     const sessionOf = (page: Page) =>
-      page.evaluate<{ userId: string; accessToken: string; expiresAt: number } | null>('JSON.parse(localStorage.getItem("gozon.session") ?? "null")');
+      page.evaluate<{ userId: string; accessToken: string; expiresAt: number } | null>(
+        'JSON.parse(localStorage.getItem("gozon.session") ?? "null")',
+      );
     const newEmail = () => `page-${randomUUID()}@example.com`;
     const PASSWORD = "correct horse battery";
 
@@ -222,7 +246,10 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
       await page.locator("#orders", { hasText: "Not enough money" }).waitFor();
       assert.equal(await page.textContent("#balance"), "700");
       const token = (await sessionOf(page))!.accessToken;
-      assert.equal((await shop.balance({ id: userId, email, password: PASSWORD, token, refreshToken: "" })).body.balance, 700);
+      assert.equal(
+        (await shop.balance({ id: userId, email, password: PASSWORD, token, refreshToken: "" })).body.balance,
+        700,
+      );
       await page.screenshot({ path: "test-results/shop-page.png", fullPage: true });
 
       // A reload keeps the session: still signed in, the same orders, live again.
@@ -258,12 +285,18 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
       await signUpOnPage(page);
       const before = (await sessionOf(page))!;
       // As if the hour were almost over: the page renews the token when it starts.
-      await page.evaluate('localStorage.setItem("gozon.session", JSON.stringify({ ...JSON.parse(localStorage.getItem("gozon.session")), expiresAt: Date.now() + 30000 }))');
+      await page.evaluate(
+        'localStorage.setItem("gozon.session", JSON.stringify({ ...JSON.parse(localStorage.getItem("gozon.session")), expiresAt: Date.now() + 30000 }))',
+      );
       await page.reload();
-      const renewed = await eventually(async () => {
-        const now = await sessionOf(page);
-        return now && now.accessToken !== before.accessToken ? now : undefined;
-      }, 15_000, "a new access token");
+      const renewed = await eventually(
+        async () => {
+          const now = await sessionOf(page);
+          return now && now.accessToken !== before.accessToken ? now : undefined;
+        },
+        15_000,
+        "a new access token",
+      );
       assert.ok(renewed.expiresAt > Date.now() + 30 * 60_000, "good for most of an hour again");
       assert.equal(renewed.userId, before.userId);
       await page.locator("#connection-state", { hasText: "live" }).waitFor();
@@ -276,13 +309,25 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
     it("reconnects by itself when the connection drops, and catches up on what it missed", async () => {
       const page = await browser.newPage();
       const { userId } = await signUpOnPage(page);
-      const user = { id: userId, email: "", password: "", token: (await sessionOf(page))!.accessToken, refreshToken: "" };
+      const user = {
+        id: userId,
+        email: "",
+        password: "",
+        token: (await sessionOf(page))!.accessToken,
+        refreshToken: "",
+      };
       const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
       try {
-        const { rows } = await db.query<{ connection_id: string }>("SELECT connection_id FROM websocket_connections WHERE user_id = $1", [userId]);
+        const { rows } = await db.query<{ connection_id: string }>(
+          "SELECT connection_id FROM websocket_connections WHERE user_id = $1",
+          [userId],
+        );
         assert.equal(rows.length, 1);
         // The API side drops the socket (as API Gateway does after its idle timeout), then money moves.
-        const dropped = await fetch(`${stack.wsUrl.replace("ws://", "http://")}/@connections/${rows[0]!.connection_id}`, { method: "DELETE" });
+        const dropped = await fetch(
+          `${stack.wsUrl.replace("ws://", "http://")}/@connections/${rows[0]!.connection_id}`,
+          { method: "DELETE" },
+        );
         assert.equal(dropped.status, 204);
         assert.equal((await shop.deposit(user, 321)).status, 200);
         await page.locator("#balance", { hasText: "321" }).waitFor();
@@ -323,14 +368,20 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
       await page.locator(".auth-container input").first().fill(user.token);
       await page.locator(".auth-btn-wrapper button.authorize").click();
       await page.locator(".auth-btn-wrapper button.btn-done").click();
-      const operation = page.locator(".opblock-get", { has: page.locator(".opblock-summary-path", { hasText: /^\/api\/payments\/balance$/ }) });
+      const operation = page.locator(".opblock-get", {
+        has: page.locator(".opblock-summary-path", { hasText: /^\/api\/payments\/balance$/ }),
+      });
       await operation.locator(".opblock-summary").click();
       await operation.locator("button.try-out__btn").click();
       await operation.locator("button.execute").click();
       const answer = operation.locator(".live-responses-table .response .response-col_status");
       await answer.first().waitFor();
       assert.equal((await answer.first().textContent())?.trim(), "200");
-      assert.match((await operation.locator(".live-responses-table .response .response-col_description").first().textContent()) ?? "", /"balance": 42/);
+      assert.match(
+        (await operation.locator(".live-responses-table .response .response-col_description").first().textContent()) ??
+          "",
+        /"balance": 42/,
+      );
       await page.close();
     });
   });

@@ -81,17 +81,25 @@ describe("every order is one trace, in Zipkin", () => {
 
   /** Waits until the order's one trace holds every span named, then returns it. */
   async function traceWith(orderId: string, names: string[], timeoutMs = 30_000): Promise<ZipkinSpan[]> {
-    return eventually(async () => {
-      const traces = await tracesOf(orderId);
-      assert.ok(traces.length <= 1, `one trace per order, found ${traces.length}`);
-      const spans = traces[0] ?? [];
-      return names.every((name) => spans.some((s) => s.name === name)) ? spans : undefined;
-    }, timeoutMs, `the trace of ${orderId} to hold ${names.join(", ")}`);
+    return eventually(
+      async () => {
+        const traces = await tracesOf(orderId);
+        assert.ok(traces.length <= 1, `one trace per order, found ${traces.length}`);
+        const spans = traces[0] ?? [];
+        return names.every((name) => spans.some((s) => s.name === name)) ? spans : undefined;
+      },
+      timeoutMs,
+      `the trace of ${orderId} to hold ${names.join(", ")}`,
+    );
   }
 
   const one = (spans: ZipkinSpan[], name: string, where: (s: ZipkinSpan) => boolean = () => true): ZipkinSpan => {
     const found = spans.filter((s) => s.name === name && where(s));
-    assert.equal(found.length, 1, `one span "${name}" (found ${found.length}: ${JSON.stringify(spans.map((s) => s.name))})`);
+    assert.equal(
+      found.length,
+      1,
+      `one span "${name}" (found ${found.length}: ${JSON.stringify(spans.map((s) => s.name))})`,
+    );
     return found[0]!;
   };
   const service = (fn: string) => `gozon-shop-dev-${fn}`.toLowerCase();
@@ -160,7 +168,11 @@ describe("every order is one trace, in Zipkin", () => {
     // The same trace id in the log line of each step, written in that step's span.
     const traceId = request.traceId;
     const lineOf = (msg: string, span: ZipkinSpan, where: (l: LogLine) => boolean = () => true) =>
-      eventually(async () => logs.find((l) => l.msg === msg && l.correlation_id === orderId && where(l)), 10_000, `log line "${msg}" of ${orderId}`).then((line) => {
+      eventually(
+        async () => logs.find((l) => l.msg === msg && l.correlation_id === orderId && where(l)),
+        10_000,
+        `log line "${msg}" of ${orderId}`,
+      ).then((line) => {
         assert.equal(line.trace_id, traceId, `"${msg}" carries the order's trace id`);
         assert.equal(line.span_id, span.id, `"${msg}" carries its step's span id`);
       });
@@ -178,9 +190,19 @@ describe("every order is one trace, in Zipkin", () => {
     const { user, socket } = await fundedUser(500);
     const callerTrace = randomBytes(16).toString("hex");
     const callerSpan = randomBytes(8).toString("hex");
-    const continued = await shop.request<{ order_id: string }>("POST", "/api/orders", { user_id: user, amount: 10, description: "caller's trace" }, { traceparent: `00-${callerTrace}-${callerSpan}-01` });
+    const continued = await shop.request<{ order_id: string }>(
+      "POST",
+      "/api/orders",
+      { user_id: user, amount: 10, description: "caller's trace" },
+      { traceparent: `00-${callerTrace}-${callerSpan}-01` },
+    );
     assert.equal(continued.status, 201);
-    const malformed = await shop.request<{ order_id: string }>("POST", "/api/orders", { user_id: user, amount: 10, description: "bad traceparent" }, { traceparent: "00-not-a-trace-01" });
+    const malformed = await shop.request<{ order_id: string }>(
+      "POST",
+      "/api/orders",
+      { user_id: user, amount: 10, description: "bad traceparent" },
+      { traceparent: "00-not-a-trace-01" },
+    );
     assert.equal(malformed.status, 201, "a malformed traceparent is ignored, never refused");
 
     const first = await traceWith(continued.body.order_id, ["post /api/orders", "push order_updated"]);
@@ -230,7 +252,10 @@ describe("every order is one trace, in Zipkin", () => {
         ["onPaymentProcessed", "push order_updated"],
         ["onBalanceUpdated", "push balance_updated"],
       ]) {
-        await viewer!.getByText(`${service(fn!)}: ${name}`, { exact: true }).first().waitFor({ timeout: 20_000 });
+        await viewer!
+          .getByText(`${service(fn!)}: ${name}`, { exact: true })
+          .first()
+          .waitFor({ timeout: 20_000 });
       }
       await viewer!.screenshot({ path: "test-results/trace.png" });
     } finally {
@@ -254,27 +279,59 @@ describe("every order is one trace, in Zipkin", () => {
       assert.equal(placed.status, 201);
       const orderId = placed.body.order_id;
 
-      const letter = await readUntil(kafka, "orders.created.dlt", (m) => m.value?.toString().includes(orderId) ?? false);
+      const letter = await readUntil(
+        kafka,
+        "orders.created.dlt",
+        (m) => m.value?.toString().includes(orderId) ?? false,
+      );
       assert.equal(letter.headers?.["dlt-reason"]?.toString(), "retries-exhausted");
       const before = await traceWith(orderId, ["post /api/orders", "send orders.created", "process orders.created"]);
       const traceId = one(before, "post /api/orders").traceId;
       const sendCreated = one(before, "send orders.created");
-      assert.equal(letter.headers?.traceparent?.toString().split("-")[1], traceId, "the dead letter keeps the order's traceparent");
+      assert.equal(
+        letter.headers?.traceparent?.toString().split("-")[1],
+        traceId,
+        "the dead letter keeps the order's traceparent",
+      );
       const attempts = before.filter((s) => s.name === "process orders.created");
-      assert.ok(attempts.every((s) => !ok(s) && s.parentId === sendCreated.id), "every failed attempt is a failed span under the publish");
+      assert.ok(
+        attempts.every((s) => !ok(s) && s.parentId === sendCreated.id),
+        "every failed attempt is a failed span under the publish",
+      );
 
       await payments.query("DROP TRIGGER fail_traced_charge ON payments; DROP FUNCTION fail_traced_charge();");
-      const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "redrive", "orders.created.dlt", `${letter.partition}:${letter.offset}`], {
-        env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
-      });
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [
+          "--import",
+          "tsx",
+          "scripts/dead-letters.ts",
+          "redrive",
+          "orders.created.dlt",
+          `${letter.partition}:${letter.offset}`,
+        ],
+        {
+          env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
+        },
+      );
       assert.match(stdout, /1 record\(s\) sent back/);
-      await socket.waitFor((f) => f.type === "ORDER_UPDATED" && f.order_id === orderId && f.status === "FINISHED", 60_000);
+      await socket.waitFor(
+        (f) => f.type === "ORDER_UPDATED" && f.order_id === orderId && f.status === "FINISHED",
+        60_000,
+      );
 
-      const spans = await eventually(async () => {
-        const all = await traceWith(orderId, ["process payments.processed", "push order_updated"]);
-        return all.some((s) => s.name === "process orders.created" && ok(s)) ? all : undefined;
-      }, 30_000, "the redriven charge in the order's trace");
-      assert.ok(spans.every((s) => s.traceId === traceId), "one trace, before and after the redrive");
+      const spans = await eventually(
+        async () => {
+          const all = await traceWith(orderId, ["process payments.processed", "push order_updated"]);
+          return all.some((s) => s.name === "process orders.created" && ok(s)) ? all : undefined;
+        },
+        30_000,
+        "the redriven charge in the order's trace",
+      );
+      assert.ok(
+        spans.every((s) => s.traceId === traceId),
+        "one trace, before and after the redrive",
+      );
       const charged = one(spans, "process orders.created", ok);
       assert.equal(charged.parentId, sendCreated.id, "the redriven record continues from the original publish");
       const settle = one(spans, "process payments.processed");
@@ -282,19 +339,28 @@ describe("every order is one trace, in Zipkin", () => {
       assert.equal(one(spans, "push order_updated").parentId, settle.id);
       socket.close();
     } finally {
-      await payments.query("DROP TRIGGER IF EXISTS fail_traced_charge ON payments; DROP FUNCTION IF EXISTS fail_traced_charge();").catch(() => undefined);
+      await payments
+        .query("DROP TRIGGER IF EXISTS fail_traced_charge ON payments; DROP FUNCTION IF EXISTS fail_traced_charge();")
+        .catch(() => undefined);
       await payments.end();
     }
   });
 });
 
 /** Reads a topic from its start until a record matches. */
-async function readUntil(kafka: Kafka, topic: string, match: (m: KafkaMessage) => boolean, timeoutMs = 120_000): Promise<KafkaMessage & { partition: number }> {
+async function readUntil(
+  kafka: Kafka,
+  topic: string,
+  match: (m: KafkaMessage) => boolean,
+  timeoutMs = 120_000,
+): Promise<KafkaMessage & { partition: number }> {
   let found: (KafkaMessage & { partition: number }) | undefined;
   const consumer = kafka.consumer({ groupId: `traces-read-${randomUUID()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ partition, message }) => void (match(message) && (found ??= { ...message, partition })) });
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => void (match(message) && (found ??= { ...message, partition })),
+  });
   try {
     return await eventually(async () => found, timeoutMs, `a matching record on ${topic}`);
   } finally {

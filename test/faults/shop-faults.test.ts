@@ -11,7 +11,16 @@ import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
-const PORTS = { http: 4200, websocket: 4201, lambda: 4202, frontend: 4208, kafka: 28092, kafkaController: 28093, ordersDb: 18432, paymentsDb: 18433 };
+const PORTS = {
+  http: 4200,
+  websocket: 4201,
+  lambda: 4202,
+  frontend: 4208,
+  kafka: 28092,
+  kafkaController: 28093,
+  ordersDb: 18432,
+  paymentsDb: 18433,
+};
 const RATE = 20;
 
 /**
@@ -34,7 +43,12 @@ describe("the shop heals itself", () => {
       // Faults and money, not identity: the shop runs open (sign-in is tested in test/e2e/auth.test.ts).
       env: { ...process.env, AUTH: "off" },
     });
-    kafka = new Kafka({ clientId: "fault-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING, retry: { retries: 10 } });
+    kafka = new Kafka({
+      clientId: "fault-test",
+      brokers: stack.kafkaBrokers,
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 10 },
+    });
   });
   after(async () => {
     await stack?.stop();
@@ -46,14 +60,22 @@ describe("the shop heals itself", () => {
   }
 
   /** Orders flow before, during and after `fault`; then every accepted order must settle, correctly. */
-  async function underTraffic(name: string, fault: (traffic: Traffic) => Promise<void>, settleWithinMs = 60_000): Promise<Outcome> {
+  async function underTraffic(
+    name: string,
+    fault: (traffic: Traffic) => Promise<void>,
+    settleWithinMs = 60_000,
+  ): Promise<Outcome> {
     const traffic = new Traffic(stack.apiUrl, RATE);
     await traffic.openAccounts(10, 200);
     traffic.start();
     await eventually(async () => (traffic.placed.length >= RATE * 2 ? true : undefined), 30_000, "orders flowing");
     await fault(traffic);
     const after = traffic.placed.length;
-    await eventually(async () => (traffic.placed.length >= after + RATE * 3 ? true : undefined), 60_000, "orders accepted again after the fault");
+    await eventually(
+      async () => (traffic.placed.length >= after + RATE * 3 ? true : undefined),
+      60_000,
+      "orders accepted again after the fault",
+    );
     const report = await traffic.stop();
     const settledBy = Date.now() + settleWithinMs;
     let money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, traffic.placed, traffic.users);
@@ -73,12 +95,20 @@ describe("the shop heals itself", () => {
   }
 
   async function freshOrderSettles(traffic: Traffic): Promise<void> {
-    const placed = await traffic.request("POST", "/api/orders", { user_id: traffic.users[0], amount: 1, description: "after the fault" });
+    const placed = await traffic.request("POST", "/api/orders", {
+      user_id: traffic.users[0],
+      amount: 1,
+      description: "after the fault",
+    });
     assert.equal(placed.status, 201);
-    await eventually(async () => {
-      const order = await traffic.request("GET", `/api/orders/${String(placed.body.order_id)}`);
-      return order.body.status !== "NEW" ? true : undefined;
-    }, 30_000, "a fresh order settled");
+    await eventually(
+      async () => {
+        const order = await traffic.request("GET", `/api/orders/${String(placed.body.order_id)}`);
+        return order.body.status !== "NEW" ? true : undefined;
+      },
+      30_000,
+      "a fresh order settled",
+    );
   }
 
   const kill = (part: PartName, outageMs?: number) => async () => {
@@ -91,24 +121,36 @@ describe("the shop heals itself", () => {
 
   it("the broker killed for 30 s: orders are still accepted, and all of them settle within 30 s of its return", async () => {
     let returned = 0;
-    const outcome = await underTraffic("broker down 30 s", async () => {
-      await kill("kafka", 30_000)();
-      returned = Date.now();
-    }, 30_000);
+    const outcome = await underTraffic(
+      "broker down 30 s",
+      async () => {
+        await kill("kafka", 30_000)();
+        returned = Date.now();
+      },
+      30_000,
+    );
     assert.equal(outcome.traffic.refused, 0, "the outbox accepted every order while the broker was away");
-    console.log(`    all settled ${((Date.now() - returned) / 1000).toFixed(1)} s after the broker returned (fresh order included)`);
+    console.log(
+      `    all settled ${((Date.now() - returned) / 1000).toFixed(1)} s after the broker returned (fresh order included)`,
+    );
   });
 
   it("the orders PostgreSQL killed for 15 s: its endpoints answer 503 meanwhile, and it heals", async () => {
     const outcome = await underTraffic("orders PostgreSQL down 15 s", async (traffic) => {
       const probe = (async () => {
-        await eventually(async () => {
-          const started = Date.now();
-          const answer = await traffic.request("GET", `/api/orders?user_id=${traffic.users[0]}`).catch(() => undefined);
-          if (answer?.status !== 503) return undefined;
-          assert.ok(Date.now() - started < 5_000, "answered within 5 s");
-          return true;
-        }, 15_000, "a 503 while the database is down");
+        await eventually(
+          async () => {
+            const started = Date.now();
+            const answer = await traffic
+              .request("GET", `/api/orders?user_id=${traffic.users[0]}`)
+              .catch(() => undefined);
+            if (answer?.status !== 503) return undefined;
+            assert.ok(Date.now() - started < 5_000, "answered within 5 s");
+            return true;
+          },
+          15_000,
+          "a 503 while the database is down",
+        );
       })();
       await Promise.all([kill("ordersDb", 15_000)(), probe]);
     });
@@ -138,7 +180,10 @@ describe("the shop heals itself", () => {
       const producer = kafka.producer();
       await producer.connect();
       for (const topic of topics) {
-        await producer.send({ topic, messages: poison.map(([, value]) => ({ key: marker, value, headers: { poison: marker } })) });
+        await producer.send({
+          topic,
+          messages: poison.map(([, value]) => ({ key: marker, value, headers: { poison: marker } })),
+        });
       }
       await producer.disconnect();
     });
@@ -171,25 +216,47 @@ describe("the shop heals itself", () => {
         failingUser = randomUUID();
         await traffic.request("POST", "/api/payments/create_account", { user_id: failingUser });
         await traffic.request("POST", "/api/payments/deposit", { user_id: failingUser, amount: AMOUNT });
-        const placed = await traffic.request("POST", "/api/orders", { user_id: failingUser, amount: AMOUNT, description: "fails every time" });
+        const placed = await traffic.request("POST", "/api/orders", {
+          user_id: failingUser,
+          amount: AMOUNT,
+          description: "fails every time",
+        });
         failing = String(placed.body.order_id);
         traffic.placed.push({ orderId: failing, userId: failingUser, amount: AMOUNT });
-        const [letter] = await readUntil("orders.created.dlt", (m) => m.value?.toString().includes(failing) ?? false, 1, 120_000);
+        const [letter] = await readUntil(
+          "orders.created.dlt",
+          (m) => m.value?.toString().includes(failing) ?? false,
+          1,
+          120_000,
+        );
         assert.equal(letter!.headers!["dlt-reason"]!.toString(), "retries-exhausted");
         assert.match(letter!.headers!["dlt-error"]!.toString(), /reported record/);
         const order = await traffic.request("GET", `/api/orders/${failing}`);
         assert.equal(order.body.status, "NEW", "not charged, not lost: it waits on the dead-letter topic");
         await payments.query("DROP TRIGGER fail_charge ON payments; DROP FUNCTION fail_charge();");
-        const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "scripts/dead-letters.ts", "redrive", "orders.created.dlt", `${letter!.partition}:${letter!.offset}`], {
-          env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
-        });
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [
+            "--import",
+            "tsx",
+            "scripts/dead-letters.ts",
+            "redrive",
+            "orders.created.dlt",
+            `${letter!.partition}:${letter!.offset}`,
+          ],
+          {
+            env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
+          },
+        );
         assert.match(stdout, /1 record\(s\) sent back/);
       });
       await outcome;
       const { rows } = await payments.query("SELECT count(*)::int AS n FROM ledger WHERE order_id = $1", [failing]);
       assert.deepEqual(rows, [{ n: 1 }], "the redriven order was charged exactly once");
     } finally {
-      await payments.query("DROP TRIGGER IF EXISTS fail_charge ON payments; DROP FUNCTION IF EXISTS fail_charge();").catch(() => undefined);
+      await payments
+        .query("DROP TRIGGER IF EXISTS fail_charge ON payments; DROP FUNCTION IF EXISTS fail_charge();")
+        .catch(() => undefined);
       await payments.end();
     }
   });
@@ -200,9 +267,15 @@ describe("the shop heals itself", () => {
     const consumer = kafka.consumer({ groupId: `fault-read-${randomUUID()}`, maxBytes: 10_000_000 });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ partition, message }) => void (match(message) && found.push({ ...message, partition })) });
+    await consumer.run({
+      eachMessage: async ({ partition, message }) => void (match(message) && found.push({ ...message, partition })),
+    });
     try {
-      await eventually(async () => (found.length >= count ? true : undefined), timeoutMs, `${count} record(s) on ${topic}`);
+      await eventually(
+        async () => (found.length >= count ? true : undefined),
+        timeoutMs,
+        `${count} record(s) on ${topic}`,
+      );
       return found;
     } finally {
       await consumer.disconnect();

@@ -11,7 +11,18 @@ import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
-const PORTS = { http: 4100, websocket: 4101, lambda: 4102, frontend: 4108, kafka: 29092, kafkaController: 29093, ordersDb: 17432, paymentsDb: 17433, cognito: 4109, zipkin: 4110 };
+const PORTS = {
+  http: 4100,
+  websocket: 4101,
+  lambda: 4102,
+  frontend: 4108,
+  kafka: 29092,
+  kafkaController: 29093,
+  ordersDb: 17432,
+  paymentsDb: 17433,
+  cognito: 4109,
+  zipkin: 4110,
+};
 const PROBE_TOPIC = "supervisor.probe";
 const PROBE_GROUP = "supervisor-probe";
 
@@ -25,7 +36,11 @@ describe("a part of the stack that dies is brought back on its data (real proces
 
   before(async () => {
     // Traces on, with this stack's own Zipkin (whatever exporter the environment names), so that Zipkin is killed too.
-    stack = await startTestStack("supervisor", { ports: PORTS, env: { TRACES: "on", OTEL_TRACES_EXPORTER: undefined }, progress: (line) => said.push(line) });
+    stack = await startTestStack("supervisor", {
+      ports: PORTS,
+      env: { TRACES: "on", OTEL_TRACES_EXPORTER: undefined },
+      progress: (line) => said.push(line),
+    });
     await stack.zipkinReady();
     shop = new ShopClient(stack.apiUrl, stack.wsUrl, stack.identity);
     regular = await shop.signUp(); // signed up before the kills: must still sign in after each
@@ -40,7 +55,10 @@ describe("a part of the stack that dies is brought back on its data (real proces
     await admin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1 }], waitForLeaders: true });
     const producer = kafka.producer();
     await producer.connect();
-    await producer.send({ topic: PROBE_TOPIC, messages: [{ key: "probe", value: "sent before the kills" }, { value: "second" }] });
+    await producer.send({
+      topic: PROBE_TOPIC,
+      messages: [{ key: "probe", value: "sent before the kills" }, { value: "second" }],
+    });
     await producer.disconnect();
     await admin.setOffsets({ groupId: PROBE_GROUP, topic: PROBE_TOPIC, partitions: [{ partition: 0, offset: "1" }] });
     await admin.disconnect();
@@ -67,7 +85,11 @@ describe("a part of the stack that dies is brought back on its data (real proces
 
   /** The row, the message and the consumer group's offset are still there, an order goes all the way through, and Zipkin answers. */
   async function assertEverythingStillWorks(): Promise<void> {
-    await eventually(async () => ((await fetch(`${stack.apiUrl}/api/health`)).ok ? true : undefined), 30_000, "GET /api/health answering 200");
+    await eventually(
+      async () => ((await fetch(`${stack.apiUrl}/api/health`)).ok ? true : undefined),
+      30_000,
+      "GET /api/health answering 200",
+    );
     const zipkinHealth = await fetch(new URL("/health", stack.tracesUrl), { signal: AbortSignal.timeout(5_000) });
     assert.equal(zipkinHealth.status, 200, "Zipkin's GET /health answers 200");
     const { rows } = await orders.query<{ note: string }>("SELECT note FROM supervisor_probe");
@@ -77,18 +99,26 @@ describe("a part of the stack that dies is brought back on its data (real proces
     await admin.connect();
     try {
       const [offsets] = await admin.fetchOffsets({ groupId: PROBE_GROUP, topics: [PROBE_TOPIC] });
-      assert.deepEqual(offsets?.partitions.map((p) => p.offset), ["1"]);
+      assert.deepEqual(
+        offsets?.partitions.map((p) => p.offset),
+        ["1"],
+      );
     } finally {
       await admin.disconnect();
     }
 
-    assert.equal((await shop.signIn(regular.email, regular.password)).id, regular.id, "a user from before the kills signs in");
+    assert.equal(
+      (await shop.signIn(regular.email, regular.password)).id,
+      regular.id,
+      "a user from before the kills signs in",
+    );
     const user = await shop.signUp();
     assert.equal((await shop.createAccount(user)).status, 201);
     assert.equal((await shop.deposit(user, 100)).status, 200);
     const placed = await shop.placeOrder(user, 40, "bought after a crash");
     assert.equal(placed.status, 201);
-    const status = () => shop.order(placed.body.order_id, user).then((r) => (r.body.status === "FINISHED" ? r.body.status : undefined));
+    const status = () =>
+      shop.order(placed.body.order_id, user).then((r) => (r.body.status === "FINISHED" ? r.body.status : undefined));
     assert.equal(await eventually(status, 60_000, `order ${placed.body.order_id} FINISHED`), "FINISHED");
   }
 
@@ -99,7 +129,10 @@ describe("a part of the stack that dies is brought back on its data (real proces
       await page.goto(stack.docsUrl);
       await page.locator(".opblock-summary-path", { hasText: "/api/orders" }).first().waitFor();
       const paths = await page.locator(".opblock-summary-path").allTextContents();
-      assert.ok(paths.some((p) => p.includes("/api/payments/deposit")), paths.join(", "));
+      assert.ok(
+        paths.some((p) => p.includes("/api/payments/deposit")),
+        paths.join(", "),
+      );
       assert.ok(!paths.some((p) => p.includes("/pet")), "the Petstore demo is gone");
     } finally {
       await browser.close();
@@ -124,12 +157,21 @@ describe("a part of the stack that dies is brought back on its data (real proces
       await stack.kill(part, { outageMs });
       if (outageMs) assert.ok(Date.now() - started >= outageMs, "it stayed down as long as asked");
       const lines = said.slice(from);
-      assert.ok(lines.some((l) => l.includes(`✗ ${label} (pid ${pid}) exited unexpectedly (signal SIGKILL); restarting`)), lines.join("\n"));
-      assert.ok(lines.some((l) => l.startsWith(`✓ ${label} is back (`)), lines.join("\n"));
+      assert.ok(
+        lines.some((l) => l.includes(`✗ ${label} (pid ${pid}) exited unexpectedly (signal SIGKILL); restarting`)),
+        lines.join("\n"),
+      );
+      assert.ok(
+        lines.some((l) => l.startsWith(`✓ ${label} is back (`)),
+        lines.join("\n"),
+      );
       const replacement = stack.pidOf(part);
       assert.ok(replacement && replacement !== pid);
       const recorded = await readFile(`${LOCAL_DIR}/test-supervisor.pids`, "utf8");
-      assert.ok(recorded.includes(`"pid":${replacement},`), "the replacement is written down for the next start's leftovers check");
+      assert.ok(
+        recorded.includes(`"pid":${replacement},`),
+        "the replacement is written down for the next start's leftovers check",
+      );
       await assertEverythingStillWorks();
     });
   }
@@ -158,26 +200,48 @@ describe("npm start, interrupted with Ctrl-C while it is still starting", () => 
       const env = {
         ...process.env,
         STACK_NAME: name,
-        HTTP_PORT: String(PORTS.http), WEBSOCKET_PORT: String(PORTS.websocket), LAMBDA_PORT: String(PORTS.lambda),
-        FRONTEND_PORT: String(PORTS.frontend), KAFKA_PORT: String(PORTS.kafka), KAFKA_CONTROLLER_PORT: String(PORTS.kafkaController),
-        ORDERS_DB_PORT: String(PORTS.ordersDb), PAYMENTS_DB_PORT: String(PORTS.paymentsDb), COGNITO_PORT: String(PORTS.cognito),
+        HTTP_PORT: String(PORTS.http),
+        WEBSOCKET_PORT: String(PORTS.websocket),
+        LAMBDA_PORT: String(PORTS.lambda),
+        FRONTEND_PORT: String(PORTS.frontend),
+        KAFKA_PORT: String(PORTS.kafka),
+        KAFKA_CONTROLLER_PORT: String(PORTS.kafkaController),
+        ORDERS_DB_PORT: String(PORTS.ordersDb),
+        PAYMENTS_DB_PORT: String(PORTS.paymentsDb),
+        COGNITO_PORT: String(PORTS.cognito),
         ZIPKIN_PORT: String(PORTS.zipkin),
       };
       // A process group of its own, as a terminal gives it: Ctrl-C reaches npm, tsx and the start command alike.
-      const npm = spawn("npm", ["start", "--silent"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      const npm = spawn("npm", ["start", "--silent"], {
+        cwd: ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      });
       let output = "";
       const exited = new Promise<number | null>((resolve) => npm.once("exit", (code) => resolve(code)));
       npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
       npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
       try {
-        await eventually(async () => (output.includes(line) ? true : undefined), 120_000, `"${line}" in npm start's output`);
+        await eventually(
+          async () => (output.includes(line) ? true : undefined),
+          120_000,
+          `"${line}" in npm start's output`,
+        );
         const interrupted = Date.now();
         process.kill(-npm.pid!, "SIGINT");
-        const code = await Promise.race([exited, new Promise<"late">((resolve) => setTimeout(resolve, 10_000, "late").unref())]);
+        const code = await Promise.race([
+          exited,
+          new Promise<"late">((resolve) => setTimeout(resolve, 10_000, "late").unref()),
+        ]);
         assert.notEqual(code, "late", `npm start still runs 10 s after Ctrl-C:\n${output}`);
         console.log(`  Ctrl-C ${when}: npm start exited after ${((Date.now() - interrupted) / 1000).toFixed(1)} s`);
         assert.match(output, /Stopped\./);
-        await eventually(async () => ((await processesMentioning(name)).length === 0 ? true : undefined), 5_000, "no process left").catch(() => undefined);
+        await eventually(
+          async () => ((await processesMentioning(name)).length === 0 ? true : undefined),
+          5_000,
+          "no process left",
+        ).catch(() => undefined);
         assert.deepEqual(await processesMentioning(name), []);
       } finally {
         try {

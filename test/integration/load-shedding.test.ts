@@ -11,7 +11,8 @@ import { eventually } from "../support/shop-client.ts";
 process.env.AUTH = "off";
 
 /** One request's work: a connection of the orders pool, held for `ms`. */
-const request = (ms: number) => withConnection(db("orders"), async (client) => void (await client.query("SELECT pg_sleep($1)", [ms / 1000])));
+const request = (ms: number) =>
+  withConnection(db("orders"), async (client) => void (await client.query("SELECT pg_sleep($1)", [ms / 1000])));
 
 /**
  * Load shedding on a real PostgreSQL: requests that hold a standing queue for connections are

@@ -18,7 +18,15 @@ const envelope = () => ({ event_id: randomUUID(), event_version: 1 as const, occ
 
 function orderCreated(userId: string, amount: number): OrderCreated {
   const orderId = randomUUID();
-  return { ...envelope(), event_type: "OrderCreated", correlation_id: orderId, order_id: orderId, user_id: userId, amount, description: "core" };
+  return {
+    ...envelope(),
+    event_type: "OrderCreated",
+    correlation_id: orderId,
+    order_id: orderId,
+    user_id: userId,
+    amount,
+    description: "core",
+  };
 }
 
 /** The event Lambda hands a consumer, with one partition of raw record values. */
@@ -29,7 +37,14 @@ function kafkaEvent(topic: string, values: Buffer[]): MSKEvent {
     bootstrapServers: "127.0.0.1:9092",
     records: {
       [`${topic}-0`]: values.map((value, offset) => ({
-        topic, partition: 0, offset, timestamp: Date.now(), timestampType: "CREATE_TIME" as const, key: "", value: value.toString("base64"), headers: [],
+        topic,
+        partition: 0,
+        offset,
+        timestamp: Date.now(),
+        timestampType: "CREATE_TIME" as const,
+        key: "",
+        value: value.toString("base64"),
+        headers: [],
       })),
     },
   } as MSKEvent;
@@ -62,10 +77,12 @@ describe("money rules, on PostgreSQL alone", () => {
   }
 
   const balanceOf = async (user: string) =>
-    (await payments.query<{ balance: number; charges: number }>(
-      "SELECT balance::int, (SELECT count(*)::int FROM ledger WHERE user_id = $1 AND kind = 'CHARGE') AS charges FROM accounts WHERE user_id = $1",
-      [user],
-    )).rows[0]!;
+    (
+      await payments.query<{ balance: number; charges: number }>(
+        "SELECT balance::int, (SELECT count(*)::int FROM ledger WHERE user_id = $1 AND kind = 'CHARGE') AS charges FROM accounts WHERE user_id = $1",
+        [user],
+      )
+    ).rows[0]!;
 
   it("20 charges of 10 racing on a balance of 100: exactly 10 paid, the balance never below 0", async () => {
     const user = await fundedUser(100);
@@ -83,7 +100,9 @@ describe("money rules, on PostgreSQL alone", () => {
     const event = orderCreated(user, 30);
     const first = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
     const again = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
-    const sameOrder = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, { ...event, event_id: randomUUID() })));
+    const sameOrder = await withEffects(() =>
+      withTransaction("payments", (tx) => chargeOrder(tx, { ...event, event_id: randomUUID() })),
+    );
     assert.deepEqual([first.result, again.result, sameOrder.result], ["FINISHED", "duplicate", "duplicate"]);
     assert.deepEqual(again.after, [], "a duplicate asks for nothing");
     assert.deepEqual(await balanceOf(user), { balance: 70, charges: 1 });
@@ -91,11 +110,20 @@ describe("money rules, on PostgreSQL alone", () => {
 
   it("an order moves from NEW once: a duplicate result or a later contrary one changes nothing, and only the first is pushed", async () => {
     const user = randomUUID();
-    const { result: placed, after: placedAfter } = await withEffects(() => placeOrder({ userId: user, amount: 5, description: "settle" }));
+    const { result: placed, after: placedAfter } = await withEffects(() =>
+      placeOrder({ userId: user, amount: 5, description: "settle" }),
+    );
     assert.deepEqual(placedAfter, [{ kind: "relay", database: "orders", running: false }]);
     const order = placed.result;
     const result = (status: "FINISHED" | "CANCELLED"): PaymentProcessed => ({
-      ...envelope(), event_type: "PaymentProcessed", correlation_id: order.id, order_id: order.id, user_id: user, amount: 5, status, reason: status === "CANCELLED" ? "insufficient_funds" : null,
+      ...envelope(),
+      event_type: "PaymentProcessed",
+      correlation_id: order.id,
+      order_id: order.id,
+      user_id: user,
+      amount: 5,
+      status,
+      reason: status === "CANCELLED" ? "insufficient_funds" : null,
     });
     const paid = result("FINISHED");
     const first = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, paid)));
@@ -138,18 +166,32 @@ describe("money rules, on PostgreSQL alone", () => {
       },
     });
     const response = await handler(
-      kafkaEvent("orders.created", [poison, Buffer.from(JSON.stringify(good)), Buffer.from(JSON.stringify(failing)), Buffer.from(JSON.stringify(behind))]),
+      kafkaEvent("orders.created", [
+        poison,
+        Buffer.from(JSON.stringify(good)),
+        Buffer.from(JSON.stringify(failing)),
+        Buffer.from(JSON.stringify(behind)),
+      ]),
       { functionName: "onOrderCreated", getRemainingTimeInMillis: () => 30_000 },
     );
-    assert.deepEqual(response, { batchItemFailures: [{ itemIdentifier: { partition: "orders.created-0", offset: 2 } }] });
-    const { rows } = await payments.query<{ order_id: string }>("SELECT order_id FROM payments WHERE user_id = $1", [user]);
-    assert.deepEqual(rows.map((r) => r.order_id), [good.order_id], "the record before the failure is committed; the one behind it waits");
+    assert.deepEqual(response, {
+      batchItemFailures: [{ itemIdentifier: { partition: "orders.created-0", offset: 2 } }],
+    });
+    const { rows } = await payments.query<{ order_id: string }>("SELECT order_id FROM payments WHERE user_id = $1", [
+      user,
+    ]);
+    assert.deepEqual(
+      rows.map((r) => r.order_id),
+      [good.order_id],
+      "the record before the failure is committed; the one behind it waits",
+    );
     const parked = await payments.query<{ record_value: Buffer; headers: Array<{ name: string; value: string }> }>(
       "SELECT record_value, record_headers AS headers FROM outbox WHERE topic = 'orders.created.dlt'",
     );
     assert.equal(parked.rows.length, 1);
     assert.deepEqual(parked.rows[0]!.record_value, poison, "the dead letter holds the exact bytes");
-    const header = (name: string) => Buffer.from(parked.rows[0]!.headers.find((h) => h.name === name)!.value, "base64").toString();
+    const header = (name: string) =>
+      Buffer.from(parked.rows[0]!.headers.find((h) => h.name === name)!.value, "base64").toString();
     assert.equal(header("dlt-reason"), "unreadable");
     assert.equal(header("dlt-source-offset"), "0");
   });
@@ -160,7 +202,10 @@ describe("money rules, on PostgreSQL alone", () => {
     const batch = [...events.slice(0, 3), events[0]!, ...events.slice(3)];
     const handler = kafkaHandler({ topic: "orders.created", database: "payments", handle: chargeOrder });
     const response = await handler(
-      kafkaEvent("orders.created", batch.map((e) => Buffer.from(JSON.stringify(e)))),
+      kafkaEvent(
+        "orders.created",
+        batch.map((e) => Buffer.from(JSON.stringify(e))),
+      ),
       { functionName: "onOrderCreated", getRemainingTimeInMillis: () => 30_000 },
     );
     assert.deepEqual(response, { batchItemFailures: [] });
@@ -178,11 +223,18 @@ describe("money rules, on PostgreSQL alone", () => {
       "SELECT convert_from(record_value, 'UTF8')::jsonb ->> 'order_id' AS order_id FROM outbox WHERE topic = 'payments.processed' AND record_key = convert_to($1, 'UTF8') ORDER BY id",
       [user],
     );
-    assert.deepEqual(published.rows.map((r) => r.order_id), events.map((e) => e.order_id), "one result per order, in record order");
+    assert.deepEqual(
+      published.rows.map((r) => r.order_id),
+      events.map((e) => e.order_id),
+      "one result per order, in record order",
+    );
   });
 
   it("a database that cannot be reached is told apart from a bad request", async () => {
-    const unreachable = new pg.Pool({ connectionString: "postgres://postgres:x@127.0.0.1:1/none", connectionTimeoutMillis: 1_000 });
+    const unreachable = new pg.Pool({
+      connectionString: "postgres://postgres:x@127.0.0.1:1/none",
+      connectionTimeoutMillis: 1_000,
+    });
     const error = await unreachable.query("SELECT 1").catch((e: unknown) => e);
     await unreachable.end();
     assert.equal(isDatabaseUnavailable(error), true);

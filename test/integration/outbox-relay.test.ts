@@ -6,7 +6,12 @@ import { db } from "../../shared/db/pool.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { withEffects } from "../support/effects.ts";
 import { emit } from "../../shared/messaging/outbox.ts";
-import { BrokerUnavailable, RecordsRefused, type OutboundRecord, type Publisher } from "../../shared/messaging/publisher.ts";
+import {
+  BrokerUnavailable,
+  RecordsRefused,
+  type OutboundRecord,
+  type Publisher,
+} from "../../shared/messaging/publisher.ts";
 import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
 import { pruneExpiredRows } from "../../shared/db/retention.ts";
 import { startTestDatabases, type TestDatabases } from "../support/database.ts";
@@ -31,12 +36,13 @@ async function placeEvents(n: number, description = "integration"): Promise<stri
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const orderId = randomUUID();
-    await withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId));
+    await withTransaction("orders", async (tx) =>
+      emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId),
+    );
     ids.push(orderId);
   }
   return ids;
 }
-
 
 const orderIdOf = (r: OutboundRecord) => (JSON.parse(r.value.toString()) as { order_id: string }).order_id;
 
@@ -55,18 +61,25 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
   it("emit writes the event with its envelope, keyed by user, and asks for the relay after the commit", async () => {
     const orderId = randomUUID();
     const { result: event, after: effects } = await withEffects(() =>
-      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId)),
+      withTransaction("orders", async (tx) =>
+        emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 5, description: "x" }, orderId),
+      ),
     );
     assert.deepEqual(effects, [{ kind: "relay", database: "orders", running: false }]);
     assert.equal(event.event_type, "OrderCreated");
     assert.equal(event.correlation_id, orderId);
-    const { rows } = await orders.query("SELECT topic, convert_from(record_key, 'UTF8') AS key FROM outbox WHERE event_id = $1", [event.event_id]);
+    const { rows } = await orders.query(
+      "SELECT topic, convert_from(record_key, 'UTF8') AS key FROM outbox WHERE event_id = $1",
+      [event.event_id],
+    );
     assert.deepEqual(rows, [{ topic: "orders.created", key: USER }]);
   });
 
   it("a payload that breaks its topic's schema is refused before it is written", async () => {
     await assert.rejects(
-      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID())),
+      withTransaction("orders", async (tx) =>
+        emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID()),
+      ),
       /order_id/,
     );
   });
@@ -111,10 +124,20 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
     await eventually(async () => (await isRelayRunning(db("orders"))) || undefined, 5_000, "the relay running");
     const late = randomUUID();
     const { after: asked } = await withEffects(() =>
-      withTransaction("orders", async (tx) => emit(tx, "orders.created", { order_id: late, user_id: USER, amount: 1, description: "while it lingers" }, late)),
+      withTransaction("orders", async (tx) =>
+        emit(tx, "orders.created", { order_id: late, user_id: USER, amount: 1, description: "while it lingers" }, late),
+      ),
     );
-    assert.deepEqual(asked, [{ kind: "relay", database: "orders", running: true }], "the writer learnt right behind its COMMIT that a relay runs");
-    await eventually(async () => publisher.records.some((r) => orderIdOf(r) === late) || undefined, 5_000, "the late row published");
+    assert.deepEqual(
+      asked,
+      [{ kind: "relay", database: "orders", running: true }],
+      "the writer learnt right behind its COMMIT that a relay runs",
+    );
+    await eventually(
+      async () => publisher.records.some((r) => orderIdOf(r) === late) || undefined,
+      5_000,
+      "the late row published",
+    );
     const result = await lingering;
     assert.equal(result.published, 1);
     assert.equal(await isRelayRunning(db("orders")), false);
@@ -156,13 +179,24 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
       [refused],
     );
     assert.deepEqual(rows, [{ attempts: 1, last_error: "MESSAGE_TOO_LARGE", parked: true }]);
-    assert.equal((await relayOutbox(db("orders"), { publisher, deadline: soon() })).published, 0, "a parked row is not retried on its own");
+    assert.equal(
+      (await relayOutbox(db("orders"), { publisher, deadline: soon() })).published,
+      0,
+      "a parked row is not retried on its own",
+    );
   });
 
   it("prunes published rows, inbox rows and idempotency keys past their retention, and keeps the rest", async () => {
-    await orders.query("UPDATE outbox SET published_at = now() - interval '100 hours' WHERE published_at IS NOT NULL AND id = (SELECT min(id) FROM outbox)");
-    await orders.query("INSERT INTO inbox (event_id, topic, received_at) VALUES ($1, 't', now() - interval '400 hours'), ($2, 't', now())", [randomUUID(), randomUUID()]);
-    await orders.query("INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ('s', 'old', 'h', now() - interval '25 hours'), ('s', 'new', 'h', now())");
+    await orders.query(
+      "UPDATE outbox SET published_at = now() - interval '100 hours' WHERE published_at IS NOT NULL AND id = (SELECT min(id) FROM outbox)",
+    );
+    await orders.query(
+      "INSERT INTO inbox (event_id, topic, received_at) VALUES ($1, 't', now() - interval '400 hours'), ($2, 't', now())",
+      [randomUUID(), randomUUID()],
+    );
+    await orders.query(
+      "INSERT INTO idempotency_keys (scope, key, request_hash, created_at) VALUES ('s', 'old', 'h', now() - interval '25 hours'), ('s', 'new', 'h', now())",
+    );
     const pruned = await pruneExpiredRows(db("orders"), { outboxHours: 72, inboxHours: 336, idempotencyKeyHours: 24 });
     assert.deepEqual(pruned, { outbox: 1, inbox: 1, idempotencyKeys: 1 });
     const { rows } = await orders.query("SELECT key FROM idempotency_keys WHERE scope = 's'");

@@ -20,14 +20,23 @@ export async function launchChromium(): Promise<Browser> {
  * whose network ends at loopback, nothing that calls home at every start.
  */
 const FLAGS = [
-  "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
 ];
 
 const SYSTEM_CHROMIUMS = ["chromium", "chromium-browser", "google-chrome-stable", "google-chrome"];
 
 async function executable(file: string): Promise<boolean> {
-  return access(file, constants.X_OK).then(() => true, () => false);
+  return access(file, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 interface Found {
@@ -37,7 +46,8 @@ interface Found {
 
 async function chromiumExecutable(): Promise<Found> {
   if (process.env.CHROMIUM_PATH) {
-    if (!(await executable(process.env.CHROMIUM_PATH))) throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable file`);
+    if (!(await executable(process.env.CHROMIUM_PATH)))
+      throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} is not an executable file`);
     return { path: process.env.CHROMIUM_PATH };
   }
   for (const dir of (process.env.PATH ?? "").split(path.delimiter).filter(Boolean)) {
@@ -70,7 +80,9 @@ async function packagedChromium(): Promise<Found> {
   const tmpdir = process.env.TMPDIR;
   process.env.TMPDIR = scratch;
   try {
-    const { default: Chromium } = (await import("@sparticuz/chromium")) as { default: { executablePath(input?: string): Promise<string> } };
+    const { default: Chromium } = (await import("@sparticuz/chromium")) as {
+      default: { executablePath(input?: string): Promise<string> };
+    };
     await Chromium.executablePath(path.join(packageDir, "bin"));
     await mkdir(path.join(scratch, "fontconfig"));
     await writeFile(path.join(scratch, "fontconfig", "fonts.conf"), fontsConf(dir));

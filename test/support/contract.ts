@@ -20,16 +20,26 @@ export function assertDocumented(method: string, path: string, answer: ApiRespon
   const route = routeFor(method, path);
   assert.ok(route, `${method} ${path} is documented`);
   const documented = route.responses[answer.status];
-  assert.ok(documented, `${method} ${route.path} documents status ${answer.status}; body ${JSON.stringify(answer.body)}`);
+  assert.ok(
+    documented,
+    `${method} ${route.path} documents status ${answer.status}; body ${JSON.stringify(answer.body)}`,
+  );
   if (documented.schema) {
     const checked = documented.schema.safeParse(answer.body);
-    assert.ok(checked.success, `${method} ${route.path} ${answer.status} body matches the document: ${checked.error?.message}`);
+    assert.ok(
+      checked.success,
+      `${method} ${route.path} ${answer.status} body matches the document: ${checked.error?.message}`,
+    );
     // zod drops keys it does not know: any difference is a field the document does not mention.
     assert.deepEqual(checked.data, answer.body, `${method} ${route.path} ${answer.status} has no undocumented fields`);
   }
   const type = documented.schema === problem ? "application/problem+json" : "application/json";
   // serverless-offline's HTTP server appends "; charset=utf-8" to JSON; the media type is what counts.
-  assert.equal(answer.headers.get("content-type")?.split(";")[0], type, `${method} ${route.path} ${answer.status} content type`);
+  assert.equal(
+    answer.headers.get("content-type")?.split(";")[0],
+    type,
+    `${method} ${route.path} ${answer.status} content type`,
+  );
   return `${route.method} ${route.path} ${answer.status}`;
 }
 

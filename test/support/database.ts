@@ -18,7 +18,13 @@ export interface TestDatabases {
  */
 export async function startTestDatabases(name: string, port: number): Promise<TestDatabases> {
   const supervisor = new Supervisor(
-    postgresPart({ name: "ordersDb", label: `${name} PostgreSQL`, dir: path.join(LOCAL_DIR, `test-${name}`, "db"), port, database: "orders" }),
+    postgresPart({
+      name: "ordersDb",
+      label: `${name} PostgreSQL`,
+      dir: path.join(LOCAL_DIR, `test-${name}`, "db"),
+      port,
+      database: "orders",
+    }),
     { say: () => undefined, record: () => undefined, giveUp: (error) => console.error(error.message) },
   );
   await supervisor.start();

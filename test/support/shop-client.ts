@@ -47,11 +47,21 @@ export class ShopClient {
     readonly identity?: StackIdentity,
   ) {}
 
-  async request<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, as?: As): Promise<ApiResponse<T>> {
+  async request<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    as?: As,
+  ): Promise<ApiResponse<T>> {
     const token = tokenOf(as);
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+      headers: {
+        "content-type": "application/json",
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...headers,
+      },
       ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
     });
     const text = await response.text();
@@ -62,7 +72,13 @@ export class ShopClient {
     return this.request("POST", "/api/payments/create_account", named(who), {}, who);
   }
   deposit(who: As, amount: number, idempotencyKey?: string) {
-    return this.request("POST", "/api/payments/deposit", { ...named(who), amount }, idempotencyKey ? { "idempotency-key": idempotencyKey } : {}, who);
+    return this.request(
+      "POST",
+      "/api/payments/deposit",
+      { ...named(who), amount },
+      idempotencyKey ? { "idempotency-key": idempotencyKey } : {},
+      who,
+    );
   }
   balance(who: As) {
     return this.request<{ balance: number }>("GET", `/api/payments/balance${query(named(who))}`, undefined, {}, who);
@@ -77,7 +93,13 @@ export class ShopClient {
     );
   }
   order(orderId: string, who?: As) {
-    return this.request<{ id: string; status: string; reason: string | null }>("GET", `/api/orders/${orderId}`, undefined, {}, who);
+    return this.request<{ id: string; status: string; reason: string | null }>(
+      "GET",
+      `/api/orders/${orderId}`,
+      undefined,
+      {},
+      who,
+    );
   }
   orders(who: As, page: { limit?: number; cursor?: string } = {}) {
     return this.request<Array<{ id: string; status: string }>>(
@@ -101,10 +123,27 @@ export class ShopClient {
   async signUp(email = `shopper-${randomUUID()}@example.com`, password = `pw-${randomUUID()}`): Promise<Shopper> {
     const identity = this.identity;
     if (!identity) throw new Error("this stack runs with AUTH=off: there is nobody to sign up with");
-    const cognito = new CognitoIdentityProviderClient({ endpoint: identity.endpoint, region: identity.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const cognito = new CognitoIdentityProviderClient({
+      endpoint: identity.endpoint,
+      region: identity.region,
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     try {
-      const { UserSub } = await cognito.send(new SignUpCommand({ ClientId: identity.clientId, Username: email, Password: password, UserAttributes: [{ Name: "email", Value: email }] }));
-      await cognito.send(new ConfirmSignUpCommand({ ClientId: identity.clientId, Username: email, ConfirmationCode: await identity.confirmationCode(email) }));
+      const { UserSub } = await cognito.send(
+        new SignUpCommand({
+          ClientId: identity.clientId,
+          Username: email,
+          Password: password,
+          UserAttributes: [{ Name: "email", Value: email }],
+        }),
+      );
+      await cognito.send(
+        new ConfirmSignUpCommand({
+          ClientId: identity.clientId,
+          Username: email,
+          ConfirmationCode: await identity.confirmationCode(email),
+        }),
+      );
       const shopper = await this.signIn(email, password);
       if (shopper.id !== UserSub) throw new Error(`signed up as ${UserSub}, signed in as ${shopper.id}`);
       return shopper;
@@ -117,12 +156,22 @@ export class ShopClient {
   async signIn(email: string, password: string): Promise<Shopper> {
     const identity = this.identity;
     if (!identity) throw new Error("this stack runs with AUTH=off: there is nobody to sign in");
-    const cognito = new CognitoIdentityProviderClient({ endpoint: identity.endpoint, region: identity.region, credentials: { accessKeyId: "x", secretAccessKey: "x" } });
+    const cognito = new CognitoIdentityProviderClient({
+      endpoint: identity.endpoint,
+      region: identity.region,
+      credentials: { accessKeyId: "x", secretAccessKey: "x" },
+    });
     try {
       const { AuthenticationResult: tokens } = await cognito.send(
-        new InitiateAuthCommand({ ClientId: identity.clientId, AuthFlow: "USER_PASSWORD_AUTH", AuthParameters: { USERNAME: email, PASSWORD: password } }),
+        new InitiateAuthCommand({
+          ClientId: identity.clientId,
+          AuthFlow: "USER_PASSWORD_AUTH",
+          AuthParameters: { USERNAME: email, PASSWORD: password },
+        }),
       );
-      const sub = JSON.parse(Buffer.from(tokens!.AccessToken!.split(".")[1]!, "base64url").toString()) as { sub: string };
+      const sub = JSON.parse(Buffer.from(tokens!.AccessToken!.split(".")[1]!, "base64url").toString()) as {
+        sub: string;
+      };
       return { id: sub.sub, email, password, token: tokens!.AccessToken!, refreshToken: tokens!.RefreshToken! };
     } finally {
       cognito.destroy();
@@ -136,7 +185,8 @@ export class ShopClient {
     if (opened.status !== 201) throw new Error(`account not opened: ${opened.status} ${JSON.stringify(opened.body)}`);
     if (balance > 0) {
       const deposited = await this.deposit(shopper, balance);
-      if (deposited.status !== 200) throw new Error(`deposit refused: ${deposited.status} ${JSON.stringify(deposited.body)}`);
+      if (deposited.status !== 200)
+        throw new Error(`deposit refused: ${deposited.status} ${JSON.stringify(deposited.body)}`);
     }
     return shopper;
   }
@@ -155,7 +205,9 @@ export class Socket {
       ws.once("open", () => resolve());
       ws.once("error", reject);
     });
-    this.closed = new Promise((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })));
+    this.closed = new Promise((resolve) =>
+      ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
     ws.on("message", (data) => {
       this.frames.push(JSON.parse(data.toString()) as Frame);
       this.waiters.splice(0).forEach((wake) => wake());
@@ -185,7 +237,11 @@ export class Socket {
 export const newUserId = (): string => randomUUID();
 
 /** Polls until `check` returns a value, for state that settles asynchronously. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 15_000, what = "condition"): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 15_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -9,8 +9,15 @@ import { startStack, type RunningStack, type StackPorts } from "../../local/stac
  */
 const shift = Number(process.env.TEST_PORT_SHIFT ?? 0);
 export const TEST_PORTS: StackPorts = {
-  http: 4000 + shift, websocket: 4001 + shift, lambda: 4002 + shift, frontend: 4008 + shift,
-  kafka: 19092 + shift, kafkaController: 19093 + shift, ordersDb: 16432 + shift, paymentsDb: 16433 + shift, cognito: 4009 + shift,
+  http: 4000 + shift,
+  websocket: 4001 + shift,
+  lambda: 4002 + shift,
+  frontend: 4008 + shift,
+  kafka: 19092 + shift,
+  kafkaController: 19093 + shift,
+  ordersDb: 16432 + shift,
+  paymentsDb: 16433 + shift,
+  cognito: 4009 + shift,
   zipkin: 4010 + shift,
 };
 
@@ -23,7 +30,12 @@ export const TEST_PORTS: StackPorts = {
  */
 export async function startTestStack(
   name: string,
-  options: { ports?: StackPorts; progress?: (line: string) => void; output?: (line: string) => void; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    ports?: StackPorts;
+    progress?: (line: string) => void;
+    output?: (line: string) => void;
+    env?: NodeJS.ProcessEnv;
+  } = {},
 ): Promise<RunningStack> {
   const lines: string[] = [];
   try {
@@ -50,6 +62,8 @@ export async function startTestStack(
 
 /** A function's name as serverless-offline knows it: `<service>-<stage>-<key>`, from serverless.yml. */
 export function localFunctionName(key: string): string {
-  const service = /^service:\s*(\S+)/m.exec(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8"))?.[1];
+  const service = /^service:\s*(\S+)/m.exec(
+    readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8"),
+  )?.[1];
   return `${service}-dev-${key}`;
 }

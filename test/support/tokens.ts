@@ -48,5 +48,9 @@ export async function signedByAnotherKey(token: string): Promise<string> {
  */
 export async function mintedWithPublishedKey(token: string): Promise<string> {
   const published = createRequire(import.meta.url)("cognito-local/lib/keys/cognitoLocal.private.json") as { jwk: JWK };
-  return resign(token, (await importJWK(published.jwk, "RS256")) as SigningKey, (claims) => ({ ...claims, iat: now(), exp: now() + 600 }));
+  return resign(token, (await importJWK(published.jwk, "RS256")) as SigningKey, (claims) => ({
+    ...claims,
+    iat: now(),
+    exp: now() + 600,
+  }));
 }

@@ -39,10 +39,18 @@ export class Traffic {
     private readonly shop?: ShopClient,
   ) {}
 
-  async request(method: string, path: string, body?: unknown, as?: As): Promise<{ status: number; body: Record<string, unknown> }> {
+  async request(
+    method: string,
+    path: string,
+    body?: unknown,
+    as?: As,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const response = await fetch(`${this.apiUrl}${path}`, {
       method,
-      headers: { "content-type": "application/json", ...(as && typeof as !== "string" ? { authorization: `Bearer ${as.token}` } : {}) },
+      headers: {
+        "content-type": "application/json",
+        ...(as && typeof as !== "string" ? { authorization: `Bearer ${as.token}` } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(10_000),
     });
@@ -55,8 +63,10 @@ export class Traffic {
     for (let i = 0; i < count; i += 1) {
       const user: As = this.shop ? await this.shop.signUp() : randomUUID();
       const named = typeof user === "string" ? { user_id: user } : {};
-      if ((await this.request("POST", "/api/payments/create_account", named, user)).status !== 201) throw new Error("account not opened");
-      if ((await this.request("POST", "/api/payments/deposit", { ...named, amount: balance }, user)).status !== 200) throw new Error("deposit refused");
+      if ((await this.request("POST", "/api/payments/create_account", named, user)).status !== 201)
+        throw new Error("account not opened");
+      if ((await this.request("POST", "/api/payments/deposit", { ...named, amount: balance }, user)).status !== 200)
+        throw new Error("deposit refused");
       this.shoppers.push(user);
       this.users.push(typeof user === "string" ? user : user.id);
     }
@@ -70,7 +80,12 @@ export class Traffic {
       const amount = 1 + (next % 7);
       this.report.sent += 1;
       const named = typeof shopper === "string" ? { user_id: shopper } : {};
-      const sending = this.request("POST", "/api/orders", { ...named, amount, description: `fault traffic ${next}` }, shopper)
+      const sending = this.request(
+        "POST",
+        "/api/orders",
+        { ...named, amount, description: `fault traffic ${next}` },
+        shopper,
+      )
         .then((answer) => {
           if (answer.status === 201) {
             this.report.accepted += 1;
@@ -107,13 +122,21 @@ export interface MoneyCheck {
  * What the databases say about the accepted orders: how many are final, how many never got there,
  * how many were charged more than once, and whether every balance adds up.
  */
-export async function checkMoney(ordersUrl: string, paymentsUrl: string, placed: Placed[], users: string[]): Promise<MoneyCheck> {
+export async function checkMoney(
+  ordersUrl: string,
+  paymentsUrl: string,
+  placed: Placed[],
+  users: string[],
+): Promise<MoneyCheck> {
   const orders = new pg.Client({ connectionString: ordersUrl });
   const payments = new pg.Client({ connectionString: paymentsUrl });
   await Promise.all([orders.connect(), payments.connect()]);
   try {
     const ids = placed.map((p) => p.orderId);
-    const { rows: statuses } = await orders.query<{ id: string; status: string }>("SELECT id, status FROM orders WHERE id = ANY($1)", [ids]);
+    const { rows: statuses } = await orders.query<{ id: string; status: string }>(
+      "SELECT id, status FROM orders WHERE id = ANY($1)",
+      [ids],
+    );
     const final = statuses.filter((s) => s.status !== "NEW");
     const { rows: charges } = await payments.query<{ order_id: string; n: number }>(
       "SELECT order_id, count(*)::int AS n FROM ledger WHERE kind = 'CHARGE' AND order_id = ANY($1) GROUP BY order_id",

@@ -19,7 +19,10 @@ describe("broker discovery", () => {
       send: async (command: unknown) => {
         assert.ok(command instanceof GetBootstrapBrokersCommand);
         asked.push(command.input.ClusterArn);
-        return { BootstrapBrokerStringSaslIam: "b-1.gozon:9098,b-2.gozon:9098", BootstrapBrokerString: "b-1.gozon:9092" };
+        return {
+          BootstrapBrokerStringSaslIam: "b-1.gozon:9098,b-2.gozon:9098",
+          BootstrapBrokerString: "b-1.gozon:9092",
+        };
       },
     };
     const brokers = await discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN }), mskStandIn as never);

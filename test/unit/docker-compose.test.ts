@@ -34,7 +34,10 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
 }
-const compose = parseYaml(read("docker-compose.yml"), { merge: true }) as { name: string; services: Record<string, Service> };
+const compose = parseYaml(read("docker-compose.yml"), { merge: true }) as {
+  name: string;
+  services: Record<string, Service>;
+};
 const services = compose.services;
 
 /** "55432:5432" -> { host: 55432, container: 5432 }; "127.0.0.1:55432:5432" -> { ip: "127.0.0.1", host: 55432, container: 5432 } */
@@ -51,13 +54,20 @@ function nativeBrokerSettings(): Map<string, string> {
   const body = /function serverProperties[\s\S]*?return `([\s\S]*?)`;/.exec(source)?.[1];
   assert.ok(body, "serverProperties() found in local/kafka/broker.ts");
   return new Map(
-    body.split("\n").filter((line) => /^[a-z.]+=[^$]*$/.test(line)).map((line) => line.split("=", 2) as [string, string]),
+    body
+      .split("\n")
+      .filter((line) => /^[a-z.]+=[^$]*$/.test(line))
+      .map((line) => line.split("=", 2) as [string, string]),
   );
 }
 
 describe("docker-compose.yml", () => {
   it("is valid against the Compose Specification's JSON schema", () => {
-    const { $schema: draft, ...schema } = JSON.parse(readFileSync(schemaFile, "utf8")) as { $schema: string; $id: string; title: string };
+    const { $schema: draft, ...schema } = JSON.parse(readFileSync(schemaFile, "utf8")) as {
+      $schema: string;
+      $id: string;
+      title: string;
+    };
     assert.equal(schema.$id, "compose_spec.json");
     assert.equal(schema.title, "Compose Specification");
     assert.match(draft, /draft-07/); // Ajv's default draft
@@ -70,30 +80,54 @@ describe("docker-compose.yml", () => {
   });
 
   it("runs the same parts as the start command: Kafka, the topics, both databases, Zipkin, the app", () => {
-    assert.deepEqual(Object.keys(services).sort(), ["app", "kafka", "kafka-topics", "orders-db", "payments-db", "zipkin"]);
+    assert.deepEqual(Object.keys(services).sort(), [
+      "app",
+      "kafka",
+      "kafka-topics",
+      "orders-db",
+      "payments-db",
+      "zipkin",
+    ]);
     assert.equal(services.kafka!.image, `apache/kafka:${KAFKA_VERSION}`);
     assert.equal(services.zipkin!.image, `openzipkin/zipkin:${ZIPKIN_VERSION}`);
     assert.equal(services["kafka-topics"]!.image, `apache/kafka:${KAFKA_VERSION}`);
   });
 
   it("publishes the start command's ports: to everyone only the page, the HTTP API and the WebSocket; the rest on 127.0.0.1", () => {
-    assert.deepEqual(portsOf(services.app!), [DEFAULT_PORTS.http, DEFAULT_PORTS.websocket, DEFAULT_PORTS.frontend].map((p) => ({ host: p, container: p })));
-    assert.deepEqual(portsOf(services["orders-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.ordersDb, container: 5432 }]);
-    assert.deepEqual(portsOf(services["payments-db"]!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.paymentsDb, container: 5432 }]);
+    assert.deepEqual(
+      portsOf(services.app!),
+      [DEFAULT_PORTS.http, DEFAULT_PORTS.websocket, DEFAULT_PORTS.frontend].map((p) => ({ host: p, container: p })),
+    );
+    assert.deepEqual(portsOf(services["orders-db"]!), [
+      { ip: "127.0.0.1", host: DEFAULT_PORTS.ordersDb, container: 5432 },
+    ]);
+    assert.deepEqual(portsOf(services["payments-db"]!), [
+      { ip: "127.0.0.1", host: DEFAULT_PORTS.paymentsDb, container: 5432 },
+    ]);
     assert.deepEqual(portsOf(services.kafka!), [{ ip: "127.0.0.1", host: 19092, container: 19092 }]);
     assert.deepEqual(portsOf(services.zipkin!), [{ ip: "127.0.0.1", host: DEFAULT_PORTS.zipkin, container: 9411 }]);
     for (const [name, service] of Object.entries(services)) {
       for (const port of portsOf(service)) {
-        assert.ok(![DEFAULT_PORTS.lambda, DEFAULT_PORTS.cognito].includes(port.host), `${name} does not publish ${port.host}`);
+        assert.ok(
+          ![DEFAULT_PORTS.lambda, DEFAULT_PORTS.cognito].includes(port.host),
+          `${name} does not publish ${port.host}`,
+        );
       }
     }
     // serverless-offline's own defaults agree (serverless.yml).
     const serverless = read("serverless.yml");
-    for (const [variable, port] of [["HTTP_PORT", DEFAULT_PORTS.http], ["WEBSOCKET_PORT", DEFAULT_PORTS.websocket], ["LAMBDA_PORT", DEFAULT_PORTS.lambda]] as const) {
+    for (const [variable, port] of [
+      ["HTTP_PORT", DEFAULT_PORTS.http],
+      ["WEBSOCKET_PORT", DEFAULT_PORTS.websocket],
+      ["LAMBDA_PORT", DEFAULT_PORTS.lambda],
+    ] as const) {
       assert.ok(serverless.includes(`\${env:${variable}, ${port}}`), `serverless.yml defaults ${variable} to ${port}`);
     }
     const health = services.app!.healthcheck!.test.join(" ");
-    assert.ok(health.includes(`http://127.0.0.1:${DEFAULT_PORTS.http}/api/health`), "the app's health check asks the HTTP API");
+    assert.ok(
+      health.includes(`http://127.0.0.1:${DEFAULT_PORTS.http}/api/health`),
+      "the app's health check asks the HTTP API",
+    );
   });
 
   it("points the app at its own databases and broker, through the variables the start command reads", () => {
@@ -102,9 +136,15 @@ describe("docker-compose.yml", () => {
     for (const variable of ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL", "KAFKA_BROKERS", "OFFLINE_HOST"]) {
       assert.ok(stack.includes(`env.${variable}`), `local/stack.ts reads ${variable}`);
     }
-    assert.ok(read("serverless.yml").includes("${env:OFFLINE_HOST, '127.0.0.1'}"), "serverless-offline listens on OFFLINE_HOST");
+    assert.ok(
+      read("serverless.yml").includes("${env:OFFLINE_HOST, '127.0.0.1'}"),
+      "serverless-offline listens on OFFLINE_HOST",
+    );
     assert.equal(env.OFFLINE_HOST, "0.0.0.0");
-    for (const [variable, service, database] of [["ORDERS_DATABASE_URL", "orders-db", "orders"], ["PAYMENTS_DATABASE_URL", "payments-db", "payments"]] as const) {
+    for (const [variable, service, database] of [
+      ["ORDERS_DATABASE_URL", "orders-db", "orders"],
+      ["PAYMENTS_DATABASE_URL", "payments-db", "payments"],
+    ] as const) {
       const url = new URL(String(env[variable]));
       const db = services[service]!.environment!;
       assert.equal(url.hostname, service);
@@ -116,7 +156,10 @@ describe("docker-compose.yml", () => {
       assert.deepEqual(services.app!.depends_on![service], { condition: "service_healthy" });
     }
     const kafka = services.kafka!.environment!;
-    assert.ok(String(kafka.KAFKA_ADVERTISED_LISTENERS).split(",").includes(`PLAINTEXT://${env.KAFKA_BROKERS}`), "KAFKA_BROKERS is the broker's advertised plaintext listener");
+    assert.ok(
+      String(kafka.KAFKA_ADVERTISED_LISTENERS).split(",").includes(`PLAINTEXT://${env.KAFKA_BROKERS}`),
+      "KAFKA_BROKERS is the broker's advertised plaintext listener",
+    );
     assert.equal(env.KAFKA_AUTH ?? "none", "none", "plaintext, as locally");
     assert.deepEqual(services.app!.depends_on!.kafka, { condition: "service_healthy" });
     assert.deepEqual(services.app!.depends_on!["kafka-topics"], { condition: "service_completed_successfully" });
@@ -133,7 +176,10 @@ describe("docker-compose.yml", () => {
     assert.equal(Number(endpoint.port), portsOf(services.zipkin!)[0]!.container);
     assert.equal(endpoint.pathname, "/api/v2/spans");
     // The start command in the app passes these on and starts no Zipkin of its own; the page links to the published port.
-    const plan = tracesPlan(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])), DEFAULT_PORTS.zipkin);
+    const plan = tracesPlan(
+      Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
+      DEFAULT_PORTS.zipkin,
+    );
     assert.equal(plan.zipkin, false);
     assert.deepEqual(plan.offlineEnv, {});
     assert.equal(plan.tracesUrl, `http://localhost:${portsOf(services.zipkin!)[0]!.host}/zipkin/`);
@@ -145,7 +191,10 @@ describe("docker-compose.yml", () => {
     const kafka = services.kafka!.environment!;
     let compared = 0;
     for (const [variable, value] of Object.entries(kafka)) {
-      const key = variable.replace(/^KAFKA_/, "").toLowerCase().replaceAll("_", ".");
+      const key = variable
+        .replace(/^KAFKA_/, "")
+        .toLowerCase()
+        .replaceAll("_", ".");
       // The listeners differ by design: the container adds one for the host (EXTERNAL, 19092).
       if (!native.has(key) || key.includes("listener")) continue;
       assert.equal(String(value), native.get(key), `${variable} = ${key} of local/kafka/broker.ts`);
@@ -157,7 +206,10 @@ describe("docker-compose.yml", () => {
 
   it("creates every topic the start command creates, with as many partitions", () => {
     const command = [services["kafka-topics"]!.command].flat().join("\n");
-    const listed = /for topic in ([\s\S]*?); do/.exec(command)?.[1]?.split(/[\s\\]+/).filter(Boolean);
+    const listed = /for topic in ([\s\S]*?); do/
+      .exec(command)?.[1]
+      ?.split(/[\s\\]+/)
+      .filter(Boolean);
     assert.deepEqual([...(listed ?? [])].sort(), [...ALL_TOPICS].sort());
     const partitions = /ensureTopics\([^)]*numPartitions = (\d+)/.exec(read("local/kafka/broker.ts"))?.[1];
     assert.ok(command.includes(`--partitions ${partitions}`), `--partitions ${partitions}`);

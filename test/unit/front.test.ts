@@ -7,7 +7,13 @@ import { startFront } from "../../local/front/server.ts";
 type Answer = { status: number; headers: http.IncomingHttpHeaders; body: string };
 
 /** One request on a connection of its own, as a client across the internet sends it. */
-function request(port: number, method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Answer> {
+function request(
+  port: number,
+  method: string,
+  path: string,
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: "127.0.0.1", port, method, path, agent: false, headers }, (res) => {
       let text = "";
@@ -43,7 +49,12 @@ describe("the HTTP front admits at most its limit and refuses the rest at once",
     });
     await new Promise<void>((resolve) => upstream.listen(0, "127.0.0.1", resolve));
     upstreamPort = (upstream.address() as AddressInfo).port;
-    front = await startFront({ host: "127.0.0.1", port: 0, target: { host: "127.0.0.1", port: upstreamPort }, maxInFlight: 2 });
+    front = await startFront({
+      host: "127.0.0.1",
+      port: 0,
+      target: { host: "127.0.0.1", port: upstreamPort },
+      maxInFlight: 2,
+    });
     frontPort = (front.address() as AddressInfo).port;
   });
   after(() => {
@@ -57,7 +68,9 @@ describe("the HTTP front admits at most its limit and refuses the rest at once",
     await waitFor(() => held.length === 2);
 
     const started = performance.now();
-    const refused = await request(frontPort, "POST", "/api/orders", '{"amount":3}', { "content-type": "application/json" });
+    const refused = await request(frontPort, "POST", "/api/orders", '{"amount":3}', {
+      "content-type": "application/json",
+    });
     assert.ok(performance.now() - started < 500, "refused without waiting for a place");
     assert.equal(refused.status, 429);
     assert.equal(refused.headers["retry-after"], "1");
@@ -87,7 +100,7 @@ describe("the HTTP front admits at most its limit and refuses the rest at once",
 });
 
 async function waitFor(condition: () => boolean): Promise<void> {
-  for (const started = Date.now(); !condition(); ) {
+  for (const started = Date.now(); !condition();) {
     if (Date.now() - started > 5_000) throw new Error("condition not reached in 5 s");
     await new Promise((resolve) => setTimeout(resolve, 10));
   }

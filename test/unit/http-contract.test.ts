@@ -39,13 +39,21 @@ describe("request validation names the failing field", () => {
   });
 
   it("rejects an overlong description", () => {
-    rejects(() => parse(createOrderRequest, { user_id: USER, amount: 1, description: "x".repeat(501) }), "description", /at most 500/);
+    rejects(
+      () => parse(createOrderRequest, { user_id: USER, amount: 1, description: "x".repeat(501) }),
+      "description",
+      /at most 500/,
+    );
   });
 
   it("rejects a body that is not JSON, and an overlong Idempotency-Key", () => {
     rejects(() => jsonBody({ body: "{nope" } as APIGatewayProxyEventV2), "body", /not valid JSON/);
     rejects(() => jsonBody({} as APIGatewayProxyEventV2), "body", /must be a JSON object/);
-    rejects(() => idempotencyKeyOf({ headers: { "idempotency-key": "k".repeat(256) } } as unknown as APIGatewayProxyEventV2), "Idempotency-Key", /at most 255/);
+    rejects(
+      () => idempotencyKeyOf({ headers: { "idempotency-key": "k".repeat(256) } } as unknown as APIGatewayProxyEventV2),
+      "Idempotency-Key",
+      /at most 255/,
+    );
   });
 });
 
@@ -55,7 +63,10 @@ describe("the user a request acts for", () => {
   it("is the token's user; naming the same user is fine, naming another is a 403 on user_id", () => {
     assert.equal(actingUser({ userId: USER }, undefined), USER);
     assert.equal(actingUser({ userId: USER }, USER), USER);
-    assert.throws(() => actingUser({ userId: USER }, OTHER), (error: unknown) => error instanceof Forbidden && error.field === "user_id");
+    assert.throws(
+      () => actingUser({ userId: USER }, OTHER),
+      (error: unknown) => error instanceof Forbidden && error.field === "user_id",
+    );
   });
 
   it("with AUTH=off is the user_id the request names, which is then required", () => {
@@ -66,10 +77,15 @@ describe("the user a request acts for", () => {
 
 describe("httpHandler asks for an access token before anything else", () => {
   const call = (headers: Record<string, string>) =>
-    httpHandler(async () => ({ status: 200, body: {} }))({ rawPath: "/x", headers } as unknown as APIGatewayProxyEventV2, {} as Context);
+    httpHandler(async () => ({ status: 200, body: {} }))(
+      { rawPath: "/x", headers } as unknown as APIGatewayProxyEventV2,
+      {} as Context,
+    );
 
   it("answers a request without a token, or with a header that is not a bearer token, 401 with a problem", async () => {
-    for (const headers of [{}, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "Bearer" }] as Array<Record<string, string>>) {
+    for (const headers of [{}, { authorization: "Basic dXNlcjpwYXNz" }, { authorization: "Bearer" }] as Array<
+      Record<string, string>
+    >) {
       const response = await call(headers);
       assert.equal(response.statusCode, 401, JSON.stringify(headers));
       assert.equal(response.headers?.["content-type"], "application/problem+json");
@@ -80,7 +96,8 @@ describe("httpHandler asks for an access token before anything else", () => {
 });
 
 describe("httpHandler maps errors to problem responses", () => {
-  const invoke = (fail: () => never) => httpHandler(async () => fail(), { anonymous: true })({ rawPath: "/x" } as APIGatewayProxyEventV2, {} as Context);
+  const invoke = (fail: () => never) =>
+    httpHandler(async () => fail(), { anonymous: true })({ rawPath: "/x" } as APIGatewayProxyEventV2, {} as Context);
 
   it("keeps a domain error's status and field", async () => {
     const response = await invoke(() => {
@@ -89,7 +106,10 @@ describe("httpHandler maps errors to problem responses", () => {
     assert.equal(response.statusCode, 404);
     assert.equal(response.headers?.["content-type"], "application/problem+json");
     const body = JSON.parse(String(response.body));
-    assert.deepEqual({ status: body.status, title: body.title, field: body.field }, { status: 404, title: "Not found", field: "user_id" });
+    assert.deepEqual(
+      { status: body.status, title: body.title, field: body.field },
+      { status: 404, title: "Not found", field: "user_id" },
+    );
   });
 
   it("answers anything else with a bare 500 that leaks nothing", async () => {

@@ -20,7 +20,10 @@ const msk = (answer: Partial<typeof BROKER_LISTS>) => ({
 describe("Kafka authentication (KAFKA_AUTH)", () => {
   it("stays plaintext locally and is IAM when the brokers come from MSK, unless said otherwise", () => {
     assert.equal(loadConfig({}).kafkaAuth, "none");
-    assert.equal(loadConfig({ KAFKA_BROKERS: "127.0.0.1:9092", MSK_CLUSTER_ARN: ARN, KAFKA_AUTH: "" }).kafkaAuth, "none");
+    assert.equal(
+      loadConfig({ KAFKA_BROKERS: "127.0.0.1:9092", MSK_CLUSTER_ARN: ARN, KAFKA_AUTH: "" }).kafkaAuth,
+      "none",
+    );
     assert.equal(loadConfig({ MSK_CLUSTER_ARN: ARN }).kafkaAuth, "iam");
     assert.equal(loadConfig({ MSK_CLUSTER_ARN: ARN, KAFKA_AUTH: "tls" }).kafkaAuth, "tls");
     assert.throws(() => loadConfig({ KAFKA_AUTH: "scram" }), /KAFKA_AUTH must be one of none, tls, iam/);
@@ -35,7 +38,11 @@ describe("Kafka authentication (KAFKA_AUTH)", () => {
     assert.equal(sasl.mechanism, "oauthbearer");
     // The signer presigns locally with whatever credentials the chain finds (here: made-up ones).
     const saved = { ...process.env };
-    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIDEXAMPLE", AWS_SECRET_ACCESS_KEY: "secret", AWS_EC2_METADATA_DISABLED: "true" });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: "AKIDEXAMPLE",
+      AWS_SECRET_ACCESS_KEY: "secret",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
     delete process.env.AWS_PROFILE;
     try {
       const { value } = await sasl.oauthBearerProvider();
@@ -49,8 +56,13 @@ describe("Kafka authentication (KAFKA_AUTH)", () => {
   });
 
   it("asks MSK for the broker list of its way of authenticating", async () => {
-    assert.deepEqual(await discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN }), msk(BROKER_LISTS) as never), ["b-1.gozon:9098"]);
-    assert.deepEqual(await discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN, KAFKA_AUTH: "tls" }), msk(BROKER_LISTS) as never), ["b-1.gozon:9094"]);
+    assert.deepEqual(await discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN }), msk(BROKER_LISTS) as never), [
+      "b-1.gozon:9098",
+    ]);
+    assert.deepEqual(
+      await discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN, KAFKA_AUTH: "tls" }), msk(BROKER_LISTS) as never),
+      ["b-1.gozon:9094"],
+    );
     await assert.rejects(
       discoverBrokers(loadConfig({ MSK_CLUSTER_ARN: ARN }), msk({ BootstrapBrokerString: "b-1.gozon:9092" }) as never),
       /reported no BootstrapBrokerStringSaslIam \(KAFKA_AUTH=iam: is that access enabled on the cluster\?\)/,

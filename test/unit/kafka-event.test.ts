@@ -26,14 +26,34 @@ describe("the Kafka event handed to functions", () => {
     "orders.created",
     2,
     [
-      { key: Buffer.from(USER), value: Buffer.from(JSON.stringify(event)), offset: "41", timestamp: "1764000000000", headers: { event_id: Buffer.from(event.event_id) }, attributes: 0 },
-      { key: null, value: Buffer.from("{not json"), offset: "42", timestamp: "1764000000001", headers: {}, attributes: 0 },
+      {
+        key: Buffer.from(USER),
+        value: Buffer.from(JSON.stringify(event)),
+        offset: "41",
+        timestamp: "1764000000000",
+        headers: { event_id: Buffer.from(event.event_id) },
+        attributes: 0,
+      },
+      {
+        key: null,
+        value: Buffer.from("{not json"),
+        offset: "42",
+        timestamp: "1764000000001",
+        headers: {},
+        attributes: 0,
+      },
     ],
   );
 
   it("decodes back into validated events, and reports an unreadable record instead of throwing", () => {
     const [records] = partitionsOf(lambdaEvent as unknown as MSKEvent);
-    assert.deepEqual(records!.map((r) => [r.partition, r.offset, r.key?.toString() ?? null]), [[2, 41, USER], [2, 42, null]]);
+    assert.deepEqual(
+      records!.map((r) => [r.partition, r.offset, r.key?.toString() ?? null]),
+      [
+        [2, 41, USER],
+        [2, 42, null],
+      ],
+    );
     const good = decodeRecord(records![0]!, orderCreatedV1);
     assert.ok(good.ok);
     assert.equal(good.event.correlation_id, ORDER);
@@ -42,7 +62,15 @@ describe("the Kafka event handed to functions", () => {
   });
 
   it("rejects an event that breaks its topic's schema, naming the field", () => {
-    const record = { topic: "orders.created", partition: 0, offset: 1, timestamp: 0, key: null, headers: [], value: Buffer.from(JSON.stringify({ ...event, amount: "300" })) };
+    const record = {
+      topic: "orders.created",
+      partition: 0,
+      offset: 1,
+      timestamp: 0,
+      key: null,
+      headers: [],
+      value: Buffer.from(JSON.stringify({ ...event, amount: "300" })),
+    };
     const decoded = decodeRecord(record, orderCreatedV1);
     assert.equal(decoded.ok, false);
     assert.match(!decoded.ok ? decoded.error : "", /^amount: /);

@@ -43,7 +43,9 @@ describe("a record handler's statements, pipelined", () => {
         await tx.query(`claim ${n}`);
         await tx.query(`debit ${n}`);
       }),
-      (error: unknown) => error instanceof PipeliningBroken && /the orders\.created record handler sent a statement after its first await/.test(error.message),
+      (error: unknown) =>
+        error instanceof PipeliningBroken &&
+        /the orders\.created record handler sent a statement after its first await/.test(error.message),
     );
   });
 

@@ -41,7 +41,11 @@ const LEAKY_SHELL = {
 
 const execFileP = promisify(execFile);
 
-async function sls(dir: string, args: string[], env: Record<string, string> = {}): Promise<{ ok: boolean; output: string }> {
+async function sls(
+  dir: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ ok: boolean; output: string }> {
   const cli = path.join(dir, "node_modules", "serverless", "bin", "serverless.js");
   try {
     const { stdout, stderr } = await execFileP(process.execPath, [cli, ...args], {
@@ -69,7 +73,16 @@ async function sls(dir: string, args: string[], env: Record<string, string> = {}
 /** The service's files, the installed packages linked, in a folder of its own. */
 async function serviceCopy(): Promise<string> {
   const dir = await mkdtemp(path.join(tmpdir(), "gozon-package-"));
-  for (const entry of ["serverless.yml", "package.json", "tsconfig.json", "deploy", "stages", "functions", "shared", "local"]) {
+  for (const entry of [
+    "serverless.yml",
+    "package.json",
+    "tsconfig.json",
+    "deploy",
+    "stages",
+    "functions",
+    "shared",
+    "local",
+  ]) {
     await mkdir(path.dirname(path.join(dir, entry)), { recursive: true });
     await cp(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
@@ -90,8 +103,23 @@ interface PolicyStatement {
 }
 
 const FUNCTIONS = [
-  "createOrder", "listOrders", "getOrder", "onPaymentProcessed", "createAccount", "deposit", "getBalance", "onOrderCreated",
-  "ordersOutboxRelay", "paymentsOutboxRelay", "wsAuthorize", "wsConnect", "wsDisconnect", "wsSync", "onBalanceUpdated", "health", "openapi",
+  "createOrder",
+  "listOrders",
+  "getOrder",
+  "onPaymentProcessed",
+  "createAccount",
+  "deposit",
+  "getBalance",
+  "onOrderCreated",
+  "ordersOutboxRelay",
+  "paymentsOutboxRelay",
+  "wsAuthorize",
+  "wsConnect",
+  "wsDisconnect",
+  "wsSync",
+  "onBalanceUpdated",
+  "health",
+  "openapi",
 ];
 const functionLogicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(1)}LambdaFunction`;
 
@@ -103,18 +131,41 @@ const EXPECTED_SIDS: Record<string, string[]> = {
   createOrder: ["WakeOutboxRelay"],
   listOrders: [],
   getOrder: [],
-  onPaymentProcessed: ["WakeOutboxRelay", "PushToThisApiConnections", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  onPaymentProcessed: [
+    "WakeOutboxRelay",
+    "PushToThisApiConnections",
+    "MskControlPlane",
+    "ConnectToCluster",
+    "ReadSourceTopic",
+    "CommitAsConsumerGroup",
+    "WriteOnFailureTopic",
+  ],
   createAccount: ["WakeOutboxRelay"],
   deposit: ["WakeOutboxRelay"],
   getBalance: [],
-  onOrderCreated: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  onOrderCreated: [
+    "WakeOutboxRelay",
+    "MskControlPlane",
+    "ConnectToCluster",
+    "ReadSourceTopic",
+    "CommitAsConsumerGroup",
+    "WriteOnFailureTopic",
+  ],
   ordersOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
   paymentsOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
   wsAuthorize: [],
   wsConnect: [],
   wsDisconnect: [],
   wsSync: ["PushToThisApiConnections"],
-  onBalanceUpdated: ["WakeOutboxRelay", "PushToThisApiConnections", "MskControlPlane", "ConnectToCluster", "ReadSourceTopic", "CommitAsConsumerGroup", "WriteOnFailureTopic"],
+  onBalanceUpdated: [
+    "WakeOutboxRelay",
+    "PushToThisApiConnections",
+    "MskControlPlane",
+    "ConnectToCluster",
+    "ReadSourceTopic",
+    "CommitAsConsumerGroup",
+    "WriteOnFailureTopic",
+  ],
   health: ["MskControlPlane", "ConnectToCluster"],
   openapi: [],
 };
@@ -129,11 +180,20 @@ const WAKES: Record<string, string[]> = {
   paymentsOutboxRelay: ["paymentsOutboxRelay"],
 };
 const DATABASES: Record<string, Array<"ORDERS_DATABASE_URL" | "PAYMENTS_DATABASE_URL">> = {
-  createOrder: ["ORDERS_DATABASE_URL"], listOrders: ["ORDERS_DATABASE_URL"], getOrder: ["ORDERS_DATABASE_URL"],
-  onPaymentProcessed: ["ORDERS_DATABASE_URL"], ordersOutboxRelay: ["ORDERS_DATABASE_URL"], wsConnect: ["ORDERS_DATABASE_URL"],
-  wsDisconnect: ["ORDERS_DATABASE_URL"], wsSync: ["ORDERS_DATABASE_URL"], onBalanceUpdated: ["ORDERS_DATABASE_URL"],
-  createAccount: ["PAYMENTS_DATABASE_URL"], deposit: ["PAYMENTS_DATABASE_URL"], getBalance: ["PAYMENTS_DATABASE_URL"],
-  onOrderCreated: ["PAYMENTS_DATABASE_URL"], paymentsOutboxRelay: ["PAYMENTS_DATABASE_URL"],
+  createOrder: ["ORDERS_DATABASE_URL"],
+  listOrders: ["ORDERS_DATABASE_URL"],
+  getOrder: ["ORDERS_DATABASE_URL"],
+  onPaymentProcessed: ["ORDERS_DATABASE_URL"],
+  ordersOutboxRelay: ["ORDERS_DATABASE_URL"],
+  wsConnect: ["ORDERS_DATABASE_URL"],
+  wsDisconnect: ["ORDERS_DATABASE_URL"],
+  wsSync: ["ORDERS_DATABASE_URL"],
+  onBalanceUpdated: ["ORDERS_DATABASE_URL"],
+  createAccount: ["PAYMENTS_DATABASE_URL"],
+  deposit: ["PAYMENTS_DATABASE_URL"],
+  getBalance: ["PAYMENTS_DATABASE_URL"],
+  onOrderCreated: ["PAYMENTS_DATABASE_URL"],
+  paymentsOutboxRelay: ["PAYMENTS_DATABASE_URL"],
   health: ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"],
   openapi: [],
   wsAuthorize: [],
@@ -145,287 +205,398 @@ const joinOf = (value: unknown): unknown[] => {
   return join[1];
 };
 
-describe("the prod template (sls package --stage prod with stages/prod.sample.yml, offline)", { timeout: 300_000 }, () => {
-  let dir: string;
-  let template: { Resources: Record<string, Resource> };
-  let resources: Record<string, Resource>;
-  let text: string;
+describe(
+  "the prod template (sls package --stage prod with stages/prod.sample.yml, offline)",
+  { timeout: 300_000 },
+  () => {
+    let dir: string;
+    let template: { Resources: Record<string, Resource> };
+    let resources: Record<string, Resource>;
+    let text: string;
 
-  before(async () => {
-    dir = await serviceCopy();
-    const packaged = await sls(dir, ["package", "--stage", STAGE, "--package", path.join(dir, "out")], {
-      ...LEAKY_SHELL,
-      GOZON_STAGE_FILE: "stages/prod.sample.yml",
-    });
-    assert.ok(packaged.ok, `sls package failed:\n${packaged.output}`);
-    text = await readFile(path.join(dir, "out", "cloudformation-template-update-stack.json"), "utf8");
-    template = JSON.parse(text) as typeof template;
-    resources = template.Resources;
-  });
-
-  after(async () => {
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
-
-  const fn = (key: string) => resources[functionLogicalId(key)]!;
-  const env = (key: string) => (fn(key).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-  const statements = (key: string): PolicyStatement[] => {
-    const role = resources[roleLogicalId(key)]!;
-    const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }>;
-    assert.equal(policies.length, 1);
-    return policies[0]!.PolicyDocument.Statement;
-  };
-  const sid = (key: string, name: string) => {
-    const found = statements(key).find((s) => s.Sid === name);
-    assert.ok(found, `${key} has a ${name} statement`);
-    return found;
-  };
-  const mappings = () => Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
-  const consumerOf = (mapping: Resource) =>
-    FUNCTIONS.find((key) => JSON.stringify(mapping.Properties.FunctionName).includes(`"${functionLogicalId(key)}"`))!;
-
-  it("packages each function as a bundle that loads on the runtime's Node and exports its handler", async () => {
-    // The start command runs the handlers from source; this is where the bundles that deploy are run.
-    const bundles = await mkdtemp(path.join(tmpdir(), "gozon-bundles-"));
-    try {
-      const entries: Array<[string, string]> = [];
-      for (const key of FUNCTIONS) {
-        const handler = (fn(key).Properties.Handler as string).split(".");
-        const file = `${handler.slice(0, -1).join(".")}.cjs`;
-        const zip = await JSZip.loadAsync(await readFile(path.join(dir, "out", `${key}.zip`)));
-        const code = await zip.file(file)?.async("nodebuffer");
-        assert.ok(code, `${key}.zip holds ${file}`);
-        await mkdir(path.dirname(path.join(bundles, key, file)), { recursive: true });
-        await writeFile(path.join(bundles, key, file), code);
-        entries.push([path.join(bundles, key, file), handler.at(-1)!]);
-      }
-      // Lambda's Node runtime brings the SDK's clients, which the bundles leave out.
-      const probe = `for (const [file, name] of ${JSON.stringify(entries)}) if (typeof require(file)[name] !== "function") throw new Error(file + " exports no " + name);`;
-      await execFileP(process.execPath, ["-e", probe], { env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") }, timeout: 60_000 });
-    } finally {
-      await rm(bundles, { recursive: true, force: true });
-    }
-  });
-
-  it("has no localhost, no plain database URL and no shared role anywhere", () => {
-    for (const local of ["127.0.0.1", "localhost", "http://", "postgres://", ":55432", ":9092"]) {
-      assert.ok(!text.includes(local), `the prod template contains ${local}`);
-    }
-    assert.equal(resources.IamRoleLambdaExecution, undefined);
-  });
-
-  it(`gives each of the ${FUNCTIONS.length} functions a role of its own`, () => {
-    const functions = Object.entries(resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
-    assert.deepEqual(functions.map(([id]) => id).sort(), FUNCTIONS.map(functionLogicalId).sort());
-    const roles = new Set<string>();
-    for (const key of FUNCTIONS) {
-      assert.deepEqual(fn(key).Properties.Role, { "Fn::GetAtt": [roleLogicalId(key), "Arn"] });
-      assert.equal(resources[roleLogicalId(key)]?.Type, "AWS::IAM::Role");
-      roles.add(roleLogicalId(key));
-    }
-    assert.equal(roles.size, FUNCTIONS.length);
-    assert.equal(Object.values(resources).filter((r) => r.Type === "AWS::IAM::Role").length, FUNCTIONS.length);
-  });
-
-  it("lets each role do what its function does, and nothing else", () => {
-    for (const key of FUNCTIONS) {
-      const sids = statements(key).map((s) => s.Sid);
-      assert.deepEqual(sids.sort(), ["NetworkInterfaces", "WriteOwnLogs", ...EXPECTED_SIDS[key]!].sort(), `statements of ${key}`);
-      for (const s of statements(key)) {
-        assert.equal(s.Effect, "Allow");
-        assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), `${key} ${s.Sid}: no wildcard action`);
-        if (s.Resource === "*") assert.ok(s.Action.every((a) => a.startsWith("ec2:")), `${key} ${s.Sid}: only ec2 network interface actions on "*"`);
-      }
-      const logs = JSON.stringify(sid(key, "WriteOwnLogs").Resource);
-      assert.ok(logs.includes(`log-group:/aws/lambda/gozon-shop-${STAGE}-${key}:*`), `${key} writes only its own log group`);
-      assert.deepEqual(sid(key, "WriteOwnLogs").Action.sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
-    }
-  });
-
-  it("lets a function invoke only the relay it wakes", () => {
-    for (const key of FUNCTIONS) {
-      const wakes = WAKES[key];
-      if (!wakes) {
-        assert.ok(!statements(key).some((s) => s.Action.includes("lambda:InvokeFunction")), `${key} invokes nothing`);
-        continue;
-      }
-      const statement = sid(key, "WakeOutboxRelay");
-      assert.deepEqual(statement.Action, ["lambda:InvokeFunction"]);
-      const targets = (statement.Resource as unknown[]).map((r) => String(joinOf(r).at(-1)));
-      assert.deepEqual(targets, wakes.map((relay) => `function:gozon-shop-${STAGE}-${relay}`));
-    }
-  });
-
-  it("lets only the pushing functions post to connections, and only on this stage of this WebSocket API", () => {
-    for (const key of ["onPaymentProcessed", "onBalanceUpdated", "wsSync"]) {
-      const statement = sid(key, "PushToThisApiConnections");
-      assert.deepEqual(statement.Action, ["execute-api:ManageConnections"]);
-      const parts = joinOf(statement.Resource);
-      assert.ok(parts.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: "WebsocketsApi" })), `${key}: scoped to this API`);
-      assert.equal(parts.at(-1), `/${STAGE}/POST/@connections/*`);
-      assert.ok(!JSON.stringify(parts).includes('"*/'), `${key}: no wildcard API`);
-    }
-    const pushers = FUNCTIONS.filter((key) => statements(key).some((s) => s.Action.includes("execute-api:ManageConnections")));
-    assert.deepEqual(pushers.sort(), ["onBalanceUpdated", "onPaymentProcessed", "wsSync"]);
-  });
-
-  it("throttles the HTTP API and reserves concurrency so no database is given more connections than the stage allows", () => {
-    const stageFile = SAMPLE as unknown as { databaseConnections: number; httpRateLimit: number; httpBurstLimit: number; dbPoolMax: number };
-    const stage = resources.HttpApiStage!;
-    assert.deepEqual(stage.Properties.DefaultRouteSettings, { ThrottlingRateLimit: stageFile.httpRateLimit, ThrottlingBurstLimit: stageFile.httpBurstLimit });
-    for (const variable of ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"]) {
-      const users = FUNCTIONS.filter((key) => variable in env(key));
-      assert.ok(users.length > 0, variable);
-      let connections = 0;
-      for (const key of users) {
-        const reserved = fn(key).Properties.ReservedConcurrentExecutions;
-        assert.ok(typeof reserved === "number" && reserved >= 1, `${key} has a reserved concurrency (${String(reserved)})`);
-        connections += reserved * stageFile.dbPoolMax;
-      }
-      assert.ok(connections <= stageFile.databaseConnections, `${variable}: ${connections} connections at most, the stage allows ${stageFile.databaseConnections}`);
-    }
-  });
-
-  it("puts every function in the stage's VPC", () => {
-    for (const key of FUNCTIONS) {
-      assert.deepEqual(fn(key).Properties.VpcConfig, { SecurityGroupIds: SAMPLE.securityGroupIds, SubnetIds: SAMPLE.subnetIds }, key);
-      const network = sid(key, "NetworkInterfaces").Action;
-      for (const action of ["ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface"]) assert.ok(network.includes(action), `${key} ${action}`);
-    }
-  });
-
-  it("builds WEBSOCKET_ENDPOINT from the WebSocket API's id, and takes every setting from the stage file", () => {
-    for (const key of FUNCTIONS) {
-      const vars = env(key);
-      assert.deepEqual(vars.WEBSOCKET_ENDPOINT, {
-        "Fn::Join": ["", ["https://", { Ref: "WebsocketsApi" }, ".execute-api.", { Ref: "AWS::Region" }, ".", { Ref: "AWS::URLSuffix" }, `/${STAGE}`]],
+    before(async () => {
+      dir = await serviceCopy();
+      const packaged = await sls(dir, ["package", "--stage", STAGE, "--package", path.join(dir, "out")], {
+        ...LEAKY_SHELL,
+        GOZON_STAGE_FILE: "stages/prod.sample.yml",
       });
-      assert.equal(vars.KAFKA_AUTH, "iam");
-      assert.equal(vars.KAFKA_BROKERS, "");
-      assert.equal(vars.MSK_CLUSTER_ARN, CLUSTER);
-      assert.equal(vars.LAMBDA_ENDPOINT, "");
-      assert.equal(vars.DB_POOL_MAX, "2");
-      assert.equal(vars.OTEL_TRACES_EXPORTER, "otlp", "spans go over OTLP");
-      assert.equal(vars.OTEL_EXPORTER_OTLP_ENDPOINT, SAMPLE.tracesEndpoint);
-      assert.equal(vars.ORDERS_RELAY_FUNCTION, `gozon-shop-${STAGE}-ordersOutboxRelay`);
-    }
-    assert.ok(resources.WebsocketsApi, "the API the endpoint names exists");
-  });
+      assert.ok(packaged.ok, `sls package failed:\n${packaged.output}`);
+      text = await readFile(path.join(dir, "out", "cloudformation-template-update-stack.json"), "utf8");
+      template = JSON.parse(text) as typeof template;
+      resources = template.Resources;
+    });
 
-  it("hands each function only its own database's URL, as a Secrets Manager dynamic reference", () => {
-    const reference = { ORDERS_DATABASE_URL: SAMPLE.ordersDatabaseSecret, PAYMENTS_DATABASE_URL: SAMPLE.paymentsDatabaseSecret };
-    for (const key of FUNCTIONS) {
-      const vars = env(key);
-      const present = (["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"] as const).filter((name) => name in vars);
-      assert.deepEqual(present, DATABASES[key], `databases of ${key}`);
-      for (const name of present) assert.equal(vars[name], `{{resolve:secretsmanager:${reference[name]}:SecretString:url}}`);
-    }
-  });
+    after(async () => {
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
 
-  it("configures every Kafka event source: the batching window, the failure settings, MSK IAM auth through its own role", () => {
-    const all = mappings();
-    assert.equal(all.length, 3);
-    for (const mapping of all) {
-      const p = mapping.Properties;
-      const key = consumerOf(mapping);
-      const topic = (p.Topics as string[])[0]!;
-      const group = (p.AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }).ConsumerGroupId;
-      assert.equal(p.EventSourceArn, CLUSTER);
-      assert.equal(p.MaximumBatchingWindowInSeconds, 0, key);
-      assert.equal(p.BatchSize, 100);
-      assert.equal(p.StartingPosition, "TRIM_HORIZON");
-      assert.equal(p.MaximumRetryAttempts, 5);
-      assert.equal(p.BisectBatchOnFunctionError, true);
-      assert.equal(p.MaximumRecordAgeInSeconds, -1);
-      assert.deepEqual(p.FunctionResponseTypes, ["ReportBatchItemFailures"]);
-      assert.deepEqual(p.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 2 });
-      assert.deepEqual(p.DestinationConfig, { OnFailure: { Destination: `kafka://${topic}.dlt` } });
-      // IAM: Lambda authenticates with the function's role when the mapping names no secret.
-      assert.equal(p.SourceAccessConfigurations, undefined, `${key}: IAM auth, no SASL/SCRAM secret`);
-      assert.ok(mapping.DependsOn?.includes(roleLogicalId(key)), `${key}: the mapping waits for its role`);
-      assert.deepEqual(sid(key, "MskControlPlane").Action.sort(), ["kafka:DescribeClusterV2", "kafka:GetBootstrapBrokers"]);
-      assert.equal(sid(key, "MskControlPlane").Resource, CLUSTER);
-      assert.deepEqual(sid(key, "ConnectToCluster").Action.sort(), ["kafka-cluster:Connect", "kafka-cluster:DescribeClusterDynamicConfiguration"]);
-      assert.equal(sid(key, "ConnectToCluster").Resource, CLUSTER);
-      assert.deepEqual(sid(key, "ReadSourceTopic").Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:ReadData"]);
-      assert.equal(sid(key, "ReadSourceTopic").Resource, mskResourceArn(CLUSTER, "topic", topic));
-      assert.deepEqual(sid(key, "CommitAsConsumerGroup").Action.sort(), ["kafka-cluster:AlterGroup", "kafka-cluster:DescribeGroup"]);
-      assert.equal(sid(key, "CommitAsConsumerGroup").Resource, mskResourceArn(CLUSTER, "group", group));
-      assert.deepEqual(sid(key, "WriteOnFailureTopic").Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]);
-      assert.equal(sid(key, "WriteOnFailureTopic").Resource, mskResourceArn(CLUSTER, "topic", `${topic}.dlt`));
-      for (const s of statements(key)) assert.ok(!s.Action.includes("kafka-cluster:WriteDataIdempotently"), `${key} produces nothing itself`);
-    }
-  });
+    const fn = (key: string) => resources[functionLogicalId(key)]!;
+    const env = (key: string) => (fn(key).Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+    const statements = (key: string): PolicyStatement[] => {
+      const role = resources[roleLogicalId(key)]!;
+      const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: PolicyStatement[] } }>;
+      assert.equal(policies.length, 1);
+      return policies[0]!.PolicyDocument.Statement;
+    };
+    const sid = (key: string, name: string) => {
+      const found = statements(key).find((s) => s.Sid === name);
+      assert.ok(found, `${key} has a ${name} statement`);
+      return found;
+    };
+    const mappings = () => Object.values(resources).filter((r) => r.Type === "AWS::Lambda::EventSourceMapping");
+    const consumerOf = (mapping: Resource) =>
+      FUNCTIONS.find((key) => JSON.stringify(mapping.Properties.FunctionName).includes(`"${functionLogicalId(key)}"`))!;
 
-  it("lets each relay write exactly its outbox's topics, dead letters of its database's consumers included", () => {
-    const written: Record<string, string[]> = {};
-    for (const relay of ["ordersOutboxRelay", "paymentsOutboxRelay"]) {
-      const publish = sid(relay, "PublishOutboxTopics");
-      assert.deepEqual(publish.Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]);
-      written[relay] = (publish.Resource as string[]).map((arn) => arn.split("/").at(-1)!);
-      assert.deepEqual(publish.Resource, written[relay].map((t) => mskResourceArn(CLUSTER, "topic", t)));
-      assert.deepEqual(sid(relay, "ConnectToCluster").Action.sort(), ["kafka-cluster:Connect", "kafka-cluster:WriteDataIdempotently"]);
-      assert.deepEqual(sid(relay, "MskControlPlane").Action, ["kafka:GetBootstrapBrokers"]);
-    }
-    const all = [...written.ordersOutboxRelay!, ...written.paymentsOutboxRelay!];
-    assert.deepEqual([...all].sort(), [...ALL_TOPICS].sort(), "every topic has exactly one writing relay");
-    // A consumer parks an unreadable record through its own database's outbox.
-    for (const mapping of mappings()) {
-      const key = consumerOf(mapping);
-      const relay = "ORDERS_DATABASE_URL" in env(key) ? "ordersOutboxRelay" : "paymentsOutboxRelay";
-      assert.ok(written[relay]!.includes(`${(mapping.Properties.Topics as string[])[0]}.dlt`), `${relay} writes ${key}'s dead letters`);
-    }
-    assert.deepEqual(sid("health", "ConnectToCluster").Action, ["kafka-cluster:Connect"]);
-  });
+    it("packages each function as a bundle that loads on the runtime's Node and exports its handler", async () => {
+      // The start command runs the handlers from source; this is where the bundles that deploy are run.
+      const bundles = await mkdtemp(path.join(tmpdir(), "gozon-bundles-"));
+      try {
+        const entries: Array<[string, string]> = [];
+        for (const key of FUNCTIONS) {
+          const handler = (fn(key).Properties.Handler as string).split(".");
+          const file = `${handler.slice(0, -1).join(".")}.cjs`;
+          const zip = await JSZip.loadAsync(await readFile(path.join(dir, "out", `${key}.zip`)));
+          const code = await zip.file(file)?.async("nodebuffer");
+          assert.ok(code, `${key}.zip holds ${file}`);
+          await mkdir(path.dirname(path.join(bundles, key, file)), { recursive: true });
+          await writeFile(path.join(bundles, key, file), code);
+          entries.push([path.join(bundles, key, file), handler.at(-1)!]);
+        }
+        // Lambda's Node runtime brings the SDK's clients, which the bundles leave out.
+        const probe = `for (const [file, name] of ${JSON.stringify(entries)}) if (typeof require(file)[name] !== "function") throw new Error(file + " exports no " + name);`;
+        await execFileP(process.execPath, ["-e", probe], {
+          env: { ...process.env, NODE_PATH: path.join(ROOT, "node_modules") },
+          timeout: 60_000,
+        });
+      } finally {
+        await rm(bundles, { recursive: true, force: true });
+      }
+    });
 
-  it("declares the stage's Cognito user pool and the page's app client, kept when the stack goes", () => {
-    const pool = resources.CognitoUserPool!;
-    assert.equal(pool.Type, "AWS::Cognito::UserPool");
-    assert.equal((pool as unknown as { DeletionPolicy: string }).DeletionPolicy, "Retain");
-    assert.deepEqual(pool.Properties.UsernameAttributes, ["email"]);
-    assert.deepEqual(pool.Properties.AutoVerifiedAttributes, ["email"]);
-    const client = resources.CognitoUserPoolClient!;
-    assert.equal(client.Type, "AWS::Cognito::UserPoolClient");
-    assert.deepEqual(client.Properties.UserPoolId, { Ref: "CognitoUserPool" });
-    assert.equal(client.Properties.GenerateSecret, false, "a browser cannot keep a client secret");
-    assert.deepEqual((client.Properties.ExplicitAuthFlows as string[]).sort(), ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_PASSWORD_AUTH"]);
-    assert.equal(client.Properties.EnableTokenRevocation, true);
-  });
+    it("has no localhost, no plain database URL and no shared role anywhere", () => {
+      for (const local of ["127.0.0.1", "localhost", "http://", "postgres://", ":55432", ":9092"]) {
+        assert.ok(!text.includes(local), `the prod template contains ${local}`);
+      }
+      assert.equal(resources.IamRoleLambdaExecution, undefined);
+    });
 
-  it("hands every function that pool and client, with sign-in on, and lets only the page's origins call the API", () => {
-    for (const key of FUNCTIONS) {
-      const vars = env(key);
-      assert.equal(vars.AUTH, "on", key);
-      assert.deepEqual(vars.COGNITO_USER_POOL_ID, { Ref: "CognitoUserPool" }, key);
-      assert.deepEqual(vars.COGNITO_CLIENT_ID, { Ref: "CognitoUserPoolClient" }, key);
-      assert.equal(vars.COGNITO_ISSUER, "", `${key}: the issuer is Cognito's own, derived from region and pool`);
-    }
-    const api = Object.values(resources).find((r) => r.Type === "AWS::ApiGatewayV2::Api" && r.Properties.ProtocolType === "HTTP")!;
-    const cors = api.Properties.CorsConfiguration as { AllowOrigins: string[]; AllowHeaders: string[]; ExposeHeaders: string[] };
-    assert.deepEqual(cors.AllowOrigins, ["https://shop.example.com"]);
-    assert.ok(cors.AllowHeaders.includes("Authorization"));
-    assert.ok(cors.ExposeHeaders.includes("Next-Cursor"));
-  });
+    it(`gives each of the ${FUNCTIONS.length} functions a role of its own`, () => {
+      const functions = Object.entries(resources).filter(([, r]) => r.Type === "AWS::Lambda::Function");
+      assert.deepEqual(functions.map(([id]) => id).sort(), FUNCTIONS.map(functionLogicalId).sort());
+      const roles = new Set<string>();
+      for (const key of FUNCTIONS) {
+        assert.deepEqual(fn(key).Properties.Role, { "Fn::GetAtt": [roleLogicalId(key), "Arn"] });
+        assert.equal(resources[roleLogicalId(key)]?.Type, "AWS::IAM::Role");
+        roles.add(roleLogicalId(key));
+      }
+      assert.equal(roles.size, FUNCTIONS.length);
+      assert.equal(Object.values(resources).filter((r) => r.Type === "AWS::IAM::Role").length, FUNCTIONS.length);
+    });
 
-  it("authorizes the WebSocket's $connect with the wsAuthorize Lambda (REQUEST, ?token=), and nothing else needs it", () => {
-    const authorizers = Object.entries(resources).filter(([, r]) => r.Type === "AWS::ApiGatewayV2::Authorizer");
-    assert.equal(authorizers.length, 1);
-    const [authorizerId, authorizer] = authorizers[0]!;
-    assert.equal(authorizer.Properties.AuthorizerType, "REQUEST");
-    assert.deepEqual(authorizer.Properties.IdentitySource, ["route.request.querystring.token"]);
-    assert.ok(JSON.stringify(authorizer.Properties.AuthorizerUri).includes(functionLogicalId("wsAuthorize")), "the authorizer runs wsAuthorize");
-    const routes = Object.values(resources).filter((r) => r.Type === "AWS::ApiGatewayV2::Route" && !/ /.test(String(r.Properties.RouteKey)));
-    const connect = routes.find((r) => r.Properties.RouteKey === "$connect")!;
-    assert.equal(connect.Properties.AuthorizationType, "CUSTOM");
-    assert.deepEqual(connect.Properties.AuthorizerId, { Ref: authorizerId });
-    assert.deepEqual(routes.map((r) => r.Properties.RouteKey).sort(), ["$connect", "$default", "$disconnect", "sync"]);
-    for (const route of routes.filter((r) => r !== connect)) assert.equal(route.Properties.AuthorizationType ?? "NONE", "NONE", "API Gateway authorizes $connect only");
-    const mayInvoke = Object.values(resources).filter(
-      (r) => r.Type === "AWS::Lambda::Permission" && JSON.stringify(r.Properties.FunctionName).includes(functionLogicalId("wsAuthorize")),
-    );
-    assert.equal(mayInvoke.length, 1, "API Gateway may invoke the authorizer");
-  });
-});
+    it("lets each role do what its function does, and nothing else", () => {
+      for (const key of FUNCTIONS) {
+        const sids = statements(key).map((s) => s.Sid);
+        assert.deepEqual(
+          sids.sort(),
+          ["NetworkInterfaces", "WriteOwnLogs", ...EXPECTED_SIDS[key]!].sort(),
+          `statements of ${key}`,
+        );
+        for (const s of statements(key)) {
+          assert.equal(s.Effect, "Allow");
+          assert.ok(!s.Action.some((a) => a === "*" || a.endsWith(":*")), `${key} ${s.Sid}: no wildcard action`);
+          if (s.Resource === "*")
+            assert.ok(
+              s.Action.every((a) => a.startsWith("ec2:")),
+              `${key} ${s.Sid}: only ec2 network interface actions on "*"`,
+            );
+        }
+        const logs = JSON.stringify(sid(key, "WriteOwnLogs").Resource);
+        assert.ok(
+          logs.includes(`log-group:/aws/lambda/gozon-shop-${STAGE}-${key}:*`),
+          `${key} writes only its own log group`,
+        );
+        assert.deepEqual(sid(key, "WriteOwnLogs").Action.sort(), ["logs:CreateLogStream", "logs:PutLogEvents"]);
+      }
+    });
+
+    it("lets a function invoke only the relay it wakes", () => {
+      for (const key of FUNCTIONS) {
+        const wakes = WAKES[key];
+        if (!wakes) {
+          assert.ok(!statements(key).some((s) => s.Action.includes("lambda:InvokeFunction")), `${key} invokes nothing`);
+          continue;
+        }
+        const statement = sid(key, "WakeOutboxRelay");
+        assert.deepEqual(statement.Action, ["lambda:InvokeFunction"]);
+        const targets = (statement.Resource as unknown[]).map((r) => String(joinOf(r).at(-1)));
+        assert.deepEqual(
+          targets,
+          wakes.map((relay) => `function:gozon-shop-${STAGE}-${relay}`),
+        );
+      }
+    });
+
+    it("lets only the pushing functions post to connections, and only on this stage of this WebSocket API", () => {
+      for (const key of ["onPaymentProcessed", "onBalanceUpdated", "wsSync"]) {
+        const statement = sid(key, "PushToThisApiConnections");
+        assert.deepEqual(statement.Action, ["execute-api:ManageConnections"]);
+        const parts = joinOf(statement.Resource);
+        assert.ok(
+          parts.some((p) => JSON.stringify(p) === JSON.stringify({ Ref: "WebsocketsApi" })),
+          `${key}: scoped to this API`,
+        );
+        assert.equal(parts.at(-1), `/${STAGE}/POST/@connections/*`);
+        assert.ok(!JSON.stringify(parts).includes('"*/'), `${key}: no wildcard API`);
+      }
+      const pushers = FUNCTIONS.filter((key) =>
+        statements(key).some((s) => s.Action.includes("execute-api:ManageConnections")),
+      );
+      assert.deepEqual(pushers.sort(), ["onBalanceUpdated", "onPaymentProcessed", "wsSync"]);
+    });
+
+    it("throttles the HTTP API and reserves concurrency so no database is given more connections than the stage allows", () => {
+      const stageFile = SAMPLE as unknown as {
+        databaseConnections: number;
+        httpRateLimit: number;
+        httpBurstLimit: number;
+        dbPoolMax: number;
+      };
+      const stage = resources.HttpApiStage!;
+      assert.deepEqual(stage.Properties.DefaultRouteSettings, {
+        ThrottlingRateLimit: stageFile.httpRateLimit,
+        ThrottlingBurstLimit: stageFile.httpBurstLimit,
+      });
+      for (const variable of ["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"]) {
+        const users = FUNCTIONS.filter((key) => variable in env(key));
+        assert.ok(users.length > 0, variable);
+        let connections = 0;
+        for (const key of users) {
+          const reserved = fn(key).Properties.ReservedConcurrentExecutions;
+          assert.ok(
+            typeof reserved === "number" && reserved >= 1,
+            `${key} has a reserved concurrency (${String(reserved)})`,
+          );
+          connections += reserved * stageFile.dbPoolMax;
+        }
+        assert.ok(
+          connections <= stageFile.databaseConnections,
+          `${variable}: ${connections} connections at most, the stage allows ${stageFile.databaseConnections}`,
+        );
+      }
+    });
+
+    it("puts every function in the stage's VPC", () => {
+      for (const key of FUNCTIONS) {
+        assert.deepEqual(
+          fn(key).Properties.VpcConfig,
+          { SecurityGroupIds: SAMPLE.securityGroupIds, SubnetIds: SAMPLE.subnetIds },
+          key,
+        );
+        const network = sid(key, "NetworkInterfaces").Action;
+        for (const action of [
+          "ec2:CreateNetworkInterface",
+          "ec2:DescribeNetworkInterfaces",
+          "ec2:DeleteNetworkInterface",
+        ])
+          assert.ok(network.includes(action), `${key} ${action}`);
+      }
+    });
+
+    it("builds WEBSOCKET_ENDPOINT from the WebSocket API's id, and takes every setting from the stage file", () => {
+      for (const key of FUNCTIONS) {
+        const vars = env(key);
+        assert.deepEqual(vars.WEBSOCKET_ENDPOINT, {
+          "Fn::Join": [
+            "",
+            [
+              "https://",
+              { Ref: "WebsocketsApi" },
+              ".execute-api.",
+              { Ref: "AWS::Region" },
+              ".",
+              { Ref: "AWS::URLSuffix" },
+              `/${STAGE}`,
+            ],
+          ],
+        });
+        assert.equal(vars.KAFKA_AUTH, "iam");
+        assert.equal(vars.KAFKA_BROKERS, "");
+        assert.equal(vars.MSK_CLUSTER_ARN, CLUSTER);
+        assert.equal(vars.LAMBDA_ENDPOINT, "");
+        assert.equal(vars.DB_POOL_MAX, "2");
+        assert.equal(vars.OTEL_TRACES_EXPORTER, "otlp", "spans go over OTLP");
+        assert.equal(vars.OTEL_EXPORTER_OTLP_ENDPOINT, SAMPLE.tracesEndpoint);
+        assert.equal(vars.ORDERS_RELAY_FUNCTION, `gozon-shop-${STAGE}-ordersOutboxRelay`);
+      }
+      assert.ok(resources.WebsocketsApi, "the API the endpoint names exists");
+    });
+
+    it("hands each function only its own database's URL, as a Secrets Manager dynamic reference", () => {
+      const reference = {
+        ORDERS_DATABASE_URL: SAMPLE.ordersDatabaseSecret,
+        PAYMENTS_DATABASE_URL: SAMPLE.paymentsDatabaseSecret,
+      };
+      for (const key of FUNCTIONS) {
+        const vars = env(key);
+        const present = (["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"] as const).filter((name) => name in vars);
+        assert.deepEqual(present, DATABASES[key], `databases of ${key}`);
+        for (const name of present)
+          assert.equal(vars[name], `{{resolve:secretsmanager:${reference[name]}:SecretString:url}}`);
+      }
+    });
+
+    it("configures every Kafka event source: the batching window, the failure settings, MSK IAM auth through its own role", () => {
+      const all = mappings();
+      assert.equal(all.length, 3);
+      for (const mapping of all) {
+        const p = mapping.Properties;
+        const key = consumerOf(mapping);
+        const topic = (p.Topics as string[])[0]!;
+        const group = (p.AmazonManagedKafkaEventSourceConfig as { ConsumerGroupId: string }).ConsumerGroupId;
+        assert.equal(p.EventSourceArn, CLUSTER);
+        assert.equal(p.MaximumBatchingWindowInSeconds, 0, key);
+        assert.equal(p.BatchSize, 100);
+        assert.equal(p.StartingPosition, "TRIM_HORIZON");
+        assert.equal(p.MaximumRetryAttempts, 5);
+        assert.equal(p.BisectBatchOnFunctionError, true);
+        assert.equal(p.MaximumRecordAgeInSeconds, -1);
+        assert.deepEqual(p.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+        assert.deepEqual(p.ProvisionedPollerConfig, { MinimumPollers: 1, MaximumPollers: 2 });
+        assert.deepEqual(p.DestinationConfig, { OnFailure: { Destination: `kafka://${topic}.dlt` } });
+        // IAM: Lambda authenticates with the function's role when the mapping names no secret.
+        assert.equal(p.SourceAccessConfigurations, undefined, `${key}: IAM auth, no SASL/SCRAM secret`);
+        assert.ok(mapping.DependsOn?.includes(roleLogicalId(key)), `${key}: the mapping waits for its role`);
+        assert.deepEqual(sid(key, "MskControlPlane").Action.sort(), [
+          "kafka:DescribeClusterV2",
+          "kafka:GetBootstrapBrokers",
+        ]);
+        assert.equal(sid(key, "MskControlPlane").Resource, CLUSTER);
+        assert.deepEqual(sid(key, "ConnectToCluster").Action.sort(), [
+          "kafka-cluster:Connect",
+          "kafka-cluster:DescribeClusterDynamicConfiguration",
+        ]);
+        assert.equal(sid(key, "ConnectToCluster").Resource, CLUSTER);
+        assert.deepEqual(sid(key, "ReadSourceTopic").Action.sort(), [
+          "kafka-cluster:DescribeTopic",
+          "kafka-cluster:ReadData",
+        ]);
+        assert.equal(sid(key, "ReadSourceTopic").Resource, mskResourceArn(CLUSTER, "topic", topic));
+        assert.deepEqual(sid(key, "CommitAsConsumerGroup").Action.sort(), [
+          "kafka-cluster:AlterGroup",
+          "kafka-cluster:DescribeGroup",
+        ]);
+        assert.equal(sid(key, "CommitAsConsumerGroup").Resource, mskResourceArn(CLUSTER, "group", group));
+        assert.deepEqual(sid(key, "WriteOnFailureTopic").Action.sort(), [
+          "kafka-cluster:DescribeTopic",
+          "kafka-cluster:WriteData",
+        ]);
+        assert.equal(sid(key, "WriteOnFailureTopic").Resource, mskResourceArn(CLUSTER, "topic", `${topic}.dlt`));
+        for (const s of statements(key))
+          assert.ok(!s.Action.includes("kafka-cluster:WriteDataIdempotently"), `${key} produces nothing itself`);
+      }
+    });
+
+    it("lets each relay write exactly its outbox's topics, dead letters of its database's consumers included", () => {
+      const written: Record<string, string[]> = {};
+      for (const relay of ["ordersOutboxRelay", "paymentsOutboxRelay"]) {
+        const publish = sid(relay, "PublishOutboxTopics");
+        assert.deepEqual(publish.Action.sort(), ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"]);
+        written[relay] = (publish.Resource as string[]).map((arn) => arn.split("/").at(-1)!);
+        assert.deepEqual(
+          publish.Resource,
+          written[relay].map((t) => mskResourceArn(CLUSTER, "topic", t)),
+        );
+        assert.deepEqual(sid(relay, "ConnectToCluster").Action.sort(), [
+          "kafka-cluster:Connect",
+          "kafka-cluster:WriteDataIdempotently",
+        ]);
+        assert.deepEqual(sid(relay, "MskControlPlane").Action, ["kafka:GetBootstrapBrokers"]);
+      }
+      const all = [...written.ordersOutboxRelay!, ...written.paymentsOutboxRelay!];
+      assert.deepEqual([...all].sort(), [...ALL_TOPICS].sort(), "every topic has exactly one writing relay");
+      // A consumer parks an unreadable record through its own database's outbox.
+      for (const mapping of mappings()) {
+        const key = consumerOf(mapping);
+        const relay = "ORDERS_DATABASE_URL" in env(key) ? "ordersOutboxRelay" : "paymentsOutboxRelay";
+        assert.ok(
+          written[relay]!.includes(`${(mapping.Properties.Topics as string[])[0]}.dlt`),
+          `${relay} writes ${key}'s dead letters`,
+        );
+      }
+      assert.deepEqual(sid("health", "ConnectToCluster").Action, ["kafka-cluster:Connect"]);
+    });
+
+    it("declares the stage's Cognito user pool and the page's app client, kept when the stack goes", () => {
+      const pool = resources.CognitoUserPool!;
+      assert.equal(pool.Type, "AWS::Cognito::UserPool");
+      assert.equal((pool as unknown as { DeletionPolicy: string }).DeletionPolicy, "Retain");
+      assert.deepEqual(pool.Properties.UsernameAttributes, ["email"]);
+      assert.deepEqual(pool.Properties.AutoVerifiedAttributes, ["email"]);
+      const client = resources.CognitoUserPoolClient!;
+      assert.equal(client.Type, "AWS::Cognito::UserPoolClient");
+      assert.deepEqual(client.Properties.UserPoolId, { Ref: "CognitoUserPool" });
+      assert.equal(client.Properties.GenerateSecret, false, "a browser cannot keep a client secret");
+      assert.deepEqual((client.Properties.ExplicitAuthFlows as string[]).sort(), [
+        "ALLOW_REFRESH_TOKEN_AUTH",
+        "ALLOW_USER_PASSWORD_AUTH",
+      ]);
+      assert.equal(client.Properties.EnableTokenRevocation, true);
+    });
+
+    it("hands every function that pool and client, with sign-in on, and lets only the page's origins call the API", () => {
+      for (const key of FUNCTIONS) {
+        const vars = env(key);
+        assert.equal(vars.AUTH, "on", key);
+        assert.deepEqual(vars.COGNITO_USER_POOL_ID, { Ref: "CognitoUserPool" }, key);
+        assert.deepEqual(vars.COGNITO_CLIENT_ID, { Ref: "CognitoUserPoolClient" }, key);
+        assert.equal(vars.COGNITO_ISSUER, "", `${key}: the issuer is Cognito's own, derived from region and pool`);
+      }
+      const api = Object.values(resources).find(
+        (r) => r.Type === "AWS::ApiGatewayV2::Api" && r.Properties.ProtocolType === "HTTP",
+      )!;
+      const cors = api.Properties.CorsConfiguration as {
+        AllowOrigins: string[];
+        AllowHeaders: string[];
+        ExposeHeaders: string[];
+      };
+      assert.deepEqual(cors.AllowOrigins, ["https://shop.example.com"]);
+      assert.ok(cors.AllowHeaders.includes("Authorization"));
+      assert.ok(cors.ExposeHeaders.includes("Next-Cursor"));
+    });
+
+    it("authorizes the WebSocket's $connect with the wsAuthorize Lambda (REQUEST, ?token=), and nothing else needs it", () => {
+      const authorizers = Object.entries(resources).filter(([, r]) => r.Type === "AWS::ApiGatewayV2::Authorizer");
+      assert.equal(authorizers.length, 1);
+      const [authorizerId, authorizer] = authorizers[0]!;
+      assert.equal(authorizer.Properties.AuthorizerType, "REQUEST");
+      assert.deepEqual(authorizer.Properties.IdentitySource, ["route.request.querystring.token"]);
+      assert.ok(
+        JSON.stringify(authorizer.Properties.AuthorizerUri).includes(functionLogicalId("wsAuthorize")),
+        "the authorizer runs wsAuthorize",
+      );
+      const routes = Object.values(resources).filter(
+        (r) => r.Type === "AWS::ApiGatewayV2::Route" && !/ /.test(String(r.Properties.RouteKey)),
+      );
+      const connect = routes.find((r) => r.Properties.RouteKey === "$connect")!;
+      assert.equal(connect.Properties.AuthorizationType, "CUSTOM");
+      assert.deepEqual(connect.Properties.AuthorizerId, { Ref: authorizerId });
+      assert.deepEqual(routes.map((r) => r.Properties.RouteKey).sort(), [
+        "$connect",
+        "$default",
+        "$disconnect",
+        "sync",
+      ]);
+      for (const route of routes.filter((r) => r !== connect))
+        assert.equal(route.Properties.AuthorizationType ?? "NONE", "NONE", "API Gateway authorizes $connect only");
+      const mayInvoke = Object.values(resources).filter(
+        (r) =>
+          r.Type === "AWS::Lambda::Permission" &&
+          JSON.stringify(r.Properties.FunctionName).includes(functionLogicalId("wsAuthorize")),
+      );
+      assert.equal(mayInvoke.length, 1, "API Gateway may invoke the authorizer");
+    });
+  },
+);
 
 describe("stage settings", () => {
   it("keeps the local stage at zero configuration, with today's defaults", () => {
@@ -435,7 +606,10 @@ describe("stage settings", () => {
     assert.equal(local.websocketEndpoint, "http://127.0.0.1:3001");
     assert.equal(local.vpc, null);
     assert.equal(local.kafkaAuth, "");
-    assert.equal(localParams({ WEBSOCKET_ENDPOINT: "http://127.0.0.1:4001" }).websocketEndpoint, "http://127.0.0.1:4001");
+    assert.equal(
+      localParams({ WEBSOCKET_ENDPOINT: "http://127.0.0.1:4001" }).websocketEndpoint,
+      "http://127.0.0.1:4001",
+    );
     assert.deepEqual(stageParams({ serviceDir: ROOT, stage: "dev", region: "us-east-1", env: {} }), local);
   });
 
@@ -447,19 +621,32 @@ describe("stage settings", () => {
   it("names the missing file, or each missing or malformed setting, instead of deploying localhost", async () => {
     const dir = await mkdtemp(path.join(tmpdir(), "gozon-stage-"));
     try {
-      assert.throws(() => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }), /no settings file .*stages\/staging\.yml/);
+      assert.throws(
+        () => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }),
+        /no settings file .*stages\/staging\.yml/,
+      );
       await mkdir(path.join(dir, "stages"));
-      await writeFile(path.join(dir, "stages/staging.yml"), "kafkaAuth: scram\nsubnetIds: []\nordersDatabaseSecret: gozon/orders\n");
+      await writeFile(
+        path.join(dir, "stages/staging.yml"),
+        "kafkaAuth: scram\nsubnetIds: []\nordersDatabaseSecret: gozon/orders\n",
+      );
       assert.throws(
         () => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }),
         (error: Error) => {
-          for (const named of ["mskClusterArn", "kafkaAuth", "subnetIds", "securityGroupIds", "paymentsDatabaseSecret"]) assert.match(error.message, new RegExp(`- ${named}\\b`));
+          for (const named of ["mskClusterArn", "kafkaAuth", "subnetIds", "securityGroupIds", "paymentsDatabaseSecret"])
+            assert.match(error.message, new RegExp(`- ${named}\\b`));
           assert.doesNotMatch(error.message, /ordersDatabaseSecret/);
           return true;
         },
       );
-      await writeFile(path.join(dir, "stages/staging.yml"), (await readFile(path.join(ROOT, "stages/prod.sample.yml"), "utf8")));
-      assert.throws(() => stageParams({ serviceDir: dir, stage: "staging", region: "eu-west-1", env: {} }), /mskClusterArn is in us-east-1, the stage deploys to eu-west-1/);
+      await writeFile(
+        path.join(dir, "stages/staging.yml"),
+        await readFile(path.join(ROOT, "stages/prod.sample.yml"), "utf8"),
+      );
+      assert.throws(
+        () => stageParams({ serviceDir: dir, stage: "staging", region: "eu-west-1", env: {} }),
+        /mskClusterArn is in us-east-1, the stage deploys to eu-west-1/,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -482,7 +669,20 @@ describe("stage settings", () => {
   it("refuses a role table that forgets a function", () => {
     const functions = Object.fromEntries(FUNCTIONS.map((key) => [key, { role: roleLogicalId(key) }]));
     const params = { mskClusterArn: CLUSTER, kafkaAuth: "iam" as const, kafkaBrokers: "", vpc: null };
-    assert.throws(() => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, refund: { role: "RefundRole" } }, mappings: {} }), /say in ACCESS what refund may do/);
-    assert.throws(() => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, deposit: {} }, mappings: {} }), /deposit needs `role: DepositRole`/);
+    assert.throws(
+      () =>
+        functionRoles({
+          service: "s",
+          stage: "p",
+          params,
+          functions: { ...functions, refund: { role: "RefundRole" } },
+          mappings: {},
+        }),
+      /say in ACCESS what refund may do/,
+    );
+    assert.throws(
+      () => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, deposit: {} }, mappings: {} }),
+      /deposit needs `role: DepositRole`/,
+    );
   });
 });

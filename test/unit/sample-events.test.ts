@@ -4,16 +4,27 @@ import { describe, it } from "node:test";
 import type { APIGatewayProxyEventV2, MSKEvent } from "aws-lambda";
 import { parse as parseYaml } from "yaml";
 import { TOPICS, type Topic } from "../../shared/contract/events.ts";
-import { createAccountRequest, createOrderRequest, depositRequest, orderPath, userQuery } from "../../shared/contract/http.ts";
+import {
+  createAccountRequest,
+  createOrderRequest,
+  depositRequest,
+  orderPath,
+  userQuery,
+} from "../../shared/contract/http.ts";
 import { decodeRecord, partitionsOf } from "../../shared/messaging/records.ts";
 import { jsonBody, parse } from "../../shared/http/request.ts";
 
-const sample = <T>(name: string): T => JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8")) as T;
+const sample = <T>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8")) as T;
 
 interface FunctionSpec {
   events?: Array<{ msk?: { topic: string } }>;
 }
-const functions = (parseYaml(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")) as { functions: Record<string, FunctionSpec> }).functions;
+const functions = (
+  parseYaml(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")) as {
+    functions: Record<string, FunctionSpec>;
+  }
+).functions;
 
 /** The samples under events/ (for `sls invoke local`) are what each handler really accepts. */
 describe("the sample events", () => {
@@ -43,6 +54,9 @@ describe("the sample events", () => {
     parse(userQuery, http("getBalance").queryStringParameters ?? {});
     parse(userQuery, http("listOrders").queryStringParameters ?? {});
     parse(orderPath, http("getOrder").pathParameters ?? {});
-    parse(userQuery, (http("wsConnect") as unknown as { queryStringParameters?: Record<string, string> }).queryStringParameters ?? {});
+    parse(
+      userQuery,
+      (http("wsConnect") as unknown as { queryStringParameters?: Record<string, string> }).queryStringParameters ?? {},
+    );
   });
 });

@@ -11,7 +11,10 @@ describe("trace context in headers", () => {
   it("reads a traceparent from request headers and from record headers alike", () => {
     for (const carrier of [
       { traceparent: `00-${TRACE}-${SPAN}-01`, "content-type": "application/json" },
-      [{ name: "traceparent", value: Buffer.from(`00-${TRACE}-${SPAN}-01`) }, { name: "event_id", value: Buffer.from("x") }],
+      [
+        { name: "traceparent", value: Buffer.from(`00-${TRACE}-${SPAN}-01`) },
+        { name: "event_id", value: Buffer.from("x") },
+      ],
     ]) {
       const span = trace.getSpanContext(contextOf(carrier));
       assert.equal(span?.traceId, TRACE);
@@ -21,11 +24,22 @@ describe("trace context in headers", () => {
   });
 
   it("takes a missing, malformed or all-zero traceparent for none: a new trace, never a failure", () => {
-    for (const value of [undefined, "", "garbage", `00-${TRACE}-${SPAN}`, `00-${"0".repeat(32)}-${SPAN}-01`, `00-${TRACE}-${"0".repeat(16)}-01`, "\u0000\uffff"]) {
+    for (const value of [
+      undefined,
+      "",
+      "garbage",
+      `00-${TRACE}-${SPAN}`,
+      `00-${"0".repeat(32)}-${SPAN}-01`,
+      `00-${TRACE}-${"0".repeat(16)}-01`,
+      "\u0000\uffff",
+    ]) {
       const carrier = value === undefined ? {} : { traceparent: value };
       assert.equal(trace.getSpanContext(contextOf(carrier)), undefined, JSON.stringify(value));
     }
-    assert.equal(trace.getSpanContext(contextOf([{ name: "traceparent", value: Buffer.from([0xff, 0xfe, 0x00]) }])), undefined);
+    assert.equal(
+      trace.getSpanContext(contextOf([{ name: "traceparent", value: Buffer.from([0xff, 0xfe, 0x00]) }])),
+      undefined,
+    );
     assert.equal(trace.getSpanContext(contextOf(undefined)), undefined);
   });
 

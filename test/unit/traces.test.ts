@@ -15,13 +15,19 @@ describe("the stack's traces", () => {
     const plan = tracesPlan({}, 4411);
     assert.equal(plan.zipkin, true);
     assert.equal(plan.tracesUrl, "http://127.0.0.1:4411/zipkin/");
-    assert.deepEqual(plan.offlineEnv, { OTEL_TRACES_EXPORTER: "zipkin", OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://127.0.0.1:4411/api/v2/spans" });
+    assert.deepEqual(plan.offlineEnv, {
+      OTEL_TRACES_EXPORTER: "zipkin",
+      OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://127.0.0.1:4411/api/v2/spans",
+    });
     assert.equal(plan.without, undefined);
     assert.equal(tracesPlan({ TRACES: "on" }, 4411).zipkin, true);
   });
 
   it("are not sent with TRACES=off, whatever exporter the environment names, and no Zipkin starts", () => {
-    for (const env of [{ TRACES: "off" }, { TRACES: "off", OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://jaeger:16686/" }]) {
+    for (const env of [
+      { TRACES: "off" },
+      { TRACES: "off", OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://jaeger:16686/" },
+    ]) {
       const plan = tracesPlan(env, 4411);
       assert.equal(plan.zipkin, false);
       assert.equal(plan.tracesUrl, undefined);
@@ -31,20 +37,34 @@ describe("the stack's traces", () => {
   });
 
   it("go where OTEL_TRACES_EXPORTER says when the environment sets it: its OTEL_* variables are left alone and no Zipkin starts", () => {
-    const plan = tracesPlan({ OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }, 4411);
+    const plan = tracesPlan(
+      { OTEL_TRACES_EXPORTER: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" },
+      4411,
+    );
     assert.equal(plan.zipkin, false);
     assert.deepEqual(plan.offlineEnv, {}, "the stack's environment reaches serverless-offline as it is");
     assert.equal(plan.tracesUrl, undefined);
     assert.match(plan.without ?? "", /OTEL_TRACES_EXPORTER=otlp/);
-    assert.equal(tracesPlan({ OTEL_TRACES_EXPORTER: "zipkin", TRACES_URL: "http://localhost:9411/zipkin/" }, 4411).tracesUrl, "http://localhost:9411/zipkin/");
+    assert.equal(
+      tracesPlan({ OTEL_TRACES_EXPORTER: "zipkin", TRACES_URL: "http://localhost:9411/zipkin/" }, 4411).tracesUrl,
+      "http://localhost:9411/zipkin/",
+    );
   });
 
   it("are linked from the page through /config.js: tracesUrl, null without traces", async () => {
     for (const tracesUrl of ["http://127.0.0.1:4411/zipkin/", undefined]) {
-      const frontend = await startFrontend({ port: await freePort(), host: "127.0.0.1", apiUrl: "http://127.0.0.1:3000", wsUrl: "ws://127.0.0.1:3001", tracesUrl });
+      const frontend = await startFrontend({
+        port: await freePort(),
+        host: "127.0.0.1",
+        apiUrl: "http://127.0.0.1:3000",
+        wsUrl: "ws://127.0.0.1:3001",
+        tracesUrl,
+      });
       try {
         const script = await (await fetch(`${frontend.url}/config.js`, { signal: AbortSignal.timeout(5_000) })).text();
-        const config = JSON.parse(/^window\.GOZON_CONFIG = (.*);$/m.exec(script)?.[1] ?? "{}") as { tracesUrl?: string | null };
+        const config = JSON.parse(/^window\.GOZON_CONFIG = (.*);$/m.exec(script)?.[1] ?? "{}") as {
+          tracesUrl?: string | null;
+        };
         assert.equal(config.tracesUrl, tracesUrl ?? null);
       } finally {
         await frontend.stop();

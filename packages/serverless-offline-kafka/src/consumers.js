@@ -84,7 +84,9 @@ class KafkaEventSource {
     });
     /** @type {Mapping[]} */
     const mappings = this.setup.mappings.map((m) => ({ ...m, handling: errorHandlingOf(m.settings, m.topic) }));
-    await this.waitForTopics(kafka, [...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])]))]);
+    await this.waitForTopics(kafka, [
+      ...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])])),
+    ]);
     this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
     await this.producer.connect();
 
@@ -99,7 +101,9 @@ class KafkaEventSource {
         });
         this.consumers.push(consumer);
         consumer.on(consumer.events.CRASH, ({ payload }) =>
-          say.warning(`Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`),
+          say.warning(
+            `Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`,
+          ),
         );
         await consumer.connect();
         await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
@@ -130,7 +134,11 @@ class KafkaEventSource {
       partition: batch.partition,
       batchSize: mapping.batchSize,
       handling: mapping.handling,
-      invoke: (records) => this.invoke(mapping.functionName, lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records)),
+      invoke: (records) =>
+        this.invoke(
+          mapping.functionName,
+          lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records),
+        ),
       commit: async (next) => {
         await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
         resolveOffset((BigInt(next) - 1n).toString());
@@ -228,14 +236,19 @@ class KafkaEventSource {
    * @returns {Promise<{ functionError?: string, payload: string }>}
    */
   async invoke(functionName, event) {
-    const answer = await post(`${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, JSON.stringify(event), {
-      agent: this.agent,
-      // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
-      // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
-      timeoutMs: 90_000,
-      headers: { "x-amz-invocation-type": "RequestResponse" },
-    });
-    if (answer.status < 200 || answer.status >= 300) throw new Error(`the Lambda endpoint answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+    const answer = await post(
+      `${this.setup.lambdaEndpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`,
+      JSON.stringify(event),
+      {
+        agent: this.agent,
+        // Longer than any function's timeout (serverless-offline ends an invocation then): an invoke
+        // that still has no answer is a serverless-offline that hangs, and the batch is tried again.
+        timeoutMs: 90_000,
+        headers: { "x-amz-invocation-type": "RequestResponse" },
+      },
+    );
+    if (answer.status < 200 || answer.status >= 300)
+      throw new Error(`the Lambda endpoint answered ${answer.status}: ${answer.body.slice(0, 300)}`);
     const functionError = answer.headers["x-amz-function-error"];
     return typeof functionError === "string" ? { functionError, payload: answer.body } : { payload: answer.body };
   }
@@ -243,7 +256,10 @@ class KafkaEventSource {
   async stop() {
     this.agent.destroy();
     const consumers = this.consumers.splice(0);
-    await Promise.all([...consumers.map((c) => c.disconnect().catch(() => undefined)), this.producer?.disconnect().catch(() => undefined)]);
+    await Promise.all([
+      ...consumers.map((c) => c.disconnect().catch(() => undefined)),
+      this.producer?.disconnect().catch(() => undefined),
+    ]);
     if (consumers.length) say.notice("Kafka event source stopped");
   }
 }

@@ -67,7 +67,10 @@ export function deadLetterOf(record, failure, at = new Date()) {
     value: record.value,
     headers: [
       ...record.headers.filter((h) => !h.name.startsWith(DLT_HEADER_PREFIX)),
-      ...Object.entries(own).map(([name, value]) => ({ name: `${DLT_HEADER_PREFIX}${name}`, value: Buffer.from(value) })),
+      ...Object.entries(own).map(([name, value]) => ({
+        name: `${DLT_HEADER_PREFIX}${name}`,
+        value: Buffer.from(value),
+      })),
     ],
   };
 }

@@ -59,7 +59,11 @@ export async function deliverPartition(messages, ports) {
     const fresh = batch.findIndex((m) => ports.now() - Number(m.timestamp) <= handling.maxRecordAgeMs);
     const expired = fresh === -1 ? batch : batch.slice(0, fresh);
     if (expired.length > 0) {
-      await giveUp(ports, expired, { reason: "record-too-old", error: `older than ${handling.maxRecordAgeMs / 1000} s`, attempts: 0 });
+      await giveUp(ports, expired, {
+        reason: "record-too-old",
+        error: `older than ${handling.maxRecordAgeMs / 1000} s`,
+        attempts: 0,
+      });
       batch = batch.filter((m) => !expired.includes(m));
       if (batch.length === 0) continue;
     }
@@ -76,7 +80,9 @@ export async function deliverPartition(messages, ports) {
       await ports.commit(nextOf(lastOf(done)));
       attempts = 0;
     }
-    ports.warn(`${ports.topic}-${ports.partition} offsets ${/** @type {KafkaMessage} */ (failed[0]).offset}..${lastOf(failed).offset} failed (attempt ${attempts + 1}): ${verdict.error}`);
+    ports.warn(
+      `${ports.topic}-${ports.partition} offsets ${/** @type {KafkaMessage} */ (failed[0]).offset}..${lastOf(failed).offset} failed (attempt ${attempts + 1}): ${verdict.error}`,
+    );
     if (handling.bisect && failed.length > 1) {
       const half = Math.ceil(failed.length / 2);
       queue.unshift(failed.slice(0, half), failed.slice(half));
@@ -102,9 +108,13 @@ export async function deliverPartition(messages, ports) {
 async function giveUp(ports, records, failure) {
   if (ports.handling.onFailureTopic) {
     await ports.deadLetter(records, failure);
-    ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} sent to ${ports.handling.onFailureTopic} (${failure.reason})`);
+    ports.warn(
+      `${records.length} record(s) of ${ports.topic}-${ports.partition} sent to ${ports.handling.onFailureTopic} (${failure.reason})`,
+    );
   } else {
-    ports.warn(`${records.length} record(s) of ${ports.topic}-${ports.partition} dropped (${failure.reason}); no on-failure destination`);
+    ports.warn(
+      `${records.length} record(s) of ${ports.topic}-${ports.partition} dropped (${failure.reason}); no on-failure destination`,
+    );
   }
   await ports.commit(nextOf(lastOf(records)));
 }
@@ -121,7 +131,11 @@ async function invokeWithHeartbeats(ports, batch) {
     const answer = await ports.invoke(batch);
     return verdictOf(answer, batch, ports.topic, ports.partition, ports.handling);
   } catch (error) {
-    return { ok: false, from: /** @type {KafkaMessage} */ (batch[0]).offset, error: error instanceof Error ? error.message : String(error) };
+    return {
+      ok: false,
+      from: /** @type {KafkaMessage} */ (batch[0]).offset,
+      error: error instanceof Error ? error.message : String(error),
+    };
   } finally {
     clearInterval(timer);
   }

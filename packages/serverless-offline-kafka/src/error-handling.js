@@ -35,7 +35,8 @@ export function errorHandlingOf(settings = {}, sourceTopic) {
     throw new Error(`on-failure destination ${destination}: only kafka://<topic> runs offline`);
   }
   const onFailureTopic = destination?.slice("kafka://".length);
-  if (onFailureTopic === sourceTopic) throw new Error(`on-failure destination ${destination} is the source topic itself`);
+  if (onFailureTopic === sourceTopic)
+    throw new Error(`on-failure destination ${destination} is the source topic itself`);
   const retries = settings.MaximumRetryAttempts ?? -1;
   const maxRecordAge = settings.MaximumRecordAgeInSeconds ?? -1;
   return {
@@ -66,12 +67,14 @@ export function errorHandlingOf(settings = {}, sourceTopic) {
  */
 export function verdictOf(answer, batch, topic, partition, handling) {
   const first = /** @type {KafkaMessage} */ (batch[0]).offset;
-  if (answer.functionError) return { ok: false, from: first, error: `${answer.functionError}: ${answer.payload.slice(0, 500)}` };
+  if (answer.functionError)
+    return { ok: false, from: first, error: `${answer.functionError}: ${answer.payload.slice(0, 500)}` };
   if (!handling.reportBatchItemFailures) return { ok: true };
   /** @type {unknown} */
   let failures;
   try {
-    failures = /** @type {{ batchItemFailures?: unknown } | null} */ (JSON.parse(answer.payload || "null"))?.batchItemFailures;
+    failures = /** @type {{ batchItemFailures?: unknown } | null} */ (JSON.parse(answer.payload || "null"))
+      ?.batchItemFailures;
   } catch {
     return { ok: false, from: first, error: "the function's answer is not JSON" };
   }
@@ -80,15 +83,21 @@ export function verdictOf(answer, batch, topic, partition, handling) {
   if (failures.length === 0) return { ok: true };
   /** @type {bigint | undefined} */
   let lowest;
-  for (const failure of /** @type {Array<{ itemIdentifier?: { partition?: unknown, offset?: unknown } }>} */ (failures)) {
+  for (const failure of /** @type {Array<{ itemIdentifier?: { partition?: unknown, offset?: unknown } }>} */ (
+    failures
+  )) {
     const id = failure?.itemIdentifier;
     const offset = typeof id?.offset === "number" || typeof id?.offset === "string" ? String(id.offset) : undefined;
-    const named = id?.partition === `${topic}-${partition}` || id?.partition === partition || id?.partition === String(partition);
-    if (!offset || !/^\d+$/.test(offset) || !named) return { ok: false, from: first, error: `unreadable itemIdentifier ${JSON.stringify(id)}` };
+    const named =
+      id?.partition === `${topic}-${partition}` || id?.partition === partition || id?.partition === String(partition);
+    if (!offset || !/^\d+$/.test(offset) || !named)
+      return { ok: false, from: first, error: `unreadable itemIdentifier ${JSON.stringify(id)}` };
     if (lowest === undefined || BigInt(offset) < lowest) lowest = BigInt(offset);
   }
   const from = batch.find((m) => BigInt(m.offset) >= /** @type {bigint} */ (lowest))?.offset;
-  return from === undefined ? { ok: true } : { ok: false, from, error: `the function reported record ${from} as failed` };
+  return from === undefined
+    ? { ok: true }
+    : { ok: false, from, error: `the function reported record ${from} as failed` };
 }
 
 /**

@@ -39,11 +39,21 @@ export function post(url, body, options) {
         const chunks = [];
         response.on("data", (/** @type {Buffer} */ chunk) => chunks.push(chunk));
         response.on("error", reject);
-        response.on("end", () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString("utf8") }));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
       },
     );
-    request.on("timeout", () => request.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs / 1000} s`), { name: "TimeoutError" })));
-    request.on("error", (/** @type {NodeJS.ErrnoException} */ error) => reject(request.reusedSocket && error.code === "ECONNRESET" ? new ReusedConnectionClosed() : error));
+    request.on("timeout", () =>
+      request.destroy(Object.assign(new Error(`no answer in ${options.timeoutMs / 1000} s`), { name: "TimeoutError" })),
+    );
+    request.on("error", (/** @type {NodeJS.ErrnoException} */ error) =>
+      reject(request.reusedSocket && error.code === "ECONNRESET" ? new ReusedConnectionClosed() : error),
+    );
     request.end(body);
   });
 }

@@ -55,22 +55,25 @@ class KafkaEventSourcePlugin {
   /** Every msk/kafka event of the service, with the settings `custom.kafkaEventSource.mappings` gives its function. */
   mappings() {
     const service = this.serverless.service;
-    const settings = (service.custom && service.custom.kafkaEventSource && service.custom.kafkaEventSource.mappings) || {};
+    const settings =
+      (service.custom && service.custom.kafkaEventSource && service.custom.kafkaEventSource.mappings) || {};
     return service.getAllFunctions().flatMap((functionKey) => {
       const fn = service.getFunction(functionKey);
       return (fn.events || []).flatMap((event) => {
         const spec = event.msk || event.kafka;
         if (!spec || spec.enabled === false) return [];
-        return [{
-          functionKey,
-          functionName: fn.name,
-          source: event.msk ? { kind: "msk", arn: String(event.msk.arn) } : { kind: "kafka" },
-          topic: spec.topic,
-          batchSize: spec.batchSize || 100,
-          fromBeginning: spec.startingPosition !== "LATEST",
-          groupId: spec.consumerGroupId || `${service.service}-${functionKey}`,
-          settings: settings[functionKey] || {},
-        }];
+        return [
+          {
+            functionKey,
+            functionName: fn.name,
+            source: event.msk ? { kind: "msk", arn: String(event.msk.arn) } : { kind: "kafka" },
+            topic: spec.topic,
+            batchSize: spec.batchSize || 100,
+            fromBeginning: spec.startingPosition !== "LATEST",
+            groupId: spec.consumerGroupId || `${service.service}-${functionKey}`,
+            settings: settings[functionKey] || {},
+          },
+        ];
       });
     });
   }
@@ -87,7 +90,8 @@ class KafkaEventSourcePlugin {
           JSON.stringify(r.Properties.FunctionName).includes(`"${functionId}"`) &&
           (r.Properties.Topics || []).includes(mapping.topic),
       );
-      if (!target) throw new Error(`kafkaEventSource: no EventSourceMapping of ${mapping.functionKey} for ${mapping.topic}`);
+      if (!target)
+        throw new Error(`kafkaEventSource: no EventSourceMapping of ${mapping.functionKey} for ${mapping.topic}`);
       Object.assign(target.Properties, mapping.settings);
     }
   }
@@ -114,7 +118,9 @@ class KafkaEventSourcePlugin {
     this.child = child;
     child.once("exit", (code, signal) => {
       if (this.stopping || this.child !== child) return;
-      this.log.warning(`Kafka event source exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); restarting`);
+      this.log.warning(
+        `Kafka event source exited unexpectedly (${signal ? `signal ${signal}` : `code ${code}`}); restarting`,
+      );
       setTimeout(() => this.stopping || this.spawnConsumers(), 1000);
     });
   }

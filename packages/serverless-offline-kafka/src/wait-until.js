@@ -21,7 +21,9 @@ export async function waitUntil(check, options) {
     let timer;
     try {
       /** @type {Promise<undefined>} */
-      const tooLate = new Promise((resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))));
+      const tooLate = new Promise(
+        (resolve) => (timer = setTimeout(() => resolve(undefined), Math.max(0, deadline - Date.now()))),
+      );
       const value = await Promise.race([check(), tooLate]);
       if (value !== undefined && value !== false) return value;
     } catch (error) {
@@ -29,7 +31,10 @@ export async function waitUntil(check, options) {
     } finally {
       clearTimeout(timer);
     }
-    if (Date.now() >= deadline) throw new Error(`waiting for ${options.what}: gave up after ${options.timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`);
+    if (Date.now() >= deadline)
+      throw new Error(
+        `waiting for ${options.what}: gave up after ${options.timeoutMs / 1000} s${last ? ` (last error: ${last})` : ""}`,
+      );
     await sleep(Math.min(options.intervalMs ?? 200, deadline - Date.now()));
   }
 }

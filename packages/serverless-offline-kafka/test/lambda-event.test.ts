@@ -12,8 +12,22 @@ describe("the Kafka event handed to functions", () => {
     "orders.created",
     2,
     [
-      { key: Buffer.from(KEY), value: Buffer.from(VALUE), offset: "41", timestamp: "1764000000000", headers: { event_id: Buffer.from("e-1") }, attributes: 0 },
-      { key: null, value: Buffer.from("{not json"), offset: "42", timestamp: "1764000000001", headers: {}, attributes: 0 },
+      {
+        key: Buffer.from(KEY),
+        value: Buffer.from(VALUE),
+        offset: "41",
+        timestamp: "1764000000000",
+        headers: { event_id: Buffer.from("e-1") },
+        attributes: 0,
+      },
+      {
+        key: null,
+        value: Buffer.from("{not json"),
+        offset: "42",
+        timestamp: "1764000000001",
+        headers: {},
+        attributes: 0,
+      },
     ],
   );
 
@@ -34,7 +48,14 @@ describe("the Kafka event handed to functions", () => {
 
   it("keeps every value of a repeated header, in order", () => {
     const [record] = lambdaEventFor({ kind: "kafka" }, ["a:9092"], "t", 0, [
-      { key: null, value: null, offset: "0", timestamp: "0", headers: { h: [Buffer.from("1"), Buffer.from("2")] }, attributes: 0 },
+      {
+        key: null,
+        value: null,
+        offset: "0",
+        timestamp: "0",
+        headers: { h: [Buffer.from("1"), Buffer.from("2")] },
+        attributes: 0,
+      },
     ]).records["t-0"]!;
     assert.deepEqual(record!.headers, [{ h: [0x31] }, { h: [0x32] }]);
     assert.equal(record!.value, "", "a null value is empty");
