@@ -13,7 +13,7 @@ import { stageParams, type StageParams } from "./stage-settings.ts";
  *   its own next run while the broker is away),
  * - `pushes`: it posts frames to connections of this stage's WebSocket API, and only that API,
  * - `publishes`: the topics it produces to (the relays: what their outbox holds, dead letters
- *   parked by their database's consumers included),
+ *   dead-lettered by their database's consumers included),
  * - `probesKafka`: it connects to the cluster, nothing more (the health check),
  * - an `msk` event: what Lambda's event source mapping needs with this role (MSK's control plane,
  *   the VPC, and with IAM access control: read its topic, commit as its group, write its

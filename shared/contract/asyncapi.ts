@@ -144,7 +144,7 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
       title: `A ${topic} record that could not be handled`,
       summary: `The failed ${topic} record itself, byte for byte: its key, value and headers untouched, plus dlt-* headers saying why and where.`,
       description:
-        `Parked by ${roles.consumer.function} at once when it cannot read the record (through its database's outbox), or by the event source mapping once its retries are spent. ` +
+        `Dead-lettered by ${roles.consumer.function} at once when it cannot read the record (through its database's outbox), or by the event source mapping once its retries are spent. ` +
         "`npm run dead-letters -- list` shows them; `redrive` sends key, value and original headers back to dlt-source-topic, where the consumer's inbox keeps a redriven record from being handled twice.",
       contentType: "application/octet-stream",
       headers: {

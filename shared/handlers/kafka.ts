@@ -5,7 +5,7 @@ import { withTransaction, type Tx } from "../db/transaction.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
-import { parkRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
+import { deadLetterRecord, type ReceivedRecord } from "../messaging/dead-letter.ts";
 import { decodeRecord, partitionsOf } from "../messaging/records.ts";
 import { RecordSpans } from "../tracing/record-spans.ts";
 import { invocation } from "./invocations.ts";
@@ -85,9 +85,14 @@ export function kafkaHandler<T extends Topic>(options: {
                 spans.run(record, () => {
                   logger.warn(
                     { topic: record.topic, partition: record.partition, offset: record.offset, error: decoded.error },
-                    "unreadable record parked on the dead-letter topic",
+                    "unreadable record dead-lettered",
                   );
-                  parkRecord(tx, record, { reason: "unreadable", error: decoded.error, attempts: 1, functionName });
+                  deadLetterRecord(tx, record, {
+                    reason: "unreadable",
+                    error: decoded.error,
+                    attempts: 1,
+                    functionName,
+                  });
                 });
                 continue;
               }
