@@ -8,7 +8,6 @@ import {
   identityProviderUrl,
   realUserPool,
   signingKeyFile,
-  type UserPool,
 } from "./cognito/identity-provider.ts";
 import { startFrontend } from "./frontend/server.ts";
 import { frontPart } from "./front/part.ts";
@@ -17,90 +16,22 @@ import { recordProcess, stopLeftovers } from "./leftovers.ts";
 import { offlineEnv, offlinePart } from "./offline/part.ts";
 import { LOCAL_DIR } from "./paths.ts";
 import { postgresPart, postgresUrl } from "./postgres/instance.ts";
+import { DEFAULT_PORTS, type RunningStack, type StackIdentity, type StackOptions } from "./stack-api.ts";
 import { Supervisor, type Part, type PartName } from "./supervisor.ts";
 import { backgroundZipkin } from "./zipkin/background.ts";
 import { tracesPlan } from "./zipkin/part.ts";
 
 export type { PartName } from "./supervisor.ts";
-
-export interface StackPorts {
-  /** The HTTP API, as clients reach it: the front (local/front/), which admits requests to serverless-offline. */
-  http: number;
-  /** serverless-offline's own HTTP port, behind the front (default: http + 5). */
-  httpBehindFront?: number;
-  websocket: number;
-  lambda: number;
-  frontend: number;
-  kafka: number;
-  kafkaController: number;
-  ordersDb: number;
-  paymentsDb: number;
-  /** cognito-local, the identity provider (not started with AUTH=off or a real user pool). */
-  cognito: number;
-  /** Zipkin, which collects the functions' spans and shows them (not started with TRACES=off or an OTEL_TRACES_EXPORTER of one's own). */
-  zipkin: number;
-}
+export {
+  DEFAULT_PORTS,
+  type RunningStack,
+  type StackIdentity,
+  type StackOptions,
+  type StackPorts,
+} from "./stack-api.ts";
 
 /** What the front passes on at once: a burst of 100 orders is taken whole, the next are refused with 429. */
 const FRONT_MAX_IN_FLIGHT = 128;
-
-export const DEFAULT_PORTS: StackPorts = {
-  http: 3000,
-  websocket: 3001,
-  lambda: 3002,
-  frontend: 8000,
-  kafka: 9092,
-  kafkaController: 9093,
-  ordersDb: 55432,
-  paymentsDb: 55433,
-  cognito: 9229,
-  zipkin: 9411,
-};
-
-/** Sign-in as the stack runs it: the user pool whose access tokens the functions accept. */
-export interface StackIdentity extends UserPool {
-  /** True for cognito-local, started here; false for a real pool named by the environment. */
-  local: boolean;
-  /** The code cognito-local would have e-mailed to `email` after SignUp (waits for it briefly). */
-  confirmationCode(email: string): Promise<string>;
-  /** cognito-local's signing key pair, made for this stack (JSON: `private` and `public`, each `jwk` and `pem`); undefined for a real pool. */
-  signingKeyFile: string | undefined;
-}
-
-export interface StackOptions {
-  /** Names the folder under .local/ that holds this stack's data. */
-  name: string;
-  ports?: Partial<StackPorts>;
-  /** Progress lines for people watching, and the supervisor's lines once it runs (a part died, is back). */
-  progress?: (line: string) => void;
-  /** Every line serverless-offline prints (the functions' JSON logs among them). */
-  output?: (line: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** Aborting it during start-up stops what started so far; startStack() then rejects. */
-  signal?: AbortSignal;
-}
-
-export interface RunningStack {
-  apiUrl: string;
-  wsUrl: string;
-  frontendUrl: string;
-  docsUrl: string;
-  kafkaBrokers: string[];
-  ordersDatabaseUrl: string;
-  paymentsDatabaseUrl: string;
-  /** undefined with AUTH=off. */
-  identity: StackIdentity | undefined;
-  /** Zipkin's UI (or TRACES_URL, when OTEL_TRACES_EXPORTER sends the spans elsewhere); undefined with TRACES=off. */
-  tracesUrl: string | undefined;
-  /** Resolves once the stack's Zipkin answers, which it does a few seconds after the shop (it is started only then); rejects if it could not start, or if this stack runs none. */
-  zipkinReady(): Promise<void>;
-  stop(): Promise<void>;
-  /** Kills the part as `kill -9` would (or with `signal`); the supervisor notices and restarts it, waiting `outageMs` first when given. Resolves once the part is back and ready. */
-  kill(part: PartName, options?: { signal?: NodeJS.Signals; outageMs?: number }): Promise<void>;
-  pidOf(part: PartName): number | undefined;
-  /** Resolves if a part could not be brought back, once everything else was stopped. */
-  failed: Promise<Error>;
-}
 
 async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -186,6 +117,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     };
   };
 
+  // A database of the stack's own, unless the environment names one (`existing`), then its migrations.
+  const database = (
+    name: "ordersDb" | "paymentsDb",
+    db: "orders" | "payments",
+    port: number,
+    url: string,
+    existing?: string,
+  ): Layer => ({
+    supervisor: existing
+      ? undefined
+      : supervise(
+          postgresPart({ name, label: `${db} PostgreSQL`, dir: path.join(dir, `${db}-db`), port, database: db }),
+        ),
+    what: `${db} PostgreSQL on 127.0.0.1:${port}`,
+    followedBy: () => timed(progress, `${db} migrations`, () => migrate(url, MIGRATION_FOLDERS[db])),
+  });
+
   // Started all at once, each followed at once by what needs it; serverless-offline starts only
   // after all of it, so the functions never meet an unmigrated database or a missing topic.
   const infrastructure: Layer[] = [
@@ -203,39 +151,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       what: `Kafka broker (KRaft) on ${kafkaBrokers[0]}`,
       followedBy: () => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS)),
     },
-    {
-      supervisor: env.ORDERS_DATABASE_URL
-        ? undefined
-        : supervise(
-            postgresPart({
-              name: "ordersDb",
-              label: "orders PostgreSQL",
-              dir: path.join(dir, "orders-db"),
-              port: ports.ordersDb,
-              database: "orders",
-            }),
-          ),
-      what: `orders PostgreSQL on 127.0.0.1:${ports.ordersDb}`,
-      // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-      followedBy: () =>
-        timed(progress, "orders migrations", () => migrate(ordersDatabaseUrl, MIGRATION_FOLDERS.orders)),
-    },
-    {
-      supervisor: env.PAYMENTS_DATABASE_URL
-        ? undefined
-        : supervise(
-            postgresPart({
-              name: "paymentsDb",
-              label: "payments PostgreSQL",
-              dir: path.join(dir, "payments-db"),
-              port: ports.paymentsDb,
-              database: "payments",
-            }),
-          ),
-      what: `payments PostgreSQL on 127.0.0.1:${ports.paymentsDb}`,
-      followedBy: () =>
-        timed(progress, "payments migrations", () => migrate(paymentsDatabaseUrl, MIGRATION_FOLDERS.payments)),
-    },
+    // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
+    database("ordersDb", "orders", ports.ordersDb, ordersDatabaseUrl, env.ORDERS_DATABASE_URL),
+    database("paymentsDb", "payments", ports.paymentsDb, paymentsDatabaseUrl, env.PAYMENTS_DATABASE_URL),
     {
       supervisor: cognito,
       what: `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`,
