@@ -6,7 +6,6 @@ import {
   CreateUserPoolClientCommand,
   InitiateAuthCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import pg from "pg";
 import WebSocket from "ws";
 import { createUserPool } from "../../local/cognito/identity-provider.ts";
 import type { RunningStack, StackIdentity } from "../../local/stack.ts";
@@ -17,6 +16,7 @@ import { assertDocumented, documentedAnswers, SIGN_IN_STATUSES } from "../suppor
 import { eventually, ShopClient, type Shopper, type Socket } from "../support/shop-client.ts";
 import { startTestStack, TEST_PORTS } from "../support/stack.ts";
 import { expiredCopy, faithfulCopy, mintedWithPublishedKey, signedByAnotherKey } from "../support/tokens.ts";
+import { testPool } from "../support/database.ts";
 
 type Problem = { type: string; title: string; status: number; detail: string; field?: string };
 
@@ -376,7 +376,7 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
 
     it("keeps a SNAPSHOT under API Gateway's 128 KB however many orders, with a cursor to the rest", async () => {
       const user = await shop.fundedShopper(0);
-      const orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
+      const orders = testPool(stack.ordersDatabaseUrl, 1);
       try {
         // The largest orders there can be: 500 characters of 3-byte UTF-8 each (written straight to the table, for speed).
         await orders.query(

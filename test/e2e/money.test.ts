@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
 import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
-import pg from "pg";
+import type pg from "pg";
 import type { RunningStack } from "../../local/stack.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { addToOutbox, emit } from "../../shared/messaging/outbox.ts";
@@ -13,6 +13,7 @@ import { relayOutbox } from "../../shared/messaging/relay.ts";
 import { assertDocumented, documentedAnswers, SIGN_IN_STATUSES } from "../support/contract.ts";
 import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
 import { localFunctionName, startTestStack, TEST_PORTS } from "../support/stack.ts";
+import { testPool } from "../support/database.ts";
 
 /**
  * Money under concurrency, redelivery and crashes, against the real broker and databases.
@@ -31,8 +32,8 @@ describe("money is never lost or taken twice", () => {
   before(async () => {
     stack = await startTestStack("money", { env: { AUTH: "off" }, output: (line) => void output.push(line) });
     shop = new ShopClient(stack.apiUrl, stack.wsUrl);
-    orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 4 });
-    payments = new pg.Pool({ connectionString: stack.paymentsDatabaseUrl, max: 4 });
+    orders = testPool(stack.ordersDatabaseUrl, 4);
+    payments = testPool(stack.paymentsDatabaseUrl, 4);
     kafka = new Kafka({ clientId: "money-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     // The shared modules this file calls directly (the outbox writer) read their database from here.
     process.env.ORDERS_DATABASE_URL = stack.ordersDatabaseUrl;
@@ -235,10 +236,7 @@ describe("money is never lost or taken twice", () => {
       kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
     ];
     await Promise.all(producers.map((p) => p.connect()));
-    const relayPools = [
-      new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }),
-      new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 }),
-    ];
+    const relayPools = [testPool(stack.ordersDatabaseUrl, 2), testPool(stack.ordersDatabaseUrl, 2)];
     try {
       const users = Array.from({ length: 10 }, () => newUserId());
       let writing = true;

@@ -2,12 +2,12 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
 import type { Browser, Page } from "playwright-core";
 import type { RunningStack } from "../../local/stack.ts";
 import { eventually, ShopClient, type Socket } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
+import { testPool } from "../support/database.ts";
 
 describe("the shop end to end (real Kafka, two real Postgres, cognito-local, serverless-offline; HTTP and WebSocket only, signed in)", () => {
   let stack: RunningStack;
@@ -153,7 +153,7 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
 
   it("forgets a connection that is gone when a push finds it, and the order still settles", async () => {
     const user = await shop.fundedShopper(100);
-    const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
+    const db = testPool(stack.ordersDatabaseUrl, 1);
     try {
       // A connection the WebSocket API no longer knows: its $disconnect never arrived.
       await db.query("INSERT INTO websocket_connections (connection_id, user_id) VALUES ('vanished-connection', $1)", [
@@ -316,7 +316,7 @@ describe("the shop end to end (real Kafka, two real Postgres, cognito-local, ser
         token: (await sessionOf(page))!.accessToken,
         refreshToken: "",
       };
-      const db = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 1 });
+      const db = testPool(stack.ordersDatabaseUrl, 1);
       try {
         const { rows } = await db.query<{ connection_id: string }>(
           "SELECT connection_id FROM websocket_connections WHERE user_id = $1",

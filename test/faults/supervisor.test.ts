@@ -3,12 +3,13 @@ import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
-import pg from "pg";
+import type pg from "pg";
 import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";
 import { startTestStack } from "../support/stack.ts";
+import { testPool } from "../support/database.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
 const PORTS = {
@@ -44,7 +45,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
     await stack.zipkinReady();
     shop = new ShopClient(stack.apiUrl, stack.wsUrl, stack.identity);
     regular = await shop.signUp(); // signed up before the kills: must still sign in after each
-    orders = new pg.Pool({ connectionString: stack.ordersDatabaseUrl, max: 2 });
+    orders = testPool(stack.ordersDatabaseUrl, 2);
     orders.on("error", () => undefined); // its server is killed on purpose below
     await orders.query("CREATE TABLE supervisor_probe (note TEXT NOT NULL)");
     await orders.query("INSERT INTO supervisor_probe VALUES ('committed before the kills')");

@@ -12,7 +12,7 @@ import { kafkaHandler } from "../../shared/handlers/kafka.ts";
 import { placeOrder, settleOrder } from "../../shared/orders/orders.ts";
 import { deposit, openAccount } from "../../shared/payments/accounts.ts";
 import { chargeOrder } from "../../shared/payments/charges.ts";
-import { startTestDatabases, type TestDatabases } from "../support/database.ts";
+import { startTestDatabases, type TestDatabases, testPool } from "../support/database.ts";
 
 const envelope = () => ({ event_id: randomUUID(), event_version: 1 as const, occurred_at: new Date().toISOString() });
 
@@ -60,8 +60,8 @@ describe("money rules, on PostgreSQL alone", () => {
   let payments: pg.Pool;
   before(async () => {
     databases = await startTestDatabases("money-core", 17533);
-    orders = new pg.Pool({ connectionString: databases.ordersUrl, max: 3 });
-    payments = new pg.Pool({ connectionString: databases.paymentsUrl, max: 3 });
+    orders = testPool(databases.ordersUrl, 3);
+    payments = testPool(databases.paymentsUrl, 3);
   });
   after(async () => {
     await orders?.end();

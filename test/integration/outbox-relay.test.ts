@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import pg from "pg";
+import type pg from "pg";
 import { db } from "../../shared/db/pool.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { withEffects } from "../support/effects.ts";
@@ -14,7 +14,7 @@ import {
 } from "../../shared/messaging/publisher.ts";
 import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
 import { pruneExpiredRows } from "../../shared/db/retention.ts";
-import { startTestDatabases, type TestDatabases } from "../support/database.ts";
+import { startTestDatabases, type TestDatabases, testPool } from "../support/database.ts";
 import { eventually } from "../support/shop-client.ts";
 
 /** A publisher that keeps what it is given, in order, as a broker would. */
@@ -51,7 +51,7 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
   let orders: pg.Pool;
   before(async () => {
     databases = await startTestDatabases("outbox", 17532);
-    orders = new pg.Pool({ connectionString: databases.ordersUrl, max: 3 });
+    orders = testPool(databases.ordersUrl, 3);
   });
   after(async () => {
     await orders?.end();

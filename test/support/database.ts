@@ -46,3 +46,15 @@ export async function startTestDatabases(name: string, port: number): Promise<Te
     },
   };
 }
+
+/**
+ * A pool for a test's own reads and writes. pg-pool lets go of a client before its socket has
+ * closed, and a test's teardown stops the server right after: the client's last error then comes
+ * with nobody listening and would end the run. A test's connections have nothing to say by then.
+ */
+export function testPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on("error", () => undefined);
+  pool.on("connect", (client) => client.on("error", () => undefined));
+  return pool;
+}
