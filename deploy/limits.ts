@@ -21,6 +21,12 @@ export interface LimitedFunction {
 
 const URL_OF: Record<Database, string> = { orders: "ORDERS_DATABASE_URL", payments: "PAYMENTS_DATABASE_URL" };
 
+export const DATABASES = Object.keys(URL_OF) as Database[];
+
+/** The databases a function uses: those whose URL serverless.yml puts in its environment. */
+export const databasesOf = (fn: { environment?: Record<string, unknown> }): Database[] =>
+  DATABASES.filter((database) => fn.environment !== undefined && URL_OF[database] in fn.environment);
+
 export const functionLogicalId = (functionKey: string): string =>
   `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}LambdaFunction`;
 

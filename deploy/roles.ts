@@ -1,19 +1,23 @@
-import { ALL_TOPICS } from "../shared/contract/events.ts";
+import { deadLetterTopic, type Topic } from "../shared/contract/events.ts";
+import { PROBES_BROKERS, PUSHES_FRAMES, TOPOLOGY } from "../shared/contract/topology.ts";
+import type { Database } from "../shared/db/database.ts";
+import { DATABASES, databasesOf } from "./limits.ts";
 import { stageParams, type StageParams } from "./stage-settings.ts";
 
 /**
  * One IAM role per function, holding only what that function does (serverless.yml sets each
- * function's `role:` to the logical id made here). What a function does is written once, in
- * ACCESS below; what its Kafka event source reads (topic, consumer group, dead-letter topic) is
- * taken from its `msk` event and from `custom.kafkaEventSource.mappings`, so the two cannot drift.
+ * function's `role:` to the logical id made here). What a function does is not restated here: it
+ * is derived (accessOf) from the shop's wiring (shared/contract/topology.ts) and from serverless.yml:
+ * its database (its environment), its `msk` event (topic, consumer group) and
+ * `custom.kafkaEventSource.mappings` (its dead-letter topic).
  *
  * Every role may write its own log group, and, inside a VPC, manage the network interfaces Lambda
  * needs there. Beyond that:
  * - `invokes`: the outbox relays it wakes after a commit (an asynchronous invoke; a relay asks for
  *   its own next run while the broker is away),
  * - `pushes`: it posts frames to connections of this stage's WebSocket API, and only that API,
- * - `publishes`: the topics it produces to (the relays: what their outbox holds, dead letters
- *   dead-lettered by their database's consumers included),
+ * - `publishes`: the topics it produces to (the relays: what their outbox holds, the dead letters
+ *   of their database's consumers included),
  * - `probesKafka`: it connects to the cluster, nothing more (the health check),
  * - an `msk` event: what Lambda's event source mapping needs with this role (MSK's control plane,
  *   the VPC, and with IAM access control: read its topic, commit as its group, write its
@@ -21,40 +25,63 @@ import { stageParams, type StageParams } from "./stage-settings.ts";
  * With kafkaAuth "iam", MSK authorizes each Kafka request against these `kafka-cluster:` actions.
  */
 
-type Relay = "ordersOutboxRelay" | "paymentsOutboxRelay";
-
+/** What a function's role must allow beyond its logs and its event source: derived by accessOf. */
 interface Access {
-  invokes?: Relay[];
-  pushes?: true;
-  publishes?: string[];
-  probesKafka?: true;
+  invokes: string[];
+  pushes: boolean;
+  publishes: string[];
+  probesKafka: boolean;
 }
 
-export const ACCESS: Record<string, Access> = {
-  createOrder: { invokes: ["ordersOutboxRelay"] },
-  listOrders: {},
-  getOrder: {},
-  onPaymentProcessed: { invokes: ["ordersOutboxRelay"], pushes: true },
-  createAccount: { invokes: ["paymentsOutboxRelay"] },
-  deposit: { invokes: ["paymentsOutboxRelay"] },
-  getBalance: {},
-  onOrderCreated: { invokes: ["paymentsOutboxRelay"] },
-  ordersOutboxRelay: {
-    invokes: ["ordersOutboxRelay"],
-    publishes: ["orders.created", "payments.processed.dlt", "payments.balance-updated.dlt"],
-  },
-  paymentsOutboxRelay: {
-    invokes: ["paymentsOutboxRelay"],
-    publishes: ["payments.processed", "payments.balance-updated", "orders.created.dlt"],
-  },
-  wsAuthorize: {},
-  wsConnect: {},
-  wsDisconnect: {},
-  wsSync: { pushes: true },
-  onBalanceUpdated: { invokes: ["ordersOutboxRelay"], pushes: true },
-  health: { probesKafka: true },
-  openapi: {},
-};
+/** Each database's outbox relay, as serverless.yml names it. */
+const relayOf = (database: Database): string => `${database}OutboxRelay`;
+
+const mskEventsOf = (fn: FunctionConfig): MskEvent[] => (fn.events ?? []).flatMap((e) => (e.msk ? [e.msk] : []));
+
+/**
+ * What a function may do, from the wiring (shared/contract/topology.ts) and serverless.yml (its
+ * database and event source): a function that writes an outbox (a topic's writer, or a consumer,
+ * which dead-letters through it) wakes its database's relay; a relay wakes itself again and
+ * publishes what its database's functions write, with the dead letters of its database's consumers.
+ */
+export function accessOf(functionKey: string, functions: Record<string, FunctionConfig>): Access {
+  const fn = functions[functionKey]!;
+  const [database] = databasesOf(fn);
+  const writes = (key: string) => Object.values(TOPOLOGY).some((t) => t.writtenBy.includes(key));
+  const relayFor = DATABASES.find((d) => relayOf(d) === functionKey);
+  const ofDatabase = (d: Database) => Object.keys(functions).filter((key) => databasesOf(functions[key]!).includes(d));
+  const publishes = relayFor
+    ? [
+        ...(Object.entries(TOPOLOGY) as Array<[Topic, (typeof TOPOLOGY)[Topic]]>)
+          .filter(([, t]) => t.writtenBy.some((key) => ofDatabase(relayFor).includes(key)))
+          .map(([topic]) => topic),
+        ...ofDatabase(relayFor).flatMap((key) => mskEventsOf(functions[key]!).map((e) => deadLetterTopic(e.topic))),
+      ]
+    : [];
+  const wakesRelay = database !== undefined && (writes(functionKey) || mskEventsOf(fn).length > 0);
+  return {
+    invokes: relayFor ? [functionKey] : wakesRelay ? [relayOf(database)] : [],
+    pushes: PUSHES_FRAMES.includes(functionKey),
+    publishes,
+    probesKafka: PROBES_BROKERS.includes(functionKey),
+  };
+}
+
+/** Every function the wiring names is one of serverless.yml's, and a writer has one database. */
+function checkWiring(functions: Record<string, FunctionConfig>): void {
+  const named = [
+    ...Object.values(TOPOLOGY).flatMap((t) => [...t.writtenBy, t.consumer.function]),
+    ...PUSHES_FRAMES,
+    ...PROBES_BROKERS,
+  ];
+  const unknown = [...new Set(named)].filter((key) => !(key in functions));
+  if (unknown.length)
+    throw new Error(`shared/contract/topology.ts names ${unknown.join(", ")}, which serverless.yml does not define`);
+  for (const key of new Set(Object.values(TOPOLOGY).flatMap((t) => t.writtenBy))) {
+    if (databasesOf(functions[key]!).length !== 1)
+      throw new Error(`serverless.yml: ${key} writes an outbox, so its environment names exactly one database`);
+  }
+}
 
 interface MskEvent {
   arn: string;
@@ -65,6 +92,7 @@ interface MskEvent {
 export interface FunctionConfig {
   name?: string;
   role?: string;
+  environment?: Record<string, unknown>;
   events?: Array<{ msk?: MskEvent } & Record<string, unknown>>;
 }
 
@@ -107,12 +135,12 @@ const statement = (Sid: string, Action: string[], Resource: unknown): Statement 
 
 function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput): Statement[] {
   const { service, stage, params } = input;
-  const access = ACCESS[functionKey]!;
+  const access = accessOf(functionKey, input.functions);
   const functionName = fn.name ?? `${service}-${stage}-${functionKey}`;
   const iam = params.kafkaAuth === "iam";
   const cluster = params.mskClusterArn;
-  const consumes = (fn.events ?? []).flatMap((e) => (e.msk ? [e.msk] : []));
-  const usesKafka = consumes.length > 0 || Boolean(access.publishes?.length) || Boolean(access.probesKafka);
+  const consumes = mskEventsOf(fn);
+  const usesKafka = consumes.length > 0 || access.publishes.length > 0 || access.probesKafka;
   const statements: Statement[] = [
     statement(
       "WriteOwnLogs",
@@ -147,7 +175,7 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
   ];
   if (network.length) statements.push(statement("NetworkInterfaces", [...new Set(network)], "*"));
 
-  if (access.invokes?.length) {
+  if (access.invokes.length) {
     statements.push(
       statement(
         "WakeOutboxRelay",
@@ -189,7 +217,7 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
     const onCluster = [
       "kafka-cluster:Connect",
       ...(consumes.length ? ["kafka-cluster:DescribeClusterDynamicConfiguration"] : []),
-      ...(access.publishes?.length ? ["kafka-cluster:WriteDataIdempotently"] : []),
+      ...(access.publishes.length ? ["kafka-cluster:WriteDataIdempotently"] : []),
     ];
     statements.push(statement("ConnectToCluster", onCluster, cluster));
     for (const [i, event] of consumes.entries()) {
@@ -223,7 +251,7 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
         );
       }
     }
-    if (access.publishes?.length) {
+    if (access.publishes.length) {
       statements.push(
         statement(
           "PublishOutboxTopics",
@@ -239,20 +267,12 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
 /** `resources` for serverless.yml: one AWS::IAM::Role per function. */
 export function functionRoles(input: RolesInput): { Resources: Record<string, unknown> } {
   const keys = Object.keys(input.functions);
-  const unknown = keys.filter((key) => !(key in ACCESS));
-  if (unknown.length) throw new Error(`deploy/roles.ts: say in ACCESS what ${unknown.join(", ")} may do`);
-  for (const [key, access] of Object.entries(ACCESS)) {
-    if (!(key in input.functions))
-      throw new Error(`deploy/roles.ts: ACCESS names ${key}, which serverless.yml does not define`);
-    const strange = (access.publishes ?? []).filter((topic) => !ALL_TOPICS.includes(topic));
-    if (strange.length)
-      throw new Error(
-        `deploy/roles.ts: ${key} publishes to ${strange.join(", ")}, which are not topics of shared/contract/events.ts`,
-      );
+  for (const key of keys) {
     const role = input.functions[key]!.role;
     if (role !== roleLogicalId(key))
       throw new Error(`serverless.yml: function ${key} needs \`role: ${roleLogicalId(key)}\` (got ${role ?? "none"})`);
   }
+  checkWiring(input.functions);
   const Resources: Record<string, unknown> = {};
   for (const key of keys) {
     Resources[roleLogicalId(key)] = {

@@ -4,4 +4,5 @@ import { openApiDocument } from "../../shared/http/openapi.ts";
 // Built once per container: the document only changes with the code.
 const document = openApiDocument();
 
-export const handler = httpHandler(async () => ({ status: 200, body: document }), { anonymous: true });
+/** Anonymous, at DOCUMENT_PATH. */
+export const handler = httpHandler(async () => ({ status: 200, body: document }));

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { deadLetterTopic, TOPICS, type Topic } from "./events.ts";
 import { balanceUpdatedFrame, orderUpdatedFrame, problemFrame, snapshotFrame } from "./frames.ts";
 import { userQuery } from "./http.ts";
+import { TOPOLOGY } from "./topology.ts";
 
 /**
  * The AsyncAPI 3 (3.1.0) document of everything the shop says asynchronously: the Kafka topics (each with
@@ -10,35 +11,20 @@ import { userQuery } from "./http.ts";
  * command at /asyncapi.json and checked with @asyncapi/parser (test/unit/asyncapi.test.ts).
  */
 
-/** Who writes and who reads each topic (the consumer groups are those of serverless.yml's msk events). */
-export const TOPIC_ROLES: Record<
-  Topic,
-  { event: string; producer: string; consumer: { function: string; group: string; service: string } }
-> = {
-  "orders.created": {
-    event: "OrderCreated",
-    producer: "orders (createOrder's transaction, published by ordersOutboxRelay)",
-    consumer: { function: "onOrderCreated", group: "gozon-payments-charges", service: "payments: charges the order" },
-  },
-  "payments.processed": {
-    event: "PaymentProcessed",
-    producer: "payments (onOrderCreated's transaction, published by paymentsOutboxRelay)",
-    consumer: {
-      function: "onPaymentProcessed",
-      group: "gozon-orders-payment-results",
-      service: "orders: settles the order, pushes ORDER_UPDATED",
-    },
-  },
-  "payments.balance-updated": {
-    event: "BalanceUpdated",
-    producer: "payments (account opened, deposit, charge; published by paymentsOutboxRelay)",
-    consumer: {
-      function: "onBalanceUpdated",
-      group: "gozon-notifications-balances",
-      service: "notifications: keeps the latest balance, pushes BALANCE_UPDATED",
-    },
-  },
-};
+/** Who writes and who reads each topic, in words, from the wiring (topology.ts) and the event schemas. */
+export const TOPIC_ROLES = Object.fromEntries(
+  (Object.keys(TOPICS) as Topic[]).map((topic) => {
+    const { writtenBy, consumer } = TOPOLOGY[topic];
+    return [
+      topic,
+      {
+        event: TOPICS[topic].schema.shape.event_type.value,
+        producer: `${writtenBy.join(", ")} (written to the outbox in its transaction, published by its database's outbox relay)`,
+        consumer: { function: consumer.function, group: consumer.group, service: consumer.does },
+      },
+    ];
+  }),
+) as Record<Topic, { event: string; producer: string; consumer: { function: string; group: string; service: string } }>;
 
 /**
  * The headers a dead letter carries besides the record's own (shared/messaging/dead-letter.ts

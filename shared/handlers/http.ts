@@ -2,6 +2,7 @@ import middy from "@middy/core";
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from "aws-lambda";
 import { authenticate, type Caller, type CallerContext } from "../http/auth.ts";
 import { shedLoad } from "../http/load-shedding.ts";
+import { isAnonymous } from "../http/openapi.ts";
 import { problemErrors } from "../http/problem.ts";
 import { contextOf, inSpan, SpanKind, SpanStatusCode } from "../tracing/spans.ts";
 import { invocation } from "./invocations.ts";
@@ -17,25 +18,28 @@ type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<
 /**
  * Wraps a thin handler: it gets the event and the caller (from the verified access token; null when
  * AUTH=off) and returns status and body; errors become problem responses. Every endpoint needs a
- * token unless it is `anonymous` (health, the OpenAPI document).
+ * token unless the OpenAPI document says it is open to anyone (health, the document itself: see
+ * isAnonymous); an unknown route needs one.
  */
 export function httpHandler(
   handle: (event: APIGatewayProxyEventV2, caller: Caller | null) => Promise<JsonResult>,
-  options: { anonymous?: boolean } = {},
 ): HttpHandler {
-  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(
-    async (event: APIGatewayProxyEventV2, context: CallerContext) => {
-      const result = await handle(event, context.caller ?? null);
-      return {
-        statusCode: result.status,
-        headers: { "content-type": "application/json", ...result.headers },
-        body: JSON.stringify(result.body),
-      };
-    },
-  ).use(problemErrors());
-  // Health and the OpenAPI document always answer; every other endpoint is refused first, before
-  // any work, while the process cannot keep up (load-shedding.ts).
-  return invocation(traced(options.anonymous ? handler : handler.use(shedLoad()).use(authenticate())));
+  const answer = () =>
+    middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, CallerContext>(
+      async (event: APIGatewayProxyEventV2, context: CallerContext) => {
+        const result = await handle(event, context.caller ?? null);
+        return {
+          statusCode: result.status,
+          headers: { "content-type": "application/json", ...result.headers },
+          body: JSON.stringify(result.body),
+        };
+      },
+    ).use(problemErrors());
+  // Open routes always answer; every other endpoint is refused first, before any work, while the
+  // process cannot keep up (load-shedding.ts), and without a valid token.
+  const open = answer();
+  const guarded = answer().use(shedLoad()).use(authenticate());
+  return invocation(traced((event, context) => (isAnonymous(event.routeKey) ? open : guarded)(event, context)));
 }
 
 /**

@@ -135,6 +135,18 @@ export const routes: Route[] = [
   },
 ];
 
+/** Where the document itself is served (GET, anonymous): not an operation of its own. */
+export const DOCUMENT_PATH = "/api/openapi.json";
+
+const anonymousRoutes = new Set([
+  ...routes.filter((route) => route.anonymous).map((route) => `${route.method.toUpperCase()} ${route.path}`),
+  `GET ${DOCUMENT_PATH}`,
+]);
+
+/** Whether a route (an HTTP API route key, "GET /api/health") is open to anyone, as the document says. */
+export const isAnonymous = (routeKey: string | undefined): boolean =>
+  routeKey !== undefined && anonymousRoutes.has(routeKey);
+
 function schemaOf(schema: z.ZodType, io: "input" | "output") {
   return z.toJSONSchema(schema, { io, target: "openapi-3.0", unrepresentable: "any", reused: "inline" });
 }

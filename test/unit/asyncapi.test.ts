@@ -5,6 +5,7 @@ import { describe, it } from "node:test";
 import { Parser } from "@asyncapi/parser";
 import { parse as parseYaml } from "yaml";
 import { asyncApiDocument, DEAD_LETTER_HEADERS, TOPIC_ROLES } from "../../shared/contract/asyncapi.ts";
+import { consumerGroups } from "../../shared/contract/topology.ts";
 import { ALL_TOPICS, deadLetterTopic, TOPICS, type Topic } from "../../shared/contract/events.ts";
 import { deadLetterOf } from "../../shared/messaging/dead-letter.ts";
 import { startFrontend } from "../../local/frontend/server.ts";
@@ -130,9 +131,16 @@ describe("the AsyncAPI document", () => {
     const serverless = parseYaml(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")) as {
       functions: Record<string, { events?: Array<{ msk?: { topic: string; consumerGroupId: string } }> }>;
     };
+    // serverless.yml reads each group from the wiring: ${file(./deploy/topology.cjs):consumerGroups.<function>}.
+    const groupOf = (raw: string, name: string) => {
+      const read = /^\$\{file\(\.\/deploy\/topology\.cjs\):consumerGroups\.(\w+)\}$/.exec(raw);
+      if (!read) return raw;
+      assert.equal(read[1], name, `${name}'s msk event reads its own consumer group`);
+      return consumerGroups()[name];
+    };
     const declared = Object.entries(serverless.functions).flatMap(([name, fn]) =>
       (fn.events ?? []).flatMap((e) =>
-        e.msk ? [{ topic: e.msk.topic, function: name, group: e.msk.consumerGroupId }] : [],
+        e.msk ? [{ topic: e.msk.topic, function: name, group: groupOf(e.msk.consumerGroupId, name) }] : [],
       ),
     );
     const documented = (Object.keys(TOPIC_ROLES) as Topic[]).map((topic) => ({

@@ -97,7 +97,11 @@ describe("httpHandler asks for an access token before anything else", () => {
 
 describe("httpHandler maps errors to problem responses", () => {
   const invoke = (fail: () => never) =>
-    httpHandler(async () => fail(), { anonymous: true })({ rawPath: "/x" } as APIGatewayProxyEventV2, {} as Context);
+    // An open route (as the OpenAPI document says), so no token is asked for first.
+    httpHandler(async () => fail())(
+      { rawPath: "/x", routeKey: "GET /api/health" } as APIGatewayProxyEventV2,
+      {} as Context,
+    );
 
   it("keeps a domain error's status and field", async () => {
     const response = await invoke(() => {

@@ -666,19 +666,18 @@ describe("stage settings", () => {
     }
   });
 
-  it("refuses a role table that forgets a function", () => {
-    const functions = Object.fromEntries(FUNCTIONS.map((key) => [key, { role: roleLogicalId(key) }]));
+  it("refuses wiring that names a function serverless.yml does not define, and a function without its role", () => {
+    const functions = Object.fromEntries(
+      FUNCTIONS.map((key) => [
+        key,
+        { role: roleLogicalId(key), environment: Object.fromEntries(DATABASES[key]!.map((v) => [v, "x"])) },
+      ]),
+    );
     const params = { mskClusterArn: CLUSTER, kafkaAuth: "iam" as const, kafkaBrokers: "", vpc: null };
+    const { deposit: _deposit, ...withoutDeposit } = functions;
     assert.throws(
-      () =>
-        functionRoles({
-          service: "s",
-          stage: "p",
-          params,
-          functions: { ...functions, refund: { role: "RefundRole" } },
-          mappings: {},
-        }),
-      /say in ACCESS what refund may do/,
+      () => functionRoles({ service: "s", stage: "p", params, functions: withoutDeposit, mappings: {} }),
+      /shared\/contract\/topology\.ts names deposit, which serverless\.yml does not define/,
     );
     assert.throws(
       () => functionRoles({ service: "s", stage: "p", params, functions: { ...functions, deposit: {} }, mappings: {} }),
