@@ -1,4 +1,4 @@
-import type { Database } from "../shared/db/database.ts";
+import type { Database } from "../shared/contract/topology.ts";
 import { stageParams, type StageLimits } from "./stage-settings.ts";
 
 /**

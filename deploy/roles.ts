@@ -1,6 +1,6 @@
 import { deadLetterTopic, type Topic } from "../shared/contract/events.ts";
 import { PROBES_BROKERS, PUSHES_FRAMES, TOPOLOGY } from "../shared/contract/topology.ts";
-import type { Database } from "../shared/db/database.ts";
+import type { Database } from "../shared/contract/topology.ts";
 import { DATABASES, databasesOf } from "./limits.ts";
 import { stageParams, type StageParams } from "./stage-settings.ts";
 

@@ -1,5 +1,5 @@
 import type { UserPool } from "./cognito/identity-provider.ts";
-import type { PartName } from "./supervisor.ts";
+import type { PartName } from "./core/supervisor.ts";
 
 // What startStack (stack.ts) takes and gives: the stack's ports, options and running handle.
 

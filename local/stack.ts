@@ -12,16 +12,16 @@ import {
 import { startFrontend } from "./frontend/server.ts";
 import { frontPart } from "./front/part.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
-import { recordProcess, stopLeftovers } from "./leftovers.ts";
+import { recordProcess, stopLeftovers } from "./core/leftovers.ts";
 import { offlineEnv, offlinePart } from "./offline/part.ts";
-import { LOCAL_DIR } from "./paths.ts";
+import { LOCAL_DIR } from "./core/paths.ts";
 import { postgresPart, postgresUrl } from "./postgres/instance.ts";
 import { DEFAULT_PORTS, type RunningStack, type StackIdentity, type StackOptions } from "./stack-api.ts";
-import { Supervisor, type Part, type PartName } from "./supervisor.ts";
+import { Supervisor, type Part, type PartName } from "./core/supervisor.ts";
 import { backgroundZipkin } from "./zipkin/background.ts";
 import { tracesPlan } from "./zipkin/part.ts";
 
-export type { PartName } from "./supervisor.ts";
+export type { PartName } from "./core/supervisor.ts";
 export {
   DEFAULT_PORTS,
   type RunningStack,

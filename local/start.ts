@@ -1,7 +1,7 @@
 import path from "node:path";
-import { watchOver } from "./leftovers.ts";
-import { LOCAL_DIR } from "./paths.ts";
-import { killAllChildren } from "./process.ts";
+import { watchOver } from "./core/leftovers.ts";
+import { LOCAL_DIR } from "./core/paths.ts";
+import { killAllChildren } from "./core/process.ts";
 import { DEFAULT_PORTS, startStack, type RunningStack } from "./stack.ts";
 import { tracesPlan } from "./zipkin/part.ts";
 

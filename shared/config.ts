@@ -1,4 +1,4 @@
-import type { Database } from "./db/database.ts";
+import type { Database } from "./contract/topology.ts";
 
 /**
  * Every setting the functions read, in one typed place. serverless.yml provides them (locally

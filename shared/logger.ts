@@ -1,6 +1,6 @@
 import pino from "pino";
 import { currentFunction } from "./invocation.ts";
-import { activeTraceIds, describeActiveSpan } from "./tracing/active-span.ts";
+import { activeTraceIds, describeActiveSpan } from "./active-span.ts";
 
 /**
  * Structured JSON logs. `correlation_id` is the order id: pass it in a child logger so one grep

@@ -8,7 +8,7 @@ import {
   CreateUserPoolClientCommand,
   CreateUserPoolCommand,
 } from "@aws-sdk/client-cognito-identity-provider";
-import type { Part } from "../supervisor.ts";
+import type { Part } from "../core/supervisor.ts";
 
 /** Where a user pool's tokens come from and what they are for: what the functions and the page need. */
 export interface UserPool {

@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { listening } from "../process.ts";
-import type { Part } from "../supervisor.ts";
+import { listening } from "../core/process.ts";
+import type { Part } from "../core/supervisor.ts";
 
 const SERVER = fileURLToPath(new URL("./server.ts", import.meta.url));
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
 import { asyncApiDocument } from "../../shared/contract/asyncapi.ts";
-import { ROOT } from "../paths.ts";
+import { ROOT } from "../core/paths.ts";
 
 export interface FrontendOptions {
   port: number;

@@ -3,8 +3,8 @@ import { randomBytes } from "node:crypto";
 import { access, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { describeExit, onPath } from "../process.ts";
-import type { Part } from "../supervisor.ts";
+import { describeExit, onPath } from "../core/process.ts";
+import type { Part } from "../core/supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
 
 export interface KafkaBrokerOptions {

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
-import { CACHE_DIR, ROOT } from "../paths.ts";
+import { CACHE_DIR, ROOT } from "../core/paths.ts";
 
 export const KAFKA_VERSION = process.env.KAFKA_VERSION ?? "4.1.2";
 const POM = path.join(ROOT, "local", "kafka", "pom.xml");

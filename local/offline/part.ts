@@ -1,8 +1,8 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import type { UserPool } from "../cognito/identity-provider.ts";
-import { ROOT } from "../paths.ts";
-import type { Part } from "../supervisor.ts";
+import { ROOT } from "../core/paths.ts";
+import type { Part } from "../core/supervisor.ts";
 
 /** Local runs need these, whatever the shell has: no AWS account, no metadata probes (toolchain G1). */
 const LOCAL_AWS_ENV = {

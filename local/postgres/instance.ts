@@ -7,8 +7,8 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import pg from "pg";
-import { describeExit } from "../process.ts";
-import type { Part, PartName } from "../supervisor.ts";
+import { describeExit } from "../core/process.ts";
+import type { Part, PartName } from "../core/supervisor.ts";
 
 export interface PostgresOptions {
   name: PartName;

@@ -1,4 +1,4 @@
-import { Supervisor, type SupervisorHooks } from "../supervisor.ts";
+import { Supervisor, type SupervisorHooks } from "../core/supervisor.ts";
 import { ensureZipkin } from "./install.ts";
 import { zipkinLogFile, zipkinPart, zipkinUiUrl } from "./part.ts";
 

@@ -3,8 +3,8 @@ import { access, mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs
 import path from "node:path";
 import { promisify } from "node:util";
 import JSZip from "jszip";
-import { CACHE_DIR } from "../paths.ts";
-import { onPath } from "../process.ts";
+import { CACHE_DIR } from "../core/paths.ts";
+import { onPath } from "../core/process.ts";
 
 export const ZIPKIN_VERSION = process.env.ZIPKIN_VERSION ?? "3.5.1";
 

@@ -1,7 +1,7 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { listening } from "../process.ts";
-import type { Part } from "../supervisor.ts";
+import { listening } from "../core/process.ts";
+import type { Part } from "../core/supervisor.ts";
 import { ensureZipkin, zipkinArgs, zipkinEnv } from "./install.ts";
 
 export interface ZipkinPartOptions {

@@ -1,6 +1,6 @@
 import http from "node:http";
 import WebSocket from "ws";
-import { post, ReusedConnectionClosed } from "../../local/http-post.ts";
+import { post, ReusedConnectionClosed } from "../../local/core/http-post.ts";
 
 export interface RateResult {
   offered: number;

@@ -6,9 +6,9 @@ import path from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
 import { migrate, MIGRATION_FOLDERS } from "../../shared/db/migrate.ts";
-import { LOCAL_DIR } from "../../local/paths.ts";
+import { LOCAL_DIR } from "../../local/core/paths.ts";
 import { postgresPart, postgresUrl } from "../../local/postgres/instance.ts";
-import { Supervisor } from "../../local/supervisor.ts";
+import { Supervisor } from "../../local/core/supervisor.ts";
 
 /** pgbench from PATH or a Debian PostgreSQL install (`apt-get install postgresql-client`). */
 function pgbenchBinary(): string | undefined {

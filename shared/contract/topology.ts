@@ -1,5 +1,8 @@
 import type { Topic } from "./events.ts";
 
+/** The two databases, each with its own outbox and relay. */
+export type Database = "orders" | "payments";
+
 /** A topic's consumer: its function (serverless.yml's key), its consumer group, and what it does. */
 export interface Consumer {
   function: string;

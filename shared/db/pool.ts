@@ -1,5 +1,5 @@
 import pg from "pg";
-import type { Database } from "./database.ts";
+import type { Database } from "../contract/topology.ts";
 import { config } from "../config.ts";
 import { currentFunction } from "../invocation.ts";
 import { logger } from "../logger.ts";

@@ -1,6 +1,6 @@
 import type pg from "pg";
-import type { Database } from "./database.ts";
-import { activeTraceIds } from "../tracing/active-span.ts";
+import type { Database } from "../contract/topology.ts";
+import { activeTraceIds } from "../active-span.ts";
 import { inSpan, SpanKind } from "../tracing/spans.ts";
 import { writesTogether } from "./coalesced-writes.ts";
 import { withConnection } from "./connection.ts";

@@ -1,4 +1,4 @@
-import type { Database } from "../db/database.ts";
+import type { Database } from "../contract/topology.ts";
 import type { Frame } from "../contract/frames.ts";
 import type { TraceCarrier } from "../tracing/spans.ts";
 

@@ -1,4 +1,4 @@
-import type { Database } from "../db/database.ts";
+import type { Database } from "../contract/topology.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUsers, type Change } from "../notifications/notify.ts";
 import type { Effect } from "../effects/effect.ts";

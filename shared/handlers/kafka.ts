@@ -1,5 +1,5 @@
 import type { Context, MSKEvent } from "aws-lambda";
-import type { Database } from "../db/database.ts";
+import type { Database } from "../contract/topology.ts";
 import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
 import { withTransaction, type Tx } from "../db/transaction.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";

@@ -3,7 +3,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { bearerToken, verifyAccessToken, type Caller } from "../auth/access-token.ts";
 import { config } from "../config.ts";
 import { Forbidden, InvalidInput } from "../errors.ts";
-import { describeActiveSpan } from "../tracing/active-span.ts";
+import { describeActiveSpan } from "../active-span.ts";
 
 export type { Caller } from "../auth/access-token.ts";
 

@@ -4,7 +4,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
 import { Kafka, logLevel } from "kafkajs";
 import type pg from "pg";
-import { LOCAL_DIR, ROOT } from "../../local/paths.ts";
+import { LOCAL_DIR, ROOT } from "../../local/core/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";

@@ -2,7 +2,7 @@ import { access, constants, mkdir, readFile, rename, rm, writeFile } from "node:
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium, type Browser } from "playwright-core";
-import { CACHE_DIR } from "../../local/paths.ts";
+import { CACHE_DIR } from "../../local/core/paths.ts";
 
 /**
  * Headless Chromium for the browser tests, found without a download at test time and without apt:

@@ -2,9 +2,9 @@ import path from "node:path";
 import pg from "pg";
 import { migrate, MIGRATION_FOLDERS } from "../../shared/db/migrate.ts";
 import { endPools } from "../../shared/db/pool.ts";
-import { LOCAL_DIR } from "../../local/paths.ts";
+import { LOCAL_DIR } from "../../local/core/paths.ts";
 import { postgresPart, postgresUrl } from "../../local/postgres/instance.ts";
-import { Supervisor } from "../../local/supervisor.ts";
+import { Supervisor } from "../../local/core/supervisor.ts";
 
 export interface TestDatabases {
   ordersUrl: string;

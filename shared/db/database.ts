@@ -1,2 +1,0 @@
-/** The two databases, each with its own outbox and relay. */
-export type Database = "orders" | "payments";
