@@ -1,6 +1,6 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -37,9 +37,33 @@ const EXPORT_TIMEOUT_MS = 2_000;
 function exporterOf(env: NodeJS.ProcessEnv): SpanExporter | undefined {
   if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return undefined;
   const names = (env.OTEL_TRACES_EXPORTER ?? "none").split(",").map((name) => name.trim().toLowerCase());
-  if (names.includes("zipkin")) return new ZipkinExporter();
+  // Zipkin's sender sets no timeout of its own (OTLP's does).
+  if (names.includes("zipkin")) return oneAtATime(new ZipkinExporter());
   if (names.includes("otlp")) return new OTLPTraceExporter({ timeoutMillis: EXPORT_TIMEOUT_MS });
   return undefined;
+}
+
+/**
+ * An exporter that sends one batch at a time and drops the next while one is unanswered. The batch
+ * processor gives up waiting after EXPORT_TIMEOUT_MS, but a request to a collector that hangs (a
+ * stopped process still accepts connections) stays open with its spans: without this, one more
+ * every second. The one in flight ends when the collector answers or dies, and exports go on.
+ */
+export function oneAtATime(exporter: SpanExporter): SpanExporter {
+  let sending = false;
+  return {
+    export(spans, done) {
+      if (sending)
+        return done({ code: ExportResultCode.FAILED, error: new Error("the previous export is still unanswered") });
+      sending = true;
+      exporter.export(spans, (result) => {
+        sending = false;
+        done(result);
+      });
+    },
+    shutdown: () => exporter.shutdown(),
+    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
+  };
 }
 
 function samplerOf(env: NodeJS.ProcessEnv): Sampler {
