@@ -1,4 +1,14 @@
-import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import {
+  createServer,
+  request,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import type { APIGatewayProxyStructuredResultV2 } from "aws-lambda";
+import { DependencyUnavailable, InvalidInput, NotFound } from "../../shared/errors.ts";
+import { responseForError } from "../../shared/http/problem.ts";
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
@@ -87,7 +97,7 @@ export async function startFrontend(
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
       res.end(config);
     } else if (url.startsWith(TRACES_PATH) && req.method === "GET") {
-      void traceOfOrder(options.tracesUrl, decodeURIComponent(url.slice(TRACES_PATH.length).split("?")[0]!), res);
+      void traceOfOrder(options.tracesUrl, url.slice(TRACES_PATH.length).split("?")[0]!, res);
     } else if (url === "/docs") {
       res.writeHead(301, { location: "/docs/" });
       res.end();
@@ -123,31 +133,38 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * search with the order's id filled in.
  */
 async function traceOfOrder(tracesUrl: string | undefined, orderId: string, res: ServerResponse): Promise<void> {
-  const answer = (status: number, text: string, location?: string) => {
-    res.writeHead(status, {
-      "content-type": "text/plain; charset=utf-8",
-      "cache-control": "no-store",
-      ...(location ? { location } : {}),
-    });
-    res.end(text);
+  // Answered as the API answers: problem details for what is refused.
+  const send = (answer: APIGatewayProxyStructuredResultV2) => {
+    res.writeHead(answer.statusCode ?? 500, { ...answer.headers, "cache-control": "no-store" } as OutgoingHttpHeaders);
+    res.end(answer.body ?? "");
   };
-  if (!tracesUrl) return answer(404, "Traces are off (TRACES=off): there is no trace viewer");
-  if (!UUID.test(orderId)) return answer(400, "Not an order id: /traces/<order id> takes the order's UUID");
+  const path = `${TRACES_PATH}${orderId}`;
+  if (!tracesUrl)
+    return send(responseForError(new NotFound("Traces are off (TRACES=off): there is no trace viewer", "id"), path));
+  // Taken as it came, not URI-decoded: an order id is hex and dashes, anything encoded is not one.
+  if (!UUID.test(orderId)) {
+    return send(
+      responseForError(new InvalidInput("Not an order id: /traces/<order id> takes the order's UUID", "id"), path),
+    );
+  }
   const query = `annotationQuery=${encodeURIComponent(`order.id=${orderId}`)}`;
+  let traceId: string | undefined;
   try {
     const response = await fetch(new URL(`/api/v2/traces?${query}&lookback=${7 * 86_400_000}&limit=1`, tracesUrl), {
       signal: AbortSignal.timeout(3_000),
     });
     if (!response.ok) throw new Error(`Zipkin answered ${response.status}`);
     const [trace] = (await response.json()) as Array<Array<{ traceId: string }>>;
-    const traceId = trace?.[0]?.traceId;
-    answer(302, "", traceId ? new URL(`traces/${traceId}`, tracesUrl).href : `${tracesUrl}?${query}`);
+    traceId = trace?.[0]?.traceId;
   } catch (error) {
-    answer(
-      503,
-      `The trace viewer (Zipkin, ${tracesUrl}) does not answer: ${error instanceof Error ? error.message : String(error)}`,
+    return send(
+      responseForError(new DependencyUnavailable(`the trace viewer (Zipkin, ${tracesUrl})`, { cause: error }), path),
     );
   }
+  send({
+    statusCode: 302,
+    headers: { location: traceId ? new URL(`traces/${traceId}`, tracesUrl).href : `${tracesUrl}?${query}` },
+  });
 }
 
 /** Relays one Cognito API call (a JSON POST to "/") to cognito-local and its answer back. */

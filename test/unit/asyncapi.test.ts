@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { Parser } from "@asyncapi/parser";
 import { parse as parseYaml } from "yaml";
@@ -9,6 +8,7 @@ import { consumerGroups } from "../../shared/contract/topology.ts";
 import { ALL_TOPICS, deadLetterTopic, TOPICS, type Topic } from "../../shared/contract/events.ts";
 import { deadLetterOf } from "../../shared/messaging/dead-letter.ts";
 import { startFrontend } from "../../local/frontend/server.ts";
+import { freePort } from "../support/ports.ts";
 
 interface Doc {
   asyncapi: string;
@@ -24,17 +24,6 @@ interface Doc {
 }
 
 const document = asyncApiDocument() as unknown as Doc;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe("the AsyncAPI document", () => {
   it("is a valid AsyncAPI 3 document for @asyncapi/parser, without a single diagnostic", async () => {

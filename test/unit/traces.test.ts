@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
 import { describe, it } from "node:test";
 import { startFrontend } from "../../local/frontend/server.ts";
 import { tracesPlan } from "../../local/zipkin/part.ts";
+import { freePort } from "../support/ports.ts";
 
 /**
  * Which spans go where (local/zipkin/part.ts): the start command's own Zipkin by default, nothing
@@ -71,15 +71,47 @@ describe("the stack's traces", () => {
       }
     }
   });
-});
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
+  it("open an order's trace from /traces/<order id>, and refuse what is not one with a problem naming the field", async () => {
+    const zipkin = `http://127.0.0.1:${await freePort()}/zipkin/`; // nothing listens there
+    for (const tracesUrl of [zipkin, undefined]) {
+      const frontend = await startFrontend({
+        port: await freePort(),
+        host: "127.0.0.1",
+        apiUrl: "http://127.0.0.1:3000",
+        wsUrl: "ws://127.0.0.1:3001",
+        tracesUrl,
+      });
+      try {
+        const ask = async (id: string) => {
+          const response = await fetch(`${frontend.url}/traces/${id}`, {
+            redirect: "manual",
+            signal: AbortSignal.timeout(10_000),
+          });
+          assert.equal(response.headers.get("content-type"), "application/problem+json");
+          return {
+            status: response.status,
+            body: (await response.json()) as { status: number; field?: string; detail: string },
+          };
+        };
+        const order = "0b6a4a3e-6f1d-4b52-9a54-3c1f8e9d2a10";
+        if (!tracesUrl) {
+          const off = await ask(order);
+          assert.equal(off.status, 404);
+          assert.match(off.body.detail, /TRACES=off/);
+          continue;
+        }
+        for (const bad of ["not-an-id", "%E0%A4%A", "0b6a4a3e-6f1d-4b52-9a54-3c1f8e9d2a10%00", "x".repeat(5_000)]) {
+          const refused = await ask(bad);
+          assert.equal(refused.status, 400, bad.slice(0, 40));
+          assert.equal(refused.body.field, "id");
+        }
+        const away = await ask(order);
+        assert.equal(away.status, 503, "Zipkin does not answer");
+        assert.equal(away.body.status, 503);
+      } finally {
+        await frontend.stop();
+      }
+    }
   });
-}
+});
