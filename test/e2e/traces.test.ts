@@ -1,15 +1,16 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import type { RunningStack } from "../../local/stack.ts";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../support/browser.ts";
 import { eventually, newUserId, ShopClient, type Socket } from "../support/shop-client.ts";
 import { startTestStack } from "../support/stack.ts";
+import { readUntil } from "../support/kafka-reads.ts";
 
 /** A span as Zipkin's API answers it (names and services lower-cased by Zipkin). */
 interface ZipkinSpan {
@@ -279,11 +280,9 @@ describe("every order is one trace, in Zipkin", () => {
       assert.equal(placed.status, 201);
       const orderId = placed.body.order_id;
 
-      const letter = await readUntil(
-        kafka,
-        "orders.created.dlt",
-        (m) => m.value?.toString().includes(orderId) ?? false,
-      );
+      const letter = (
+        await readUntil(kafka, "orders.created.dlt", (m) => m.value?.toString().includes(orderId) ?? false, 1, 120_000)
+      )[0]!;
       assert.equal(letter.headers?.["dlt-reason"]?.toString(), "retries-exhausted");
       const before = await traceWith(orderId, ["post /api/orders", "send orders.created", "process orders.created"]);
       const traceId = one(before, "post /api/orders").traceId;
@@ -346,24 +345,3 @@ describe("every order is one trace, in Zipkin", () => {
     }
   });
 });
-
-/** Reads a topic from its start until a record matches. */
-async function readUntil(
-  kafka: Kafka,
-  topic: string,
-  match: (m: KafkaMessage) => boolean,
-  timeoutMs = 120_000,
-): Promise<KafkaMessage & { partition: number }> {
-  let found: (KafkaMessage & { partition: number }) | undefined;
-  const consumer = kafka.consumer({ groupId: `traces-read-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => void (match(message) && (found ??= { ...message, partition })),
-  });
-  try {
-    return await eventually(async () => found, timeoutMs, `a matching record on ${topic}`);
-  } finally {
-    await consumer.disconnect();
-  }
-}

@@ -3,12 +3,13 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { Kafka, logLevel, type KafkaMessage } from "kafkajs";
+import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { startStack } from "../../local/stack.ts";
 import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
+import { readUntil } from "../support/kafka-reads.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
 const PORTS = {
@@ -165,6 +166,53 @@ describe("the shop heals itself", () => {
     await underTraffic("serverless-offline killed", kill("offline"));
   });
 
+  it("Zipkin hung for 10 s, then killed: every order is accepted and settles as before, and the traces come back", async () => {
+    await stack.zipkinReady();
+    const zipkin = new URL("/api/v2/", stack.tracesUrl!).href;
+    let flow: Traffic | undefined;
+    const outcome = await underTraffic("Zipkin hung 10 s, then killed", async (traffic) => {
+      flow = traffic;
+      // A stopped process still accepts connections: the functions' exports to it get no answer.
+      const pid = stack.pidOf("zipkin")!;
+      process.kill(pid, "SIGSTOP");
+      const before = traffic.placed.length;
+      await eventually(
+        async () => (traffic.placed.length >= before + RATE * 10 ? true : undefined),
+        30_000,
+        "orders accepted while Zipkin hangs",
+      );
+      const placedWhileHung = traffic.placed.slice(before);
+      await eventually(
+        async () => {
+          const money = await checkMoney(
+            stack.ordersDatabaseUrl,
+            stack.paymentsDatabaseUrl,
+            placedWhileHung,
+            traffic.users,
+          );
+          return money.lost === 0 ? true : undefined;
+        },
+        15_000,
+        "the orders placed while Zipkin hangs settled, Zipkin still hung",
+      );
+      await kill("zipkin")();
+    });
+    assert.equal(outcome.traffic.refused, 0, "tracing never refuses an order");
+    // Spans flow to the new Zipkin: the last order (placed after its return) has its trace, whole
+    // up to its status push.
+    const orderId = flow!.placed.at(-1)!.orderId;
+    await eventually(
+      async () => {
+        const query = new URLSearchParams({ annotationQuery: `order.id=${orderId}`, lookback: "3600000", limit: "10" });
+        const response = await fetch(`${zipkin}traces?${query}`, { signal: AbortSignal.timeout(5_000) });
+        const traces = (await response.json()) as Array<Array<{ name: string }>>;
+        return traces[0]?.some((span) => span.name === "push order_updated") ? true : undefined;
+      },
+      30_000,
+      "the trace of an order placed after Zipkin's return",
+    );
+  });
+
   it("poison records of every kind on every consumed topic go to the dead-letter topics intact, and nothing stops", async () => {
     const poison: Array<[string, Buffer]> = [
       ["NUL", Buffer.from([0x7b, 0x00, 0x7d])],
@@ -188,7 +236,12 @@ describe("the shop heals itself", () => {
       await producer.disconnect();
     });
     for (const topic of topics) {
-      const letters = await readUntil(`${topic}.dlt`, (m) => m.headers?.poison?.toString() === marker, poison.length);
+      const letters = await readUntil(
+        kafka,
+        `${topic}.dlt`,
+        (m) => m.headers?.poison?.toString() === marker,
+        poison.length,
+      );
       assert.deepEqual(
         letters.map((m) => m.value!.toString("hex")).sort(),
         poison.map(([, v]) => v.toString("hex")).sort(),
@@ -224,6 +277,7 @@ describe("the shop heals itself", () => {
         failing = String(placed.body.order_id);
         traffic.placed.push({ orderId: failing, userId: failingUser, amount: AMOUNT });
         const [letter] = await readUntil(
+          kafka,
           "orders.created.dlt",
           (m) => m.value?.toString().includes(failing) ?? false,
           1,
@@ -260,25 +314,4 @@ describe("the shop heals itself", () => {
       await payments.end();
     }
   });
-
-  /** Reads a topic from the start until `count` records match (with their DLT partition and offset). */
-  async function readUntil(topic: string, match: (m: KafkaMessage) => boolean, count: number, timeoutMs = 60_000) {
-    const found: Array<KafkaMessage & { partition: number }> = [];
-    const consumer = kafka.consumer({ groupId: `fault-read-${randomUUID()}`, maxBytes: 10_000_000 });
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      eachMessage: async ({ partition, message }) => void (match(message) && found.push({ ...message, partition })),
-    });
-    try {
-      await eventually(
-        async () => (found.length >= count ? true : undefined),
-        timeoutMs,
-        `${count} record(s) on ${topic}`,
-      );
-      return found;
-    } finally {
-      await consumer.disconnect();
-    }
-  }
 });
