@@ -37,8 +37,8 @@ export function reservedConcurrency(
 ): Record<string, number> {
   const containers = Math.floor(limits.databaseConnections / limits.dbPoolMax);
   const share = new Map<string, number>();
-  for (const [database, variable] of Object.entries(URL_OF)) {
-    const users = Object.entries(functions).filter(([, fn]) => fn.environment && variable in fn.environment);
+  for (const database of DATABASES) {
+    const users = Object.entries(functions).filter(([, fn]) => databasesOf(fn).includes(database));
     const declared = users.reduce((n, [, fn]) => n + (fn.reservedConcurrency ?? 0), 0);
     const open = users.filter(([, fn]) => fn.reservedConcurrency === undefined);
     const each = open.length ? Math.floor((containers - declared) / open.length) : 0;
