@@ -3,6 +3,7 @@ import path from "node:path";
 import type { UserPool } from "../cognito/identity-provider.ts";
 import { ROOT } from "../core/paths.ts";
 import type { Part } from "../core/supervisor.ts";
+import { warmUpFunctions } from "./warm-up.ts";
 
 /** Local runs need these, whatever the shell has: no AWS account, no metadata probes (toolchain G1). */
 const LOCAL_AWS_ENV = {
@@ -58,6 +59,8 @@ export interface OfflinePartOptions {
   dir: string;
   /** Its own HTTP API, behind the front. */
   apiUrl: string;
+  /** Its Lambda endpoint (Invoke), which the warm-up goes through. */
+  lambdaEndpoint: string;
   /** See offlineEnv(). */
   env: NodeJS.ProcessEnv;
   /** The user pool whose tokens the functions accept (undefined with AUTH=off): asked at each launch, since it exists only once the identity provider serves. */
@@ -67,7 +70,10 @@ export interface OfflinePartOptions {
   progress: (line: string) => void;
 }
 
-/** `sls offline start`: ready once its functions serve, its Kafka event source said so, and the health check answers 200. */
+/**
+ * `sls offline start`: ready once its functions serve, every function has loaded its code (the
+ * warm-up event), its Kafka event source said so, and the health check answers 200.
+ */
 export function offlinePart(options: OfflinePartOptions): Part {
   const cli = path.join(ROOT, "node_modules", "serverless", "bin", "serverless.js");
   const { env } = options;
@@ -131,6 +137,9 @@ export function offlinePart(options: OfflinePartOptions): Part {
             exited: child,
             intervalMs: 100,
           }),
+        ).then(() =>
+          // Loading code blocks the one event loop every function runs on: done now, not during the first burst.
+          step("every function's code loaded (a warm-up call each)", warmUpFunctions(options.lambdaEndpoint, 60_000)),
         ),
         step(
           "Kafka event source: consumer groups joined",

@@ -5,6 +5,7 @@ import { logger } from "../logger.ts";
 import { carryOut } from "./carry-out.ts";
 import { inUnitOfWork } from "../effects/unit-of-work.ts";
 import { flushSpans } from "../tracing/provider.ts";
+import { isWarmUp, WARMED } from "./warm-up.ts";
 
 /**
  * Every invocation, as each handler wrapper (HTTP, Kafka, relay, WebSocket) runs it: its log lines
@@ -46,10 +47,12 @@ const functionName = (context: Partial<Pick<Context, "functionName">> | undefine
  * (relays to wake, frames to push) are carried out before it answers, as a Lambda container is
  * frozen once it has; with INVOCATION_REPORT_MS set its invocations are counted; and on AWS the
  * spans it recorded are sent before it answers. The runtime passes the context second, whether or
- * not the handler's type names it.
+ * not the handler's type names it. The warm-up event (warm-up.ts) is answered at once, uncounted.
  */
 export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
+    // No event of the handler's type: its sender reads nothing from the answer but that it came.
+    if (isWarmUp(args[0])) return WARMED as R;
     const name = functionName(args[1] as Partial<Pick<Context, "functionName">> | undefined);
     const started = performance.now();
     try {

@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
 import { startStack, type RunningStack, type StackPorts } from "../../local/stack.ts";
+
+export { localFunctionName } from "../../local/offline/warm-up.ts";
 
 /**
  * Ports apart from `npm start`'s, so the tests can run while the shop is up. Every port a test or
@@ -58,12 +59,4 @@ export async function startTestStack(
     console.log(lines.slice(-60).join("\n"));
     throw error;
   }
-}
-
-/** A function's name as serverless-offline knows it: `<service>-<stage>-<key>`, from serverless.yml. */
-export function localFunctionName(key: string): string {
-  const service = /^service:\s*(\S+)/m.exec(
-    readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8"),
-  )?.[1];
-  return `${service}-dev-${key}`;
 }
