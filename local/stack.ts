@@ -49,6 +49,8 @@ interface Layer {
   what: string;
   /** What needs it, done as soon as it serves (topics, migrations, the user pool). */
   followedBy?: () => Promise<unknown>;
+  /** serverless-offline may launch before it serves: the functions wait for it themselves. */
+  servingWaitsForIt?: boolean;
 }
 
 /**
@@ -150,6 +152,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           ),
       what: `Kafka broker (KRaft) on ${kafkaBrokers[0]}`,
       followedBy: () => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS)),
+      servingWaitsForIt: true,
     },
     // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
     database("ordersDb", "orders", ports.ordersDb, ordersDatabaseUrl, env.ORDERS_DATABASE_URL),
@@ -165,6 +168,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const offline = offlinePart({
     dir,
     apiUrl: `http://127.0.0.1:${behindFront}`,
+    lambdaEndpoint: `http://127.0.0.1:${ports.lambda}`,
     env: offlineEnv(env, {
       ordersDatabaseUrl,
       paymentsDatabaseUrl,
@@ -227,12 +231,16 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   let zipkinStarted: Promise<void> | undefined;
   const bringUp = async () => {
-    await Promise.all(
-      infrastructure.map(({ supervisor, what, followedBy }) =>
-        (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy),
-      ),
+    const up = infrastructure.map(({ supervisor, what, followedBy }) =>
+      (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy),
     );
+    // serverless-offline needs the databases migrated and the user pool before it launches; the
+    // broker it waits for itself (its event source for its topics, its health check for the
+    // broker), so its start, the slowest, overlaps the broker's instead of following it.
+    for (const layer of up) layer.catch(() => undefined); // awaited below; a failure is not unhandled meanwhile
+    await Promise.all(up.filter((_, i) => !infrastructure[i]!.servingWaitsForIt));
     for (const { supervisor, what } of serving) await timed(progress, what, () => supervisor.start());
+    await Promise.all(up);
     if (stopped.signal.aborted) throw new Error("stopped");
     frontend = await startFrontend({
       port: ports.frontend,
