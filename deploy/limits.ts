@@ -11,7 +11,7 @@ import { stageParams, type StageLimits } from "./stage-settings.ts";
  *   serverless.yml (the relays) keeps it and is counted first; the others share the rest evenly.
  * Which database a function uses is what serverless.yml gives it: ORDERS_DATABASE_URL or
  * PAYMENTS_DATABASE_URL in its `environment`. The local stage gets none of this: there the front
- * sheds by itself (the HTTP front, local/front/, and serverless-offline's maxEventLoopDelayMs).
+ * sheds by itself (the HTTP front, local/front/, whose limit follows the latency it sees).
  */
 
 export interface LimitedFunction {

@@ -30,8 +30,11 @@ export {
   type StackPorts,
 } from "./stack-api.ts";
 
-/** What the front passes on at once: a burst of 100 orders is taken whole, the next are refused with 429. */
-const FRONT_MAX_IN_FLIGHT = 128;
+/**
+ * What the front passes on at once (local/front/adaptive-limit.ts): from a fresh start a burst of
+ * 100 orders is taken whole; then the limit follows the latency, and what is over it gets 429.
+ */
+const FRONT_LIMIT = { initial: 128, min: 16, max: 256 };
 
 async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -185,7 +188,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     host,
     port: ports.http,
     targetPort: behindFront,
-    maxInFlight: FRONT_MAX_IN_FLIGHT,
+    limit: FRONT_LIMIT,
     logFile: path.join(dir, "front.log"),
   });
   const serving: Array<Layer & { supervisor: Supervisor }> = [
@@ -193,7 +196,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       supervisor: supervise(offline),
       what: `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source`,
     },
-    { supervisor: supervise(front), what: `HTTP front on ${apiUrl} (at most ${FRONT_MAX_IN_FLIGHT} requests at once)` },
+    {
+      supervisor: supervise(front),
+      what: `HTTP front on ${apiUrl} (${FRONT_LIMIT.initial} requests at once, then as latency allows)`,
+    },
   ];
   // Last, once the page serves, and waited for by no one: what only serves people reading traces.
   const zipkin = traces.zipkin

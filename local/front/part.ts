@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { listening } from "../core/process.ts";
 import type { Part } from "../core/supervisor.ts";
+import type { LimitRange } from "./adaptive-limit.ts";
 
 const SERVER = fileURLToPath(new URL("./server.ts", import.meta.url));
 
@@ -10,7 +11,7 @@ export interface FrontPartOptions {
   port: number;
   /** serverless-offline's own HTTP port, behind the front. */
   targetPort: number;
-  maxInFlight: number;
+  limit: LimitRange;
   logFile: string;
 }
 
@@ -30,7 +31,7 @@ export function frontPart(options: FrontPartOptions): Part {
           FRONT_HOST: options.host,
           FRONT_PORT: String(options.port),
           FRONT_TARGET_PORT: String(options.targetPort),
-          FRONT_MAX_IN_FLIGHT: String(options.maxInFlight),
+          FRONT_LIMIT: JSON.stringify(options.limit),
         },
         logFile: options.logFile,
         stopSignal: "SIGTERM",

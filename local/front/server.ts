@@ -1,12 +1,14 @@
 import http from "node:http";
+import { AdaptiveLimit, type LimitRange } from "./adaptive-limit.ts";
 
 /**
  * The HTTP API's front door, as API Gateway is on AWS: a process that does nothing but take
  * connections and admit requests to serverless-offline, which runs every function on one event
  * loop. There, a flood of new connections waits in the kernel's accept queue for that loop's
- * turns, and even a refusal comes only after seconds. Here, at most `maxInFlight` requests are
+ * turns, and even a refusal comes only after seconds. Here, at most a limit of requests are
  * passed on at once, over kept-alive connections, and the next ones are answered at once with
- * 429 and Retry-After, as a throttled API Gateway route answers. A burst up to that many is taken
+ * 429 and Retry-After, as a throttled API Gateway route answers. The limit follows the latency
+ * of the answers (adaptive-limit.ts); on a fresh start a burst up to its initial value is taken
  * whole. While serverless-offline does not answer (restarting), requests get 503 and Retry-After.
  */
 export interface FrontOptions {
@@ -14,7 +16,8 @@ export interface FrontOptions {
   port: number;
   /** serverless-offline's HTTP server. */
   target: { host: string; port: number };
-  maxInFlight: number;
+  /** Requests passed on at once. */
+  limit: LimitRange;
   /** API Gateway's own limit on an integration. */
   timeoutMs?: number;
 }
@@ -43,19 +46,22 @@ function problem(response: http.ServerResponse, status: number, title: string, d
 }
 
 export function startFront(options: FrontOptions): Promise<http.Server> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxInFlight });
+  const limit = new AdaptiveLimit(options.limit);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.limit.max });
   let inFlight = 0;
   const server = http.createServer((request, response) => {
-    if (inFlight >= options.maxInFlight) {
+    if (inFlight >= limit.current) {
       request.resume();
       return problem(
         response,
         429,
         "Too Many Requests",
-        `More than ${options.maxInFlight} requests at once; try again in a second.`,
+        `More than ${limit.current} requests at once; try again in a second.`,
       );
     }
     inFlight += 1;
+    const passedOnAt = performance.now();
+    const passedOnWith = inFlight;
     let done = false;
     const finish = () => {
       if (!done) {
@@ -75,12 +81,16 @@ export function startFront(options: FrontOptions): Promise<http.Server> {
         timeout: options.timeoutMs ?? 30_000,
       },
       (answer) => {
+        limit.answered(performance.now() - passedOnAt, passedOnWith);
         response.writeHead(answer.statusCode ?? 502, passedOn(answer.headers));
         answer.pipe(response);
         answer.once("error", () => response.destroy());
       },
     );
-    upstream.once("timeout", () => upstream.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" })));
+    upstream.once("timeout", () => {
+      limit.answered(performance.now() - passedOnAt, passedOnWith);
+      upstream.destroy(Object.assign(new Error("timed out"), { code: "ETIMEDOUT" }));
+    });
     upstream.once("error", (error: NodeJS.ErrnoException) => {
       if (response.headersSent) return void response.destroy();
       if (error.code === "ETIMEDOUT")
@@ -105,7 +115,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     host: env.FRONT_HOST ?? "127.0.0.1",
     port: Number(env.FRONT_PORT),
     target: { host: "127.0.0.1", port: Number(env.FRONT_TARGET_PORT) },
-    maxInFlight: Number(env.FRONT_MAX_IN_FLIGHT ?? 128),
+    limit: JSON.parse(env.FRONT_LIMIT ?? "") as LimitRange,
   });
   process.stdout.write(`front listening on ${env.FRONT_PORT}\n`);
   process.on("SIGTERM", () => process.exit(0));

@@ -53,7 +53,7 @@ describe("the HTTP front admits at most its limit and refuses the rest at once",
       host: "127.0.0.1",
       port: 0,
       target: { host: "127.0.0.1", port: upstreamPort },
-      maxInFlight: 2,
+      limit: { initial: 2, min: 2, max: 2 },
     });
     frontPort = (front.address() as AddressInfo).port;
   });
