@@ -61,13 +61,15 @@ describe("serverless-offline+14.8.2.patch", () => {
     await server.createServer!();
     await server.start!();
     try {
-      // A run of late turns (each 150 ms of work) is a lagging loop; the next request is shed.
-      for (let turn = 0; turn < 8; turn++) {
+      // A run of late turns (150 ms of work every 25 ms) is a lagging loop, kept up while the request is
+      // made, so a loaded machine's slow round trip cannot let the lag decay first.
+      const lagging = setInterval(() => {
         const until = Date.now() + 150;
         while (Date.now() < until);
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
-      const answer = await fetch(`http://127.0.0.1:${port}/anything`);
+      }, 25);
+      const answer = await new Promise((resolve) => setTimeout(resolve, 1_000))
+        .then(() => fetch(`http://127.0.0.1:${port}/anything`))
+        .finally(() => clearInterval(lagging));
       assert.equal(answer.status, 429);
       assert.equal(answer.headers.get("retry-after"), "1");
     } finally {
