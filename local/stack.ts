@@ -9,6 +9,7 @@ import {
   realUserPool,
   signingKeyFile,
 } from "./cognito/identity-provider.ts";
+import { assertServesStackKey } from "./cognito/served-key.ts";
 import { startFrontend } from "./frontend/server.ts";
 import { frontPart } from "./front/part.ts";
 import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
@@ -114,6 +115,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const pool = cognito
       ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
       : realUserPool(env);
+    if (cognito) await assertServesStackKey(pool.issuer, signingKeyFile(path.join(dir, "cognito")));
     identity = {
       ...pool,
       local: Boolean(cognito),

@@ -44,7 +44,7 @@ export const signingKeyFile = (dir: string): string => path.join(dir, "signing-k
  * says the same of this one, so a token signed with the key inside cognito-local's package fails
  * the signature check.
  */
-async function ensureSigningKey(file: string): Promise<void> {
+export async function ensureSigningKey(file: string): Promise<void> {
   if (
     await access(file).then(
       () => true,

@@ -3,30 +3,48 @@
 // request; local/cognito/identity-provider.ts reads the codes from these lines.
 //
 // It signs with the stack's own key (SIGNING_KEY_FILE), never with the one published inside its
-// package, which anyone could use to mint a token: cognito-local reads its key pair from two JSON
-// modules, which are put in require's cache before anything loads them.
+// package, which anyone could use to mint a token. cognito-local offers no setting for its key (5.3.0
+// reads it from two JSON modules of its own, by relative require), so the two modules are put in
+// require's cache before anything loads them; that path is no API of the package, hence the checks
+// below and the JWKS check after start (local/cognito/served-key.ts).
 const { readFileSync } = require("node:fs");
 const Module = require("node:module");
 
-const keyFile = process.env.SIGNING_KEY_FILE;
-if (!keyFile) {
-  process.stderr.write("SIGNING_KEY_FILE is not set: cognito-local would sign with the key published in its package\n");
+const { version } = require("cognito-local/package.json");
+const stopBecause = (what) => {
+  process.stderr.write(
+    `cognito-local ${version} ${what}, so it would sign with the key published in its package; see docs/local.md\n`,
+  );
   process.exit(1);
-}
+};
+
+const keyFile = process.env.SIGNING_KEY_FILE;
+if (!keyFile) stopBecause("was started without SIGNING_KEY_FILE");
 const key = JSON.parse(readFileSync(keyFile, "utf8"));
-for (const [half, value] of [
-  ["private", key.private],
-  ["public", key.public],
-]) {
-  const id = require.resolve(`cognito-local/lib/keys/cognitoLocal.${half}.json`);
+const planted = ["private", "public"].map((half) => {
+  let id;
+  try {
+    id = require.resolve(`cognito-local/lib/keys/cognitoLocal.${half}.json`);
+  } catch {
+    stopBecause(`has no lib/keys/cognitoLocal.${half}.json any more`);
+  }
   const module = new Module(id);
   module.filename = id;
   module.loaded = true;
-  module.exports = value;
+  module.exports = key[half];
   require.cache[id] = module;
-}
+  return { half, module };
+});
 
 const { createDefaultServer } = require("cognito-local/lib/server");
+// Each half has to have been required by cognito-local (the token signer, the JWKS route): a release
+// that reads its keys some other way leaves the planted modules unread.
+const loaded = Object.values(require.cache);
+for (const { half, module } of planted) {
+  if (!loaded.some((parent) => parent.children.includes(module))) {
+    stopBecause(`no longer reads its ${half} key from lib/keys/cognitoLocal.${half}.json`);
+  }
+}
 const pino = require(
   require.resolve("pino", { paths: [require("node:path").dirname(require.resolve("cognito-local/package.json"))] }),
 );

@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { freePort } from "../support/ports.ts";
+
+/**
+ * What each file in patches/ changes in node_modules (docs/patches.md), proved on the patched code
+ * itself: when a patch stops applying or an upgrade drops a change, the test of that change fails.
+ */
+
+const require = createRequire(import.meta.url);
+/** A module of serverless-offline's source (the package exports none of them). */
+const serverlessOffline = (file: string) =>
+  import(new URL(`../../node_modules/serverless-offline/src/${file}`, import.meta.url).href) as Promise<{
+    default: new (...args: unknown[]) => Record<string, (...args: unknown[]) => unknown>;
+  }>;
+/** Timers alive in this process right now. */
+const liveTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+
+describe("kafkajs+2.2.4.patch", () => {
+  it("schedules no check of an empty request queue (an idle connection used to re-check it every millisecond)", () => {
+    const RequestQueue = require("kafkajs/src/network/requestQueue/index.js") as new (options: object) => {
+      scheduleCheckPendingRequests(): void;
+      throttleCheckTimeoutId: unknown;
+    };
+    const queue = new RequestQueue({ clientId: "test", broker: "127.0.0.1:9092", logger: { debug() {} } });
+    queue.scheduleCheckPendingRequests();
+    assert.equal(queue.throttleCheckTimeoutId ?? null, null);
+  });
+});
+
+describe("serverless-offline+14.8.2.patch", () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "patched-"));
+    await writeFile(path.join(dir, "handler.mjs"), "export const handler = async () => ({ statusCode: 200 })\n");
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it("WebSocketClients: answers an async authorizer's thrown Unauthorized with 401, as API Gateway does", async () => {
+    const { default: WebSocketClients } = await serverlessOffline("events/websocket/WebSocketClients.js");
+    const authorizer = { setEvent() {}, runHandler: () => Promise.reject(new Error("Unauthorized")) };
+    const serverless = { service: { provider: {}, getFunction: () => ({ handler: "handler.handler" }) } };
+    const clients = new WebSocketClients(serverless, { websocketPort: 3001 }, { get: () => authorizer });
+    clients.addRoute!("connect", { route: "$connect", authorizer: { name: "wsAuthorize" } });
+    const request = { headers: { host: "127.0.0.1" }, rawHeaders: ["Host", "127.0.0.1"], url: "/?token=bad" };
+    assert.deepEqual(await clients.verifyClient!("connection-1", request), { statusCode: 401, verified: false });
+  });
+
+  it("HttpServer: refuses requests with 429 and Retry-After while the event loop lags over maxEventLoopDelayMs", async () => {
+    const { default: HttpServer } = await serverlessOffline("events/http/HttpServer.js");
+    const port = await freePort();
+    const server = new HttpServer(
+      { service: { provider: {} } },
+      { host: "127.0.0.1", httpPort: port, maxEventLoopDelayMs: 50 },
+      {},
+    );
+    await server.createServer!();
+    await server.start!();
+    try {
+      // A run of late turns (150 ms of work every 25 ms) is a lagging loop, kept up while the request is
+      // made, so a loaded machine's slow round trip cannot let the lag decay first.
+      const lagging = setInterval(() => {
+        const until = Date.now() + 150;
+        while (Date.now() < until);
+      }, 25);
+      const answer = await new Promise((resolve) => setTimeout(resolve, 1_000))
+        .then(() => fetch(`http://127.0.0.1:${port}/anything`))
+        .finally(() => clearInterval(lagging));
+      assert.equal(answer.status, 429);
+      assert.equal(answer.headers.get("retry-after"), "1");
+    } finally {
+      await server.stop!(0);
+    }
+  });
+
+  it("LambdaFunction: an invocation leaves no timer behind (its timeout timer used to run the full timeout)", async () => {
+    const { default: LambdaFunction } = await serverlessOffline("lambda/LambdaFunction.js");
+    const serverless = {
+      service: { service: "shop", provider: { runtime: "nodejs24.x", region: "us-east-1" }, package: {} },
+      config: { serverlessPath: dir, servicePath: dir },
+      serviceDir: dir,
+    };
+    const lambda = new LambdaFunction(
+      "hello",
+      { handler: "handler.handler", name: "shop-hello", timeout: 30 },
+      serverless,
+      { useInProcess: true },
+    );
+    lambda.setEvent!({});
+    await lambda.runHandler!();
+    const before = liveTimers();
+    lambda.setEvent!({});
+    await lambda.runHandler!();
+    assert.equal(liveTimers(), before);
+    await lambda.cleanup?.();
+  });
+});
