@@ -3,23 +3,41 @@ import { currentFunction } from "./invocation.ts";
 import { activeTraceIds, describeActiveSpan } from "./active-span.ts";
 
 /**
+ * Where the lines go: standard output, written asynchronously, so a line costs the event loop every
+ * function shares no write of its own (lines logged while a write is under way go out together
+ * with the next). At exit pino writes what is left; on AWS flushLogs() does it before each
+ * invocation answers, since a container is frozen once it has.
+ */
+const destination = pino.destination({ dest: 1, sync: false });
+/** Lambda's runtime API is there only on AWS (not in serverless-offline). */
+const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
+
+/** On AWS, writes out every line logged so far, at once; elsewhere the process lives on and writes them itself. */
+export function flushLogs(): void {
+  if (onLambda) destination.flushSync();
+}
+
+/**
  * Structured JSON logs. `correlation_id` is the order id: pass it in a child logger so one grep
  * follows an order from the HTTP request through both services and back to the browser push.
  * A line written inside a span carries its `trace_id` and `span_id` too.
  */
-export const logger = pino({
-  level: process.env.LOG_LEVEL ?? "info",
-  base: { service: process.env.SERVICE_NAME ?? "gozon-shop" },
-  mixin: () => {
-    const fn = currentFunction();
-    const ids = activeTraceIds();
-    return fn ? { fn, ...ids } : { ...ids };
+export const logger = pino(
+  {
+    level: process.env.LOG_LEVEL ?? "info",
+    base: { service: process.env.SERVICE_NAME ?? "gozon-shop" },
+    mixin: () => {
+      const fn = currentFunction();
+      const ids = activeTraceIds();
+      return fn ? { fn, ...ids } : { ...ids };
+    },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    // pg and kafkajs hang whole clients and sockets on their errors: log what explains the error, not those.
+    serializers: { err: (error: unknown) => describeError(error) },
   },
-  timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-  // pg and kafkajs hang whole clients and sockets on their errors: log what explains the error, not those.
-  serializers: { err: (error: unknown) => describeError(error) },
-});
+  destination,
+);
 
 function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };

@@ -1,7 +1,7 @@
 import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
 import { inInvocation } from "../invocation.ts";
-import { logger } from "../logger.ts";
+import { flushLogs, logger } from "../logger.ts";
 import { carryOut } from "./carry-out.ts";
 import { inUnitOfWork } from "../effects/unit-of-work.ts";
 import { flushSpans } from "../tracing/provider.ts";
@@ -46,8 +46,9 @@ const functionName = (context: Partial<Pick<Context, "functionName">> | undefine
  * Wraps a handler: its log lines name its function; it is a unit of work, whose committed effects
  * (relays to wake, frames to push) are carried out before it answers, as a Lambda container is
  * frozen once it has; with INVOCATION_REPORT_MS set its invocations are counted; and on AWS the
- * spans it recorded are sent before it answers. The runtime passes the context second, whether or
- * not the handler's type names it. The warm-up event (warm-up.ts) is answered at once, uncounted.
+ * spans it recorded are sent and its log lines written before it answers. The runtime passes the
+ * context second, whether or not the handler's type names it. The warm-up event (warm-up.ts) is
+ * answered at once, uncounted.
  */
 export function invocation<A extends unknown[], R>(handler: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
   return async (...args) => {
@@ -61,6 +62,7 @@ export function invocation<A extends unknown[], R>(handler: (...args: A) => Prom
       return await (name ? inInvocation(name, run) : run());
     } finally {
       await flushSpans();
+      flushLogs();
       // Read at call time: the configuration is the process's, known once it runs.
       if (config().invocationReportMs > 0) count(name ?? "unknown", performance.now() - started);
     }
