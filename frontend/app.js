@@ -71,6 +71,8 @@ const ui = {
 let session = null;
 let refreshTimer = null;
 let balance = null;
+/** The version of the balance last pushed: frames from two consumers can arrive out of order, and the highest wins. */
+let balanceVersion = -1;
 const orders = new Map();
 /** Where the next page of older orders starts; null when all are shown. */
 let olderCursor = null;
@@ -208,6 +210,7 @@ async function enter(next) {
   if (session.accessToken) keep(session);
   scheduleRefresh();
   balance = null;
+  balanceVersion = -1;
   orders.clear();
   olderCursor = null;
   ui.signedInAs.textContent = session.email ?? `guest ${session.userId} (sign-in is off: AUTH=off)`;
@@ -240,6 +243,7 @@ async function signOut(message = "Signed out.") {
   keep(null);
   disconnect();
   balance = null;
+  balanceVersion = -1;
   orders.clear();
   olderCursor = null;
   showShop(false);
@@ -570,6 +574,12 @@ function disconnect() {
   setState("offline");
 }
 
+function pushedBalance(value, version = 0) {
+  if (version < balanceVersion) return;
+  balanceVersion = version;
+  balance = value;
+}
+
 function handleFrame(data) {
   let frame;
   try {
@@ -581,13 +591,15 @@ function handleFrame(data) {
     // Frames may be delivered twice; only a real change deserves a notice.
     const changed = orders.get(frame.order_id)?.status !== frame.status;
     upsertOrder(fromFrame(frame));
+    // The balance an order's payment left rides on its frame.
+    if (typeof frame.balance === "number") pushedBalance(frame.balance, frame.balance_version);
     const name = frame.description || "your order";
     if (changed && frame.status === "FINISHED") notify(`Order paid: ${name}`);
     if (changed && frame.status === "CANCELLED") {
       notify(`Order cancelled: ${name} - ${REASONS[frame.reason] ?? "the payment did not go through"}`, "error");
     }
   } else if (frame?.type === "BALANCE_UPDATED" && frame.user_id === session?.userId) {
-    balance = frame.balance;
+    pushedBalance(frame.balance, frame.version);
   } else if (frame?.type === "SNAPSHOT") {
     if (Array.isArray(frame.orders)) replaceOrders(frame.orders);
     olderCursor = frame.next_cursor ?? null;

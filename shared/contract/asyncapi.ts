@@ -252,12 +252,12 @@ export function asyncApiDocument(options: AsyncApiOptions = {}) {
   });
   operations.pushOrderUpdated = pushed(
     "Push ORDER_UPDATED",
-    "onPaymentProcessed, after it settled the order.",
+    "onPaymentProcessed, after it settled the order: one frame per order, which carries the balance the payment left (balance, balance_version) when money was taken.",
     "OrderUpdatedFrame",
   );
   operations.pushBalanceUpdated = pushed(
     "Push BALANCE_UPDATED",
-    "onBalanceUpdated, after it recorded a newer balance.",
+    "onBalanceUpdated, after it recorded a newer balance from an account opening or a deposit (a charge's balance rides on ORDER_UPDATED).",
     "BalanceUpdatedFrame",
   );
   operations.refuseFrame = pushed(

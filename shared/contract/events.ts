@@ -34,6 +34,12 @@ export const paymentProcessedV1 = z.object({
   amount: money,
   status: z.enum(ORDER_STATUSES).exclude(["NEW"]),
   reason: z.enum(PAYMENT_FAILURE_REASONS).nullable(),
+  /**
+   * The payer's account right after the charge, when money was taken: the order's WebSocket frame
+   * carries it, so a page hears of the order and its balance in one message. Absent in events
+   * written before it existed.
+   */
+  balance: z.object({ balance: money, version: money }).optional(),
 });
 
 export const balanceUpdatedV1 = z.object({

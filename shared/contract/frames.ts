@@ -22,12 +22,26 @@ export const orderUpdatedFrame = z.object({
   amount: z.number().int(),
   description: z.string(),
   updated_at: z.iso.datetime(),
+  balance: z
+    .number()
+    .int()
+    .optional()
+    .describe("The user's balance right after this order was paid, when money was taken: one message per order"),
+  balance_version: z
+    .number()
+    .int()
+    .optional()
+    .describe("That balance's version: a page keeps the balance of the highest version it has seen"),
 });
 
 export const balanceUpdatedFrame = z.object({
   type: z.literal("BALANCE_UPDATED"),
   user_id: z.uuid(),
   balance: z.number().int(),
+  version: z
+    .number()
+    .int()
+    .describe("Grows with every change of the account: frames can arrive out of order, and the highest wins"),
 });
 
 export const snapshotFrame = z.object({
@@ -63,4 +77,18 @@ export function orderUpdated(changed: Order): OrderUpdatedFrame {
     description: changed.description,
     updated_at: changed.updated_at,
   };
+}
+
+/**
+ * One change's frames as the user gets them: a balance that moved with an order rides on that
+ * order's frame (the newest, if several), so each order costs one WebSocket message.
+ */
+export function coalesceFrames(frames: Frame[]): Frame[] {
+  const balances = frames.filter((f) => f.type === "BALANCE_UPDATED");
+  const order = frames.findLast((f) => f.type === "ORDER_UPDATED");
+  if (!order || balances.length === 0) return frames;
+  const newest = balances.reduce((a, b) => (b.version > a.version ? b : a));
+  return frames
+    .filter((f) => f.type !== "BALANCE_UPDATED")
+    .map((f) => (f === order ? { ...order, balance: newest.balance, balance_version: newest.version } : f));
 }

@@ -1,3 +1,4 @@
+import { coalesceFrames } from "../contract/frames.ts";
 import type { Database } from "../contract/topology.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUsers, type Change } from "../notifications/notify.ts";
@@ -19,8 +20,13 @@ export async function carryOut(effects: Effect[]): Promise<void> {
   for (const effect of effects) {
     if (effect.kind === "relay") relays.set(effect.database, effect.running);
     else {
+      // Frames of one change (an order and the balance it left) go out as one (coalesceFrames).
       const { frames, correlationId, origin } = effect;
-      pushes.set(effect.userId, [...(pushes.get(effect.userId) ?? []), { frames, correlationId, origin }]);
+      const changes = pushes.get(effect.userId) ?? [];
+      const same = changes.find((change) => change.correlationId === correlationId);
+      if (same) same.frames = coalesceFrames([...same.frames, ...frames]);
+      else changes.push({ frames, correlationId, origin });
+      pushes.set(effect.userId, changes);
     }
   }
   await Promise.all([

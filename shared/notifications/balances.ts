@@ -1,4 +1,4 @@
-import type { BalanceUpdated } from "../contract/events.ts";
+import type { BalanceUpdated, PaymentProcessed } from "../contract/events.ts";
 import { db } from "../db/pool.ts";
 import type { Tx } from "../db/transaction.ts";
 import { afterCommit } from "../effects/unit-of-work.ts";
@@ -7,7 +7,8 @@ import { logger } from "../logger.ts";
 /**
  * Keeps the latest announced balance of a user (for snapshots), inside the caller's transaction,
  * and has it pushed to the user's open sockets after the commit. The version guard drops an
- * announcement older than the one already kept.
+ * announcement older than the one already kept. A charge's balance is not pushed from here: it
+ * rides on the order's frame (keepBalanceOfPayment), one message per order.
  */
 export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void> {
   // One statement: the inbox row, then the balance if this announcement is newer than the one kept.
@@ -27,11 +28,38 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void
     );
     return;
   }
+  if (event.cause !== "charge") pushBalance(tx, event.user_id, event, event.correlation_id);
+}
+
+/**
+ * Keeps the balance a payment left (payments.processed carries it), in the transaction that
+ * settles the order, and has it pushed with the order's frame (coalesceFrames). Kept and pushed
+ * unless a newer balance is already kept; the same version again is kept and pushed again, since
+ * its announcement on payments.balance-updated may have come first and pushed nothing.
+ */
+export async function keepBalanceOfPayment(tx: Tx, event: PaymentProcessed): Promise<void> {
+  const { balance } = event;
+  if (!balance) return;
+  const kept = await tx.query(
+    `INSERT INTO known_balances (user_id, balance, version) VALUES ($1, $2, $3)
+     ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance, version = excluded.version, updated_at = now()
+     WHERE known_balances.version <= excluded.version`,
+    [event.user_id, balance.balance, balance.version],
+  );
+  if (kept.rowCount === 1) pushBalance(tx, event.user_id, balance, event.order_id);
+}
+
+function pushBalance(
+  tx: Tx,
+  userId: string,
+  { balance, version }: { balance: number; version: number },
+  correlationId: string,
+) {
   afterCommit(tx, {
     kind: "push",
-    userId: event.user_id,
-    frames: [{ type: "BALANCE_UPDATED", user_id: event.user_id, balance: event.balance }],
-    correlationId: event.correlation_id,
+    userId,
+    frames: [{ type: "BALANCE_UPDATED", user_id: userId, balance, version }],
+    correlationId,
   });
 }
 

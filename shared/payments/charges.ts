@@ -15,7 +15,8 @@ export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
  *    this one ends;
  * 2. for a payment this transaction claimed (still undecided), the conditional debit that can never
  *    take the balance below zero, its ledger entry and the payment's outcome.
- * Then the payments.processed and payments.balance-updated events go to the outbox.
+ * Then the payments.processed event (with the balance the charge left) and payments.balance-updated
+ * go to the outbox.
  */
 export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOutcome> {
   const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
@@ -30,7 +31,14 @@ export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOu
   emit(
     tx,
     "payments.processed",
-    { order_id: event.order_id, user_id: event.user_id, amount: event.amount, status, reason },
+    {
+      order_id: event.order_id,
+      user_id: event.user_id,
+      amount: event.amount,
+      status,
+      reason,
+      ...(changed && { balance: { balance: changed.balance, version: changed.version } }),
+    },
     event.order_id,
   );
   log.info({ status, reason }, "payment processed");

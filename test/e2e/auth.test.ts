@@ -279,9 +279,12 @@ describe("accounts belong to people (cognito-local, real tokens, the whole stack
         const aOrder = await shop.placeOrder(a, 100, "Alice's cup");
         for (const socket of [a1, a2])
           await socket.waitFor(
-            (f) => f.type === "ORDER_UPDATED" && f.order_id === aOrder.body.order_id && f.status === "FINISHED",
+            (f) =>
+              f.type === "ORDER_UPDATED" &&
+              f.order_id === aOrder.body.order_id &&
+              f.status === "FINISHED" &&
+              f.balance === 200,
           );
-        for (const socket of [a1, a2]) await socket.waitFor((f) => f.type === "BALANCE_UPDATED" && f.balance === 200);
         a1.ws.send(JSON.stringify({ action: "sync" }));
         const snapshot = await a1.waitFor((f) => f.type === "SNAPSHOT");
         assert.equal(snapshot.user_id, a.id);

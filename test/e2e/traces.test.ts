@@ -123,7 +123,6 @@ describe("every order is one trace, in Zipkin", () => {
       "process payments.processed",
       "process payments.balance-updated",
       "push order_updated",
-      "push balance_updated",
     ]);
     const request = one(spans, "post /api/orders");
     assert.equal(request.kind, "SERVER");
@@ -141,7 +140,6 @@ describe("every order is one trace, in Zipkin", () => {
     const settle = one(spans, "process payments.processed");
     const balance = one(spans, "process payments.balance-updated");
     const pushStatus = one(spans, "push order_updated");
-    const pushBalance = one(spans, "push balance_updated");
     const chain: Array<[ZipkinSpan, ZipkinSpan, string]> = [
       [transaction, request, "the order's transaction"],
       [sendCreated, transaction, "the relay's publish of the row written in it"],
@@ -150,8 +148,7 @@ describe("every order is one trace, in Zipkin", () => {
       [sendBalance, charge, "the balance's publish"],
       [settle, sendProcessed, "the status change"],
       [balance, sendBalance, "the balance kept for the page"],
-      [pushStatus, settle, "the status push"],
-      [pushBalance, balance, "the balance push"],
+      [pushStatus, settle, "the push of the status, with the balance the payment left"],
     ];
     for (const [child, parent, what] of chain) {
       assert.equal(child.parentId, parent.id, `${what} (${child.name}) is a child of ${parent.name}`);
@@ -165,6 +162,12 @@ describe("every order is one trace, in Zipkin", () => {
     assert.equal(sendProcessed.localEndpoint?.serviceName, service("paymentsOutboxRelay"));
     assert.equal(settle.localEndpoint?.serviceName, service("onPaymentProcessed"));
     assert.equal(pushStatus.tags?.["websocket.connections"], "1");
+    // One frame per order: the charge's balance is pushed with the status, never on its own.
+    assert.equal(pushStatus.tags?.["websocket.frames"], "1");
+    assert.deepEqual(
+      spans.filter((s) => s.name.startsWith("push")).map((s) => s.name),
+      ["push order_updated"],
+    );
 
     // The same trace id in the log line of each step, written in that step's span.
     const traceId = request.traceId;
@@ -183,7 +186,6 @@ describe("every order is one trace, in Zipkin", () => {
     await lineOf("record published", sendProcessed, (l) => l.topic === "payments.processed");
     await lineOf("order settled", settle);
     await lineOf("frames pushed", pushStatus, (l) => l.fn === "gozon-shop-dev-onPaymentProcessed");
-    await lineOf("frames pushed", pushBalance, (l) => l.fn === "gozon-shop-dev-onBalanceUpdated");
     socket.close();
   });
 
@@ -236,7 +238,7 @@ describe("every order is one trace, in Zipkin", () => {
       const row = page.locator("#orders [data-order-id]").first();
       await row.locator(".status", { hasText: "FINISHED" }).waitFor();
       const orderId = (await row.getAttribute("data-order-id"))!;
-      const spans = await traceWith(orderId, ["push order_updated", "push balance_updated"]);
+      const spans = await traceWith(orderId, ["push order_updated", "process payments.balance-updated"]);
       const traceId = one(spans, "post /api/orders").traceId;
 
       // The link, as a person follows it: to Zipkin's own page of this trace.
@@ -251,7 +253,7 @@ describe("every order is one trace, in Zipkin", () => {
         ["paymentsOutboxRelay", "send payments.processed"],
         ["onPaymentProcessed", "process payments.processed"],
         ["onPaymentProcessed", "push order_updated"],
-        ["onBalanceUpdated", "push balance_updated"],
+        ["onBalanceUpdated", "process payments.balance-updated"],
       ]) {
         await viewer!
           .getByText(`${service(fn!)}: ${name}`, { exact: true })
