@@ -26,13 +26,37 @@ export async function inUnitOfWork<T>(
   }
 }
 
+/**
+ * An effect asked for where no unit of work is under way. Nothing would carry it out: a relay
+ * left asleep, a push never sent, without a word. Thrown when it is asked for, inside the
+ * transaction, which then rolls back instead of committing a change whose effect is lost.
+ */
+export class EffectOutsideUnitOfWork extends Error {
+  constructor(readonly effect: Effect) {
+    super(
+      `${describeEffect(effect)} was asked for outside a unit of work, where nothing would carry it out: ` +
+        "run this code in a handler wrapper (handlers/invocations.ts) or inside inUnitOfWork",
+    );
+    this.name = "EffectOutsideUnitOfWork";
+  }
+}
+
+function describeEffect(effect: Effect): string {
+  if (effect.kind === "relay") return `Waking the ${effect.database} relay`;
+  const frames = effect.frames.map((frame) => frame.type).join(", ");
+  return `Pushing ${frames} to user ${effect.userId} (correlation id ${effect.correlationId})`;
+}
+
+/** The effects of the unit of work under way; `named` makes the effect only to name it in the error. */
+function unitUnderWay(named: () => Effect): Effect[] {
+  const effects = unit.getStore();
+  if (!effects) throw new EffectOutsideUnitOfWork(named());
+  return effects;
+}
+
 /** Records an effect for the unit of work under way, to be carried out with the others. */
 export function recordEffect(effect: Effect): void {
-  // Outside a unit of work (a script, a test) nobody carries effects out: the relay's schedule and
-  // the page's resync are the safety nets for exactly that.
-  const effects = unit.getStore();
-  if (!effects) return;
-  effects.push(effect);
+  unitUnderWay(() => effect).push(effect);
 }
 
 /**
@@ -42,9 +66,10 @@ export function recordEffect(effect: Effect): void {
 export function afterCommit(tx: Tx, effect: Effect): void;
 export function afterCommit<R>(tx: Tx, effect: (answer: R | undefined) => Effect, probe: Probe<R>): void;
 export function afterCommit<R>(tx: Tx, effect: Effect | ((answer: R | undefined) => Effect), probe?: Probe<R>): void {
+  const effects = unitUnderWay(() => (typeof effect === "function" ? effect(undefined) : effect));
   // The trace is the one the change was made in, not the one active when the commit is answered.
   const origin = carrierOf();
   const withOrigin = (made: Effect): Effect => (made.kind === "push" && !made.origin ? { ...made, origin } : made);
-  if (typeof effect === "function") tx.onCommit<R>((answer) => recordEffect(withOrigin(effect(answer))), probe!);
-  else tx.onCommit(() => recordEffect(withOrigin(effect)));
+  if (typeof effect === "function") tx.onCommit<R>((answer) => void effects.push(withOrigin(effect(answer))), probe!);
+  else tx.onCommit(() => void effects.push(withOrigin(effect)));
 }

@@ -14,6 +14,7 @@ import { assertDocumented, documentedAnswers, SIGN_IN_STATUSES } from "../suppor
 import { eventually, newUserId, ShopClient } from "../support/shop-client.ts";
 import { localFunctionName, startTestStack, TEST_PORTS } from "../support/stack.ts";
 import { testPool } from "../support/database.ts";
+import { withEffects } from "../support/effects.ts";
 
 /**
  * Money under concurrency, redelivery and crashes, against the real broker and databases.
@@ -185,16 +186,19 @@ describe("money is never lost or taken twice", () => {
   it("a relay killed between the broker's ack and marking its rows: published again, charged once, nothing left NEW", async () => {
     const user = await fundedUser(1000);
     const orderIds = Array.from({ length: 5 }, () => randomUUID());
-    // Orders written the way the service writes them, but with no relay request, so only the crashing relay sees them.
-    await withTransaction("orders", async (tx) => {
-      for (const id of orderIds) {
-        await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [
-          id,
-          user,
-        ]);
-        emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
-      }
-    });
+    // Orders written the way the service writes them, but their relay request is kept back (withEffects
+    // hands it to the test instead of carrying it out), so only the crashing relay sees them.
+    await withEffects(() =>
+      withTransaction("orders", async (tx) => {
+        for (const id of orderIds) {
+          await tx.query("INSERT INTO orders (id, user_id, amount, description) VALUES ($1, $2, 100, 'crash test')", [
+            id,
+            user,
+          ]);
+          emit(tx, "orders.created", { order_id: id, user_id: user, amount: 100, description: "crash test" }, id);
+        }
+      }),
+    );
     const crash = spawn(
       process.execPath,
       ["--import", "tsx", new URL("../support/relay-that-crashes.ts", import.meta.url).pathname],
@@ -261,14 +265,17 @@ describe("money is never lost or taken twice", () => {
       await Promise.all(
         users.map(async (user) => {
           for (let seq = 0; seq < 100; seq += 1) {
-            await withTransaction("orders", async (tx) =>
-              addToOutbox(tx, {
-                eventId: randomUUID(),
-                topic,
-                key: Buffer.from(user),
-                value: Buffer.from(JSON.stringify({ seq })),
-                headers: [],
-              }),
+            // Written outside a handler: withEffects keeps each write's relay request back, the relays above publish.
+            await withEffects(() =>
+              withTransaction("orders", async (tx) =>
+                addToOutbox(tx, {
+                  eventId: randomUUID(),
+                  topic,
+                  key: Buffer.from(user),
+                  value: Buffer.from(JSON.stringify({ seq })),
+                  headers: [],
+                }),
+              ),
             );
           }
         }),

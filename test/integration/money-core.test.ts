@@ -71,8 +71,10 @@ describe("money rules, on PostgreSQL alone", () => {
 
   async function fundedUser(balance: number): Promise<string> {
     const user = randomUUID();
-    await openAccount(user);
-    if (balance > 0) await deposit(user, balance);
+    await withEffects(async () => {
+      await openAccount(user);
+      if (balance > 0) await deposit(user, balance);
+    });
     return user;
   }
 
@@ -87,9 +89,11 @@ describe("money rules, on PostgreSQL alone", () => {
   it("20 charges of 10 racing on a balance of 100: exactly 10 paid, the balance never below 0", async () => {
     const user = await fundedUser(100);
     const outcomes = await Promise.all(
-      Array.from({ length: 20 }, () => withTransaction("payments", (tx) => chargeOrder(tx, orderCreated(user, 10)))),
+      Array.from({ length: 20 }, () =>
+        withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, orderCreated(user, 10)))),
+      ),
     );
-    const statuses = outcomes;
+    const statuses = outcomes.map((o) => o.result);
     assert.equal(statuses.filter((s) => s === "FINISHED").length, 10);
     assert.equal(statuses.filter((s) => s === "CANCELLED").length, 10);
     assert.deepEqual(await balanceOf(user), { balance: 0, charges: 10 });
@@ -144,7 +148,10 @@ describe("money rules, on PostgreSQL alone", () => {
     assert.deepEqual([first.result.replayed, replay.result.replayed], [false, true]);
     assert.deepEqual(replay.result.result, first.result.result);
     assert.deepEqual(replay.after, [], "a replay asks for nothing");
-    await assert.rejects(deposit(user, 11, key), IdempotencyKeyReused);
+    await assert.rejects(
+      withEffects(() => deposit(user, 11, key)),
+      IdempotencyKeyReused,
+    );
     await payments.query("UPDATE idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = $1", [key]);
     const later = await withEffects(() => deposit(user, 11, key));
     assert.equal(later.result.replayed, false);

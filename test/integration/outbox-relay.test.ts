@@ -36,8 +36,10 @@ async function placeEvents(n: number, description = "integration"): Promise<stri
   const ids: string[] = [];
   for (let i = 0; i < n; i += 1) {
     const orderId = randomUUID();
-    await withTransaction("orders", async (tx) =>
-      emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId),
+    await withEffects(() =>
+      withTransaction("orders", async (tx) =>
+        emit(tx, "orders.created", { order_id: orderId, user_id: USER, amount: 1 + i, description }, orderId),
+      ),
     );
     ids.push(orderId);
   }
@@ -77,8 +79,10 @@ describe("the outbox and its relay, on PostgreSQL alone", () => {
 
   it("a payload that breaks its topic's schema is refused before it is written", async () => {
     await assert.rejects(
-      withTransaction("orders", async (tx) =>
-        emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID()),
+      withEffects(() =>
+        withTransaction("orders", async (tx) =>
+          emit(tx, "orders.created", { order_id: "nope", user_id: USER, amount: 1, description: "" }, randomUUID()),
+        ),
       ),
       /order_id/,
     );
