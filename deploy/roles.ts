@@ -2,7 +2,7 @@ import { deadLetterTopic, type Topic } from "../shared/contract/events.ts";
 import { PROBES_BROKERS, PUSHES_FRAMES, TOPOLOGY } from "../shared/contract/topology.ts";
 import type { Database } from "../shared/contract/topology.ts";
 import { DATABASES, databasesOf } from "./limits.ts";
-import { stageParams, type StageParams } from "./stage-settings.ts";
+import { passwordSecretOf, stageParams, type StageParams } from "./stage-settings.ts";
 
 /**
  * One IAM role per function, holding only what that function does (serverless.yml sets each
@@ -22,6 +22,9 @@ import { stageParams, type StageParams } from "./stage-settings.ts";
  * - an `msk` event: what Lambda's event source mapping needs with this role (MSK's control plane,
  *   the VPC, and with IAM access control: read its topic, commit as its group, write its
  *   on-failure topic).
+ * - its database(s): read the secret holding that database's password (its only secret), and
+ *   decrypt it with the stage's customer managed key for it, if one is named, through Secrets
+ *   Manager only.
  * With kafkaAuth "iam", MSK authorizes each Kafka request against these `kafka-cluster:` actions.
  */
 
@@ -103,12 +106,21 @@ interface MappingSettings {
 export interface RolesInput {
   service: string;
   stage: string;
-  params: Pick<StageParams, "mskClusterArn" | "kafkaAuth" | "kafkaBrokers" | "vpc">;
+  params: Pick<
+    StageParams,
+    | "mskClusterArn"
+    | "kafkaAuth"
+    | "kafkaBrokers"
+    | "vpc"
+    | "ordersDatabasePasswordSecret"
+    | "paymentsDatabasePasswordSecret"
+    | "databaseSecretKeys"
+  >;
   functions: Record<string, FunctionConfig>;
   mappings: Record<string, MappingSettings>;
 }
 
-type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: unknown };
+type Statement = { Sid: string; Effect: "Allow"; Action: string[]; Resource: unknown; Condition?: unknown };
 
 export const roleLogicalId = (functionKey: string): string =>
   `${functionKey[0]!.toUpperCase()}${functionKey.slice(1)}Role`;
@@ -174,6 +186,26 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
       : []),
   ];
   if (network.length) statements.push(statement("NetworkInterfaces", [...new Set(network)], "*"));
+
+  // The password of each database it uses, read at run time (shared/db/secret-password.ts); none
+  // where the URL holds it (locally).
+  const databases = databasesOf(fn).filter((database) => passwordSecretOf(params, database) !== "");
+  if (databases.length) {
+    statements.push(
+      statement(
+        "ReadDatabasePassword",
+        ["secretsmanager:GetSecretValue"],
+        databases.map((database) => passwordSecretOf(params, database)),
+      ),
+    );
+    const keys = databases.flatMap((database) => params.databaseSecretKeys[database] ?? []);
+    if (keys.length) {
+      statements.push({
+        ...statement("DecryptDatabasePassword", ["kms:Decrypt"], [...new Set(keys)]),
+        Condition: { StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } } },
+      });
+    }
+  }
 
   if (access.invokes.length) {
     statements.push(

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import type { Database } from "../shared/contract/topology.ts";
 
 /**
  * The settings of a stage, as serverless.yml's `params` (see `params.default` there).
@@ -12,9 +13,9 @@ import { z } from "zod";
  *   (`stages/prod.sample.yml` shows them all). Nothing falls back to localhost: a missing file or
  *   setting stops `sls package` and `sls deploy` with a message that names it.
  *
- * Secrets never pass through here: the stage file names Secrets Manager secrets, and the template
- * holds CloudFormation dynamic references to them (`{{resolve:secretsmanager:...}}`), resolved by
- * CloudFormation at deploy time.
+ * Secrets never pass through here, nor through the template: the stage file gives each database's
+ * URL without a password and the ARN of the Secrets Manager secret holding it, which the functions
+ * read at run time (shared/db/secret-password.ts) and their roles may read (deploy/roles.ts).
  */
 
 export const LOCAL_STAGE = "dev";
@@ -29,8 +30,14 @@ export interface StageParams {
   kafkaBrokers: string;
   /** provider.vpc; null keeps the local stage out of any VPC. */
   vpc: { subnetIds: string[]; securityGroupIds: string[] } | null;
+  /** Each database's URL: on AWS without a password, which its secret holds. */
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;
+  /** The ARN of the secret each database's password is read from at run time; "" locally, where the URL holds it. */
+  ordersDatabasePasswordSecret: string;
+  paymentsDatabasePasswordSecret: string;
+  /** The customer managed KMS key a database's secret is encrypted with, if any: its readers may decrypt with it. */
+  databaseSecretKeys: Partial<Record<Database, string>>;
   /** The API Gateway management endpoint of this stage's WebSocket API. */
   websocketEndpoint: string | Record<string, unknown>;
   /** DB_POOL_MAX: "" keeps the code's default (20: locally one process runs every function). */
@@ -79,6 +86,9 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
     vpc: null,
     ordersDatabaseUrl: env.ORDERS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55432/orders",
     paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL ?? "postgres://postgres@127.0.0.1:55433/payments",
+    ordersDatabasePasswordSecret: env.ORDERS_DATABASE_PASSWORD_SECRET_ARN ?? "",
+    paymentsDatabasePasswordSecret: env.PAYMENTS_DATABASE_PASSWORD_SECRET_ARN ?? "",
+    databaseSecretKeys: {},
     websocketEndpoint: env.WEBSOCKET_ENDPOINT ?? "http://127.0.0.1:3001",
     dbPoolMax: env.DB_POOL_MAX ?? "",
     lambdaEndpoint: env.LAMBDA_ENDPOINT ?? "",
@@ -111,10 +121,18 @@ export const SETTINGS = {
   subnetIds: "the private subnets the functions run in (a list of subnet-…), which reach the brokers and the databases",
   securityGroupIds:
     "the functions' security groups (a list of sg-…), admitted by the brokers' and the databases' groups",
-  ordersDatabaseSecret:
-    'the Secrets Manager secret (name or ARN) whose JSON holds the orders database\'s connection URL under "url"',
-  paymentsDatabaseSecret:
-    'the Secrets Manager secret (name or ARN) whose JSON holds the payments database\'s connection URL under "url"',
+  ordersDatabaseUrl:
+    "the orders database's URL without a password, postgres://<user>@<RDS Proxy endpoint>:5432/orders?sslmode=verify-full",
+  ordersDatabasePasswordSecret:
+    'the full ARN of the Secrets Manager secret holding that user\'s password as JSON "password", such as the one RDS manages for it, in the region of the stage',
+  ordersDatabaseSecretKmsKey:
+    "optional: the ARN of the customer managed KMS key that secret is encrypted with; without it, Secrets Manager's own key",
+  paymentsDatabaseUrl:
+    "the payments database's URL without a password, postgres://<user>@<RDS Proxy endpoint>:5432/payments?sslmode=verify-full",
+  paymentsDatabasePasswordSecret:
+    'the full ARN of the Secrets Manager secret holding that user\'s password as JSON "password", such as the one RDS manages for it, in the region of the stage',
+  paymentsDatabaseSecretKmsKey:
+    "optional: the ARN of the customer managed KMS key that secret is encrypted with; without it, Secrets Manager's own key",
   dbPoolMax: "optional: connections per database in each function container (default 2)",
   frontendOrigins:
     "the origins the shop's page is served from (a list of https://host[:port]); CORS lets only these call the HTTP API from a browser",
@@ -127,7 +145,29 @@ export const SETTINGS = {
     "optional: an OTLP/HTTP endpoint (http(s)://host:port) the functions send their spans to, such as a collector in the VPC; without it no spans are sent",
 } as const;
 
-const secretId = z.string().regex(/^[A-Za-z0-9/_+=.@:-]+$/, "a secret's name or ARN");
+/** Settings of earlier versions, with what replaced them. */
+const RETIRED: Record<string, string> = {
+  ordersDatabaseSecret: "ordersDatabaseUrl (without a password) and ordersDatabasePasswordSecret",
+  paymentsDatabaseSecret: "paymentsDatabaseUrl (without a password) and paymentsDatabasePasswordSecret",
+};
+
+/** A full ARN (with Secrets Manager's 6-character suffix): a role can be scoped to exactly that secret. */
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:[A-Za-z0-9/_+=.@!-]+-[A-Za-z0-9]{6}$/;
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/[0-9a-f-]+$/;
+
+const databaseUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\/[^/\s]+\/[^/\s?]+(\?\S*)?$/, "expected postgres://<user>@<host>:<port>/<database>")
+  .refine((url) => URL.canParse(url) && new URL(url).username !== "", "names no user")
+  .refine(
+    (url) => !URL.canParse(url) || new URL(url).password === "",
+    "holds a password: remove it, the functions read it from the secret at run time",
+  )
+  .refine((url) => !/@(localhost|127\.|\[::1\])/.test(url), "points at this machine");
+const secretArn = z
+  .string()
+  .regex(SECRET_ARN, "not a secret's full ARN, arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>");
+const kmsKeyArn = z.string().regex(KMS_KEY_ARN, "not a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
 
 export const awsStageFile = z
   .object({
@@ -136,8 +176,12 @@ export const awsStageFile = z
     kafkaBrokers: z.string().regex(BROKERS, 'expected "host:port,host:port"').optional(),
     subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "not a subnet id")).min(1),
     securityGroupIds: z.array(z.string().regex(/^sg-[0-9a-f]+$/, "not a security group id")).min(1),
-    ordersDatabaseSecret: secretId,
-    paymentsDatabaseSecret: secretId,
+    ordersDatabaseUrl: databaseUrl,
+    ordersDatabasePasswordSecret: secretArn,
+    ordersDatabaseSecretKmsKey: kmsKeyArn.optional(),
+    paymentsDatabaseUrl: databaseUrl,
+    paymentsDatabasePasswordSecret: secretArn,
+    paymentsDatabaseSecretKmsKey: kmsKeyArn.optional(),
     dbPoolMax: z.number().int().min(1).max(20).default(2),
     frontendOrigins: z
       .array(z.string().regex(/^https:\/\/[^/\s*]+$/, "an https origin without a path, like https://shop.example.com"))
@@ -159,8 +203,11 @@ export type AwsStageFile = z.infer<typeof awsStageFile>;
 
 export class StageSettingsError extends Error {}
 
-/** A CloudFormation dynamic reference: the template holds the secret's name, never its value. */
-export const secretUrl = (secret: string): string => `{{resolve:secretsmanager:${secret}:SecretString:url}}`;
+/** The secret a database's password is read from at run time; "" where its URL holds it (locally). */
+export const passwordSecretOf = (
+  params: Pick<StageParams, "ordersDatabasePasswordSecret" | "paymentsDatabasePasswordSecret">,
+  database: Database,
+): string => (database === "orders" ? params.ordersDatabasePasswordSecret : params.paymentsDatabasePasswordSecret);
 
 /**
  * `https://<api-id>.execute-api.<region>.<suffix>/<stage>`, from the WebSocket API's id. It names
@@ -198,7 +245,9 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
         issue.code === "invalid_type" && issue.input === undefined
           ? "missing"
           : issue.code === "unrecognized_keys"
-            ? `unknown setting ${issue.keys.join(", ")}`
+            ? issue.keys
+                .map((k) => (k in RETIRED ? `${k} is replaced by ${RETIRED[k]}` : `unknown setting ${k}`))
+                .join("; ")
             : issue.message;
       return `  - ${issue.path.join(".") || "(file)"}${about}: ${what}`;
     });
@@ -213,13 +262,26 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
       `${shown}: mskClusterArn is in ${clusterRegion}, the stage deploys to ${region} (an event source mapping needs both in one region; pass --region)`,
     );
   }
+  for (const key of ["ordersDatabasePasswordSecret", "paymentsDatabasePasswordSecret"] as const) {
+    const secretRegion = SECRET_ARN.exec(settings[key])![1];
+    if (secretRegion !== region)
+      throw new StageSettingsError(
+        `${shown}: ${key} is in ${secretRegion}, the stage deploys to ${region} (the functions ask their own region's Secrets Manager)`,
+      );
+  }
   return {
     mskClusterArn: settings.mskClusterArn,
     kafkaAuth: settings.kafkaAuth,
     kafkaBrokers: settings.kafkaBrokers ?? "",
     vpc: { subnetIds: settings.subnetIds, securityGroupIds: settings.securityGroupIds },
-    ordersDatabaseUrl: secretUrl(settings.ordersDatabaseSecret),
-    paymentsDatabaseUrl: secretUrl(settings.paymentsDatabaseSecret),
+    ordersDatabaseUrl: settings.ordersDatabaseUrl,
+    paymentsDatabaseUrl: settings.paymentsDatabaseUrl,
+    ordersDatabasePasswordSecret: settings.ordersDatabasePasswordSecret,
+    paymentsDatabasePasswordSecret: settings.paymentsDatabasePasswordSecret,
+    databaseSecretKeys: {
+      ...(settings.ordersDatabaseSecretKmsKey ? { orders: settings.ordersDatabaseSecretKmsKey } : {}),
+      ...(settings.paymentsDatabaseSecretKmsKey ? { payments: settings.paymentsDatabaseSecretKmsKey } : {}),
+    },
     websocketEndpoint: websocketEndpointOf(stage),
     dbPoolMax: String(settings.dbPoolMax),
     lambdaEndpoint: "",

@@ -29,6 +29,13 @@ export interface Config {
   /** Undefined when not set: the first query says which variable is missing. */
   ordersDatabaseUrl: string | undefined;
   paymentsDatabaseUrl: string | undefined;
+  /**
+   * The Secrets Manager secret (ARN) holding each database's password, read at run time (an AWS
+   * stage: its URL has none); undefined where the URL carries the password (local runs).
+   */
+  databasePasswordSecrets: Record<Database, string | undefined>;
+  /** How long a container uses a password read from Secrets Manager before reading it again. */
+  databasePasswordTtlMs: number;
   /** Comma-separated host:port list; empty means "discover through the MSK control plane". */
   kafkaBrokers: string[];
   mskClusterArn: string | undefined;
@@ -45,7 +52,7 @@ export interface Config {
   dbPoolMax: number;
   dbConnectTimeoutMs: number;
   dbStatementTimeoutMs: number;
-  /** Bound on every AWS SDK call (relay wake-ups, pushes, broker discovery). */
+  /** Bound on every AWS SDK call (relay wake-ups, pushes, broker discovery, database passwords). */
   awsRequestTimeoutMs: number;
   /** How long a relay that drained its outbox keeps watching it for new rows (see relay.ts). */
   relayLingerMs: number;
@@ -104,6 +111,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     ordersDatabaseUrl: env.ORDERS_DATABASE_URL || undefined,
     paymentsDatabaseUrl: env.PAYMENTS_DATABASE_URL || undefined,
+    databasePasswordSecrets: {
+      orders: env.ORDERS_DATABASE_PASSWORD_SECRET_ARN || undefined,
+      payments: env.PAYMENTS_DATABASE_PASSWORD_SECRET_ARN || undefined,
+    },
+    databasePasswordTtlMs: positiveNumber(env, "DB_PASSWORD_TTL_MS", 5 * 60_000),
     kafkaBrokers,
     mskClusterArn: env.MSK_CLUSTER_ARN || undefined,
     kafkaAuth: kafkaAuth(env, kafkaBrokers.length === 0),

@@ -1,8 +1,10 @@
 import pg from "pg";
+import { parseIntoClientConfig } from "pg-connection-string";
 import type { Database } from "../contract/topology.ts";
 import { config } from "../config.ts";
 import { currentFunction } from "../invocation.ts";
 import { logger } from "../logger.ts";
+import { clientTellingRefusals, databasePassword } from "./secret-password.ts";
 
 // BIGINT columns hold money in whole units; they stay far below 2^53, so numbers are safe and
 // far nicer to work with than the strings pg returns by default.
@@ -13,6 +15,21 @@ export type Pool = pg.Pool;
 const pools = new Map<string, pg.Pool>();
 
 /**
+ * Where and as whom to connect. On an AWS stage the URL has no password: the pool asks its secret
+ * for it on every new connection (secret-password.ts: cached, read again after a rotation). Locally
+ * the URL holds it. (pg reads a connectionString after `password`, so the URL is taken apart here.)
+ */
+function connectionOf(connectionString: string, passwordSecret: string | undefined): pg.PoolConfig {
+  if (!passwordSecret) return { connectionString };
+  const source = databasePassword(passwordSecret);
+  return {
+    ...parseIntoClientConfig(connectionString),
+    password: () => source.password(),
+    Client: clientTellingRefusals(source, passwordSecret),
+  };
+}
+
+/**
  * One pool per database per container, and so per function: locally, where one process runs every
  * function, each still has pools of its own, and a burst of one function cannot take the
  * connections another needs. Its size is DB_POOL_MAX: 20 by default, for that local process
@@ -20,13 +37,13 @@ const pools = new Map<string, pg.Pool>();
  * takes one event at a time. Every wait is bounded: a database that is down or hangs fails the
  * call within seconds instead of holding it.
  */
-function poolFor(connectionString: string): pg.Pool {
+function poolFor(connectionString: string, passwordSecret: string | undefined): pg.Pool {
   const key = `${currentFunction() ?? ""}\0${connectionString}`;
   let pool = pools.get(key);
   if (!pool) {
     const cfg = config();
     pool = new pg.Pool({
-      connectionString,
+      ...connectionOf(connectionString, passwordSecret),
       max: cfg.dbPoolMax,
       idleTimeoutMillis: 30_000,
       connectionTimeoutMillis: cfg.dbConnectTimeoutMs,
@@ -63,7 +80,8 @@ function databaseUrl(database: Database): string {
   return url;
 }
 
-export const db = (database: Database): pg.Pool => poolFor(databaseUrl(database));
+export const db = (database: Database): pg.Pool =>
+  poolFor(databaseUrl(database), config().databasePasswordSecrets[database]);
 
 /** The pools of the function whose invocation is under way (locally, one process runs them all). */
 export function poolsOfThisFunction(): pg.Pool[] {

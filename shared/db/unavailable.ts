@@ -1,8 +1,11 @@
+import { DatabasePasswordUnavailable } from "./secret-password.ts";
+
 /**
  * Whether an error means "the database cannot serve this right now" rather than "this request is
  * wrong": refused or dropped connections, timeouts, a server shutting down or starting up, a lock
- * or serialization conflict. Such a failure is answered 503 with Retry-After and waited out by a
- * consumer as a whole batch, never blamed on a record; it heals by itself.
+ * or serialization conflict, a password that cannot be read or was just rotated. Such a failure is
+ * answered 503 with Retry-After and waited out by a consumer as a whole batch, never blamed on a
+ * record; it heals by itself.
  */
 const NETWORK_CODES = new Set([
   "ECONNREFUSED",
@@ -25,7 +28,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   for (let cause = error, depth = 0; cause instanceof Error && depth < 5; cause = cause.cause, depth += 1) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string" && (NETWORK_CODES.has(code) || SQLSTATE.test(code))) return true;
-    if (MESSAGES.test(cause.message)) return true;
+    if (MESSAGES.test(cause.message) || cause instanceof DatabasePasswordUnavailable) return true;
     if (cause instanceof AggregateError && cause.errors.some(isDatabaseUnavailable)) return true;
   }
   return false;

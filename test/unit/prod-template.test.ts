@@ -22,8 +22,11 @@ const SAMPLE = parseYaml(await readFile(path.join(ROOT, "stages/prod.sample.yml"
   mskClusterArn: string;
   subnetIds: string[];
   securityGroupIds: string[];
-  ordersDatabaseSecret: string;
-  paymentsDatabaseSecret: string;
+  ordersDatabaseUrl: string;
+  ordersDatabasePasswordSecret: string;
+  paymentsDatabaseUrl: string;
+  paymentsDatabasePasswordSecret: string;
+  paymentsDatabaseSecretKmsKey: string;
   tracesEndpoint: string;
 };
 const CLUSTER = SAMPLE.mskClusterArn;
@@ -128,10 +131,11 @@ const functionLogicalId = (key: string) => `${key[0]!.toUpperCase()}${key.slice(
  * (not read from deploy/roles.ts), so a role that grows or shrinks fails this test.
  */
 const EXPECTED_SIDS: Record<string, string[]> = {
-  createOrder: ["WakeOutboxRelay"],
-  listOrders: [],
-  getOrder: [],
+  createOrder: ["ReadDatabasePassword", "WakeOutboxRelay"],
+  listOrders: ["ReadDatabasePassword"],
+  getOrder: ["ReadDatabasePassword"],
   onPaymentProcessed: [
+    "ReadDatabasePassword",
     "WakeOutboxRelay",
     "PushToThisApiConnections",
     "MskControlPlane",
@@ -140,10 +144,12 @@ const EXPECTED_SIDS: Record<string, string[]> = {
     "CommitAsConsumerGroup",
     "WriteOnFailureTopic",
   ],
-  createAccount: ["WakeOutboxRelay"],
-  deposit: ["WakeOutboxRelay"],
-  getBalance: [],
+  createAccount: ["ReadDatabasePassword", "DecryptDatabasePassword", "WakeOutboxRelay"],
+  deposit: ["ReadDatabasePassword", "DecryptDatabasePassword", "WakeOutboxRelay"],
+  getBalance: ["ReadDatabasePassword", "DecryptDatabasePassword"],
   onOrderCreated: [
+    "ReadDatabasePassword",
+    "DecryptDatabasePassword",
     "WakeOutboxRelay",
     "MskControlPlane",
     "ConnectToCluster",
@@ -151,13 +157,27 @@ const EXPECTED_SIDS: Record<string, string[]> = {
     "CommitAsConsumerGroup",
     "WriteOnFailureTopic",
   ],
-  ordersOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
-  paymentsOutboxRelay: ["WakeOutboxRelay", "MskControlPlane", "ConnectToCluster", "PublishOutboxTopics"],
+  ordersOutboxRelay: [
+    "ReadDatabasePassword",
+    "WakeOutboxRelay",
+    "MskControlPlane",
+    "ConnectToCluster",
+    "PublishOutboxTopics",
+  ],
+  paymentsOutboxRelay: [
+    "ReadDatabasePassword",
+    "DecryptDatabasePassword",
+    "WakeOutboxRelay",
+    "MskControlPlane",
+    "ConnectToCluster",
+    "PublishOutboxTopics",
+  ],
   wsAuthorize: [],
-  wsConnect: [],
-  wsDisconnect: [],
-  wsSync: ["PushToThisApiConnections"],
+  wsConnect: ["ReadDatabasePassword"],
+  wsDisconnect: ["ReadDatabasePassword"],
+  wsSync: ["ReadDatabasePassword", "PushToThisApiConnections"],
   onBalanceUpdated: [
+    "ReadDatabasePassword",
     "WakeOutboxRelay",
     "PushToThisApiConnections",
     "MskControlPlane",
@@ -166,7 +186,7 @@ const EXPECTED_SIDS: Record<string, string[]> = {
     "CommitAsConsumerGroup",
     "WriteOnFailureTopic",
   ],
-  health: ["MskControlPlane", "ConnectToCluster"],
+  health: ["ReadDatabasePassword", "DecryptDatabasePassword", "MskControlPlane", "ConnectToCluster"],
   openapi: [],
 };
 const WAKES: Record<string, string[]> = {
@@ -273,11 +293,23 @@ describe(
       }
     });
 
-    it("has no localhost, no plain database URL and no shared role anywhere", () => {
-      for (const local of ["127.0.0.1", "localhost", "http://", "postgres://", ":55432", ":9092"]) {
+    it("has no localhost, no shared role and no secret resolved into the template anywhere", () => {
+      for (const local of ["127.0.0.1", "localhost", "http://", ":55432", ":9092", "{{resolve:"]) {
         assert.ok(!text.includes(local), `the prod template contains ${local}`);
       }
       assert.equal(resources.IamRoleLambdaExecution, undefined);
+    });
+
+    it("holds no password in any function's environment", () => {
+      for (const key of FUNCTIONS) {
+        for (const [name, value] of Object.entries(env(key))) {
+          assert.doesNotMatch(name, /PASSWORD$|SECRET$/, `${key}: ${name} is no password`);
+          const text = JSON.stringify(value);
+          assert.ok(!text.includes("{{resolve:"), `${key}: ${name} resolves nothing at deploy time`);
+          for (const url of text.match(/postgres(ql)?:\/\/[^"\s]+/g) ?? [])
+            assert.equal(new URL(url).password, "", `${key}: ${name} holds a URL with a password`);
+        }
+      }
     });
 
     it(`gives each of the ${FUNCTIONS.length} functions a role of its own`, () => {
@@ -431,17 +463,59 @@ describe(
       assert.ok(resources.WebsocketsApi, "the API the endpoint names exists");
     });
 
-    it("hands each function only its own database's URL, as a Secrets Manager dynamic reference", () => {
-      const reference = {
-        ORDERS_DATABASE_URL: SAMPLE.ordersDatabaseSecret,
-        PAYMENTS_DATABASE_URL: SAMPLE.paymentsDatabaseSecret,
-      };
+    it("hands each function only its own database's URL (no password) and the ARN of the secret holding it", () => {
+      const given = {
+        ORDERS_DATABASE_URL: [SAMPLE.ordersDatabaseUrl, SAMPLE.ordersDatabasePasswordSecret],
+        PAYMENTS_DATABASE_URL: [SAMPLE.paymentsDatabaseUrl, SAMPLE.paymentsDatabasePasswordSecret],
+      } as const;
       for (const key of FUNCTIONS) {
         const vars = env(key);
         const present = (["ORDERS_DATABASE_URL", "PAYMENTS_DATABASE_URL"] as const).filter((name) => name in vars);
         assert.deepEqual(present, DATABASES[key], `databases of ${key}`);
-        for (const name of present)
-          assert.equal(vars[name], `{{resolve:secretsmanager:${reference[name]}:SecretString:url}}`);
+        const secrets = Object.keys(vars).filter((name) => name.endsWith("_DATABASE_PASSWORD_SECRET_ARN"));
+        assert.deepEqual(
+          secrets,
+          present.map((name) => name.replace(/_URL$/, "_PASSWORD_SECRET_ARN")),
+          key,
+        );
+        for (const name of present) {
+          assert.equal(vars[name], given[name][0]);
+          assert.equal(vars[name.replace(/_URL$/, "_PASSWORD_SECRET_ARN")], given[name][1]);
+        }
+      }
+    });
+
+    it("lets each role read only its own database's secret, and decrypt it only through Secrets Manager", () => {
+      const secretOf = {
+        ORDERS_DATABASE_URL: SAMPLE.ordersDatabasePasswordSecret,
+        PAYMENTS_DATABASE_URL: SAMPLE.paymentsDatabasePasswordSecret,
+      };
+      for (const key of FUNCTIONS) {
+        const reads = statements(key).filter((s) => s.Action.some((a) => a.startsWith("secretsmanager:")));
+        const decrypts = statements(key).filter((s) => s.Action.some((a) => a.startsWith("kms:")));
+        if (DATABASES[key]!.length === 0) {
+          assert.deepEqual([...reads, ...decrypts], [], `${key} reads no secret`);
+          continue;
+        }
+        assert.deepEqual(reads, [sid(key, "ReadDatabasePassword")], `${key}: one statement reads secrets`);
+        assert.deepEqual(sid(key, "ReadDatabasePassword").Action, ["secretsmanager:GetSecretValue"]);
+        assert.deepEqual(
+          sid(key, "ReadDatabasePassword").Resource,
+          DATABASES[key]!.map((name) => secretOf[name]),
+          `${key} reads its own database's secret, by its full ARN`,
+        );
+        // Only the payments secret names a customer managed key in the sample.
+        if (!DATABASES[key]!.includes("PAYMENTS_DATABASE_URL")) {
+          assert.deepEqual(decrypts, [], `${key} decrypts nothing`);
+          continue;
+        }
+        const decrypt = sid(key, "DecryptDatabasePassword") as PolicyStatement & { Condition: unknown };
+        assert.deepEqual(decrypts, [decrypt]);
+        assert.deepEqual(decrypt.Action, ["kms:Decrypt"]);
+        assert.deepEqual(decrypt.Resource, [SAMPLE.paymentsDatabaseSecretKmsKey]);
+        assert.deepEqual(decrypt.Condition, {
+          StringEquals: { "kms:ViaService": { "Fn::Sub": "secretsmanager.${AWS::Region}.amazonaws.com" } },
+        });
       }
     });
 
@@ -628,14 +702,22 @@ describe("stage settings", () => {
       await mkdir(path.join(dir, "stages"));
       await writeFile(
         path.join(dir, "stages/staging.yml"),
-        "kafkaAuth: scram\nsubnetIds: []\nordersDatabaseSecret: gozon/orders\n",
+        "kafkaAuth: scram\nsubnetIds: []\nordersDatabaseUrl: postgres://orders_app@db.example.com:5432/orders\n",
       );
       assert.throws(
         () => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} }),
         (error: Error) => {
-          for (const named of ["mskClusterArn", "kafkaAuth", "subnetIds", "securityGroupIds", "paymentsDatabaseSecret"])
+          for (const named of [
+            "mskClusterArn",
+            "kafkaAuth",
+            "subnetIds",
+            "securityGroupIds",
+            "ordersDatabasePasswordSecret",
+            "paymentsDatabaseUrl",
+            "paymentsDatabasePasswordSecret",
+          ])
             assert.match(error.message, new RegExp(`- ${named}\\b`));
-          assert.doesNotMatch(error.message, /ordersDatabaseSecret/);
+          assert.doesNotMatch(error.message, /- ordersDatabaseUrl\b/);
           return true;
         },
       );
@@ -646,6 +728,27 @@ describe("stage settings", () => {
       assert.throws(
         () => stageParams({ serviceDir: dir, stage: "staging", region: "eu-west-1", env: {} }),
         /mskClusterArn is in us-east-1, the stage deploys to eu-west-1/,
+      );
+      const sample = await readFile(path.join(ROOT, "stages/prod.sample.yml"), "utf8");
+      const staging = async (text: string) => {
+        await writeFile(path.join(dir, "stages/staging.yml"), text);
+        return () => stageParams({ serviceDir: dir, stage: "staging", region: "us-east-1", env: {} });
+      };
+      assert.throws(
+        await staging(sample.replace("postgres://orders_app@", "postgres://orders_app:hunter2@")),
+        /- ordersDatabaseUrl \([^)]*\): holds a password: remove it/,
+      );
+      assert.throws(
+        await staging(sample.replace(/secret:gozon\/prod\/orders-db-Ab12Cd/, "secret:gozon/prod/orders-db")),
+        /- ordersDatabasePasswordSecret \([^)]*\): not a secret's full ARN/,
+      );
+      assert.throws(
+        await staging(sample.replace("secretsmanager:us-east-1", "secretsmanager:eu-west-1")),
+        /ordersDatabasePasswordSecret is in eu-west-1, the stage deploys to us-east-1/,
+      );
+      assert.throws(
+        await staging(`${sample}\nordersDatabaseSecret: gozon/prod/orders-db\n`),
+        /ordersDatabaseSecret is replaced by ordersDatabaseUrl \(without a password\) and ordersDatabasePasswordSecret/,
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -673,7 +776,15 @@ describe("stage settings", () => {
         { role: roleLogicalId(key), environment: Object.fromEntries(DATABASES[key]!.map((v) => [v, "x"])) },
       ]),
     );
-    const params = { mskClusterArn: CLUSTER, kafkaAuth: "iam" as const, kafkaBrokers: "", vpc: null };
+    const params = {
+      mskClusterArn: CLUSTER,
+      kafkaAuth: "iam" as const,
+      kafkaBrokers: "",
+      vpc: null,
+      ordersDatabasePasswordSecret: "",
+      paymentsDatabasePasswordSecret: "",
+      databaseSecretKeys: {},
+    };
     const { deposit: _deposit, ...withoutDeposit } = functions;
     assert.throws(
       () => functionRoles({ service: "s", stage: "p", params, functions: withoutDeposit, mappings: {} }),
