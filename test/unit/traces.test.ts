@@ -5,31 +5,44 @@ import { tracesPlan } from "../../local/zipkin/part.ts";
 import { freePort } from "../support/ports.ts";
 
 /**
- * Which spans go where (local/zipkin/part.ts): the start command's own Zipkin by default, nothing
- * with TRACES=off, and an exporter the environment already names left as it is. And what the page
- * is told about it (/config.js).
+ * Which spans go where (local/zipkin/part.ts): through the OTLP bridge into the start command's own
+ * Zipkin by default, or into the one ZIPKIN_URL names; nothing with TRACES=off; an exporter the
+ * environment already names left as it is. And what the page is told about it (/config.js).
  */
 
 describe("the stack's traces", () => {
-  it("go to the stack's own Zipkin by default, which the page links to", () => {
+  it("go through the bridge to the stack's own Zipkin by default, which the page links to", () => {
     const plan = tracesPlan({}, 4411);
     assert.equal(plan.zipkin, true);
+    assert.equal(plan.bridgeTo, "http://127.0.0.1:4411");
     assert.equal(plan.tracesUrl, "http://127.0.0.1:4411/zipkin/");
-    assert.deepEqual(plan.offlineEnv, {
-      OTEL_TRACES_EXPORTER: "zipkin",
-      OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://127.0.0.1:4411/api/v2/spans",
-    });
+    assert.deepEqual(plan.offlineEnv, {}, "the bridge's exporterEnv sets OTLP at it");
     assert.equal(plan.without, undefined);
     assert.equal(tracesPlan({ TRACES: "on" }, 4411).zipkin, true);
+  });
+
+  it("go through the bridge to the Zipkin ZIPKIN_URL names, and then no Zipkin starts", () => {
+    const plan = tracesPlan({ ZIPKIN_URL: "http://zipkin:9411" }, 4411);
+    assert.equal(plan.zipkin, false);
+    assert.equal(plan.bridgeTo, "http://zipkin:9411");
+    assert.equal(plan.tracesUrl, "http://zipkin:9411/zipkin/");
+    assert.match(plan.without ?? "", /ZIPKIN_URL/);
+    const published = tracesPlan(
+      { ZIPKIN_URL: "http://zipkin:9411", TRACES_URL: "http://localhost:9411/zipkin/" },
+      4411,
+    );
+    assert.equal(published.tracesUrl, "http://localhost:9411/zipkin/");
   });
 
   it("are not sent with TRACES=off, whatever exporter the environment names, and no Zipkin starts", () => {
     for (const env of [
       { TRACES: "off" },
       { TRACES: "off", OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://jaeger:16686/" },
+      { TRACES: "off", ZIPKIN_URL: "http://zipkin:9411" },
     ]) {
       const plan = tracesPlan(env, 4411);
       assert.equal(plan.zipkin, false);
+      assert.equal(plan.bridgeTo, undefined);
       assert.equal(plan.tracesUrl, undefined);
       assert.deepEqual(plan.offlineEnv, { OTEL_TRACES_EXPORTER: "none" });
       assert.match(plan.without ?? "", /TRACES=off/);
@@ -42,12 +55,13 @@ describe("the stack's traces", () => {
       4411,
     );
     assert.equal(plan.zipkin, false);
+    assert.equal(plan.bridgeTo, undefined);
     assert.deepEqual(plan.offlineEnv, {}, "the stack's environment reaches serverless-offline as it is");
     assert.equal(plan.tracesUrl, undefined);
     assert.match(plan.without ?? "", /OTEL_TRACES_EXPORTER=otlp/);
     assert.equal(
-      tracesPlan({ OTEL_TRACES_EXPORTER: "zipkin", TRACES_URL: "http://localhost:9411/zipkin/" }, 4411).tracesUrl,
-      "http://localhost:9411/zipkin/",
+      tracesPlan({ OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://localhost:16686/" }, 4411).tracesUrl,
+      "http://localhost:16686/",
     );
   });
 
