@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { listening } from "../core/process.ts";
 import type { Part } from "../core/supervisor.ts";
+import { tracesExporterOf } from "../../shared/config.ts";
 import { ensureZipkin, zipkinArgs, zipkinEnv } from "./install.ts";
 
 export interface ZipkinPartOptions {
@@ -80,7 +81,7 @@ export interface TracesPlan {
  * runs a bridge (otlp-bridge.ts) into its own Zipkin, or into the one ZIPKIN_URL names (Docker
  * Compose's), which it then does not start. An OTEL_TRACES_EXPORTER in the environment is a choice
  * made already (a collector of one's own): its OTEL_* variables reach the functions untouched, and
- * neither Zipkin nor bridge starts.
+ * neither Zipkin nor bridge starts; `zipkin` is refused here, before anything starts.
  */
 export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPlan {
   if (env.TRACES === "off") {
@@ -93,6 +94,7 @@ export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPl
     };
   }
   if (env.OTEL_TRACES_EXPORTER) {
+    tracesExporterOf(env);
     return {
       zipkin: false,
       bridgeTo: undefined,

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startFrontend } from "../../local/frontend/server.ts";
+import { tracesExporterOf } from "../../shared/config.ts";
 import { tracesPlan } from "../../local/zipkin/part.ts";
 import { freePort } from "../support/ports.ts";
 
 /**
  * Which spans go where (local/zipkin/part.ts): through the OTLP bridge into the start command's own
  * Zipkin by default, or into the one ZIPKIN_URL names; nothing with TRACES=off; an exporter the
- * environment already names left as it is. And what the page is told about it (/config.js).
+ * environment already names left as it is, unless it is the Zipkin exporter, which is refused. And
+ * what the page is told about it (/config.js).
  */
 
 describe("the stack's traces", () => {
@@ -63,6 +65,16 @@ describe("the stack's traces", () => {
       tracesPlan({ OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://localhost:16686/" }, 4411).tracesUrl,
       "http://localhost:16686/",
     );
+  });
+
+  it("refuse OTEL_TRACES_EXPORTER=zipkin before anything starts, and so do the functions, saying to use otlp", () => {
+    for (const value of ["zipkin", "Zipkin", "otlp,zipkin"]) {
+      assert.throws(() => tracesPlan({ OTEL_TRACES_EXPORTER: value }, 4411), /no longer supported: use otlp/);
+      assert.throws(() => tracesExporterOf({ OTEL_TRACES_EXPORTER: value }), /no longer supported: use otlp/);
+    }
+    assert.equal(tracesExporterOf({ OTEL_TRACES_EXPORTER: "otlp" }), "otlp");
+    assert.equal(tracesExporterOf({ OTEL_TRACES_EXPORTER: "otlp", OTEL_SDK_DISABLED: "true" }), "none");
+    assert.equal(tracesExporterOf({}), "none");
   });
 
   it("are linked from the page through /config.js: tracesUrl, null without traces", async () => {
