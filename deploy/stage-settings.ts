@@ -57,11 +57,10 @@ export interface StageParams {
   limits: StageLimits | null;
   /**
    * Where the functions' spans go, as OpenTelemetry's own variables (shared/tracing/provider.ts):
-   * OTEL_TRACES_EXPORTER ("otlp", "zipkin" or "none"), and the endpoint of that exporter.
+   * OTEL_TRACES_EXPORTER ("otlp" or "none"), and the OTLP/HTTP endpoint.
    */
-  tracesExporter: "otlp" | "zipkin" | "none";
+  tracesExporter: "otlp" | "none";
   otlpEndpoint: string;
-  zipkinEndpoint: string;
 }
 
 export interface StageLimits {
@@ -101,10 +100,9 @@ export function localParams(env: NodeJS.ProcessEnv = process.env): StageParams {
       .map((o) => o.trim())
       .filter(Boolean),
     limits: null,
-    // The start command points these at its Zipkin (or sets "none" with TRACES=off).
+    // The start command points these at its OTLP bridge into Zipkin (or sets "none" with TRACES=off).
     tracesExporter: (env.OTEL_TRACES_EXPORTER || "none") as StageParams["tracesExporter"],
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "",
-    zipkinEndpoint: env.OTEL_EXPORTER_ZIPKIN_ENDPOINT ?? "",
   };
 }
 
@@ -298,7 +296,6 @@ export function awsStageParams(file: string, stage: string, region: string): Sta
     },
     tracesExporter: settings.tracesEndpoint ? "otlp" : "none",
     otlpEndpoint: settings.tracesEndpoint ?? "",
-    zipkinEndpoint: "",
   };
 }
 

@@ -20,6 +20,7 @@ import { postgresPart, postgresUrl } from "./postgres/instance.ts";
 import { DEFAULT_PORTS, type RunningStack, type StackIdentity, type StackOptions } from "./stack-api.ts";
 import { Supervisor, type Part, type PartName } from "./core/supervisor.ts";
 import { backgroundZipkin } from "./zipkin/background.ts";
+import { startOtlpBridge } from "./zipkin/otlp-bridge.ts";
 import { tracesPlan } from "./zipkin/part.ts";
 
 export type { PartName } from "./core/supervisor.ts";
@@ -63,8 +64,9 @@ interface Layer {
  * pool and an app client (unless AUTH=off, or COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name a real
  * pool), migrations, topics, then serverless-offline with the Kafka event source, then the frontend. Each process it starts
  * is supervised: one that dies is started again on its data. stop() undoes it in reverse. Once the
- * shop serves, Zipkin starts in the background for the functions' spans (unless TRACES=off): it
- * never delays the shop, and a Zipkin that cannot start or be brought back only costs the spans.
+ * shop serves, Zipkin starts in the background for the functions' spans (unless TRACES=off), which
+ * they export as OTLP to a bridge in this process: it never delays the shop, and a Zipkin that
+ * cannot start or be brought back only costs the spans.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const ports = { ...DEFAULT_PORTS, ...options.ports };
@@ -83,6 +85,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const traces = tracesPlan(env, ports.zipkin);
 
   await stopLeftovers(dir, progress);
+  // In this process, before serverless-offline, whose functions are told where it listens: it keeps
+  // nothing, so there is nothing to restart, and it goes only when the stack does.
+  const bridge = traces.bridgeTo ? await startOtlpBridge({ zipkinUrl: traces.bridgeTo }) : undefined;
+  if (bridge) progress(`✓ the functions' spans go as OTLP to ${bridge.url}, which hands them to Zipkin`);
   let fail: (error: Error) => void = () => undefined;
   const failed = new Promise<Error>((resolve) => (fail = resolve));
   // Aborted as stop() begins: what is under way in the background (a Zipkin download) ends too.
@@ -180,7 +186,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       kafkaBrokers,
       ports: { ...ports, http: behindFront },
       auth: authOn,
-      traces: traces.offlineEnv,
+      traces: { ...traces.offlineEnv, ...bridge?.exporterEnv },
     }),
     pool: () => identity,
     output: options.output ?? (() => undefined),
@@ -235,6 +241,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
           safely(() => supervisor?.stop()),
         ),
       );
+      await safely(() => bridge?.stop());
     })());
 
   let zipkinStarted: Promise<void> | undefined;

@@ -11,9 +11,10 @@ import { tracesPlan } from "./zipkin/part.ts";
  * LAMBDA_PORT, FRONTEND_PORT, KAFKA_PORT, KAFKA_CONTROLLER_PORT, ORDERS_DB_PORT, PAYMENTS_DB_PORT,
  * COGNITO_PORT, ZIPKIN_PORT; its data folder (.local/dev) with STACK_NAME. AUTH=off runs the shop open.
  * Traces are on: once the shop is ready, Zipkin starts in the background (its jar fetched from
- * Maven Central the first time) and the functions send it their spans. TRACES=off leaves Zipkin
- * out and sends no spans; an OTEL_TRACES_EXPORTER of one's own (with its OTEL_* variables) sends
- * them there instead, and TRACES_URL then names its viewer for the page.
+ * Maven Central the first time) and the functions send it their spans, as OTLP through a bridge in
+ * this process (ZIPKIN_URL names a running Zipkin instead). TRACES=off leaves Zipkin out and sends
+ * no spans; an OTEL_TRACES_EXPORTER=otlp of one's own (with its OTEL_* variables) sends them there
+ * instead, and TRACES_URL then names its viewer for the page.
  */
 const port = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const name = process.env.STACK_NAME ?? "dev";
@@ -89,9 +90,12 @@ void stack.failed.then((error) => {
 });
 
 const identity = stack.identity;
-const traces = tracesPlan(process.env, zipkinPort).zipkin
+const plan = tracesPlan(process.env, zipkinPort);
+const traces = plan.zipkin
   ? `Traces (Zipkin)   ${stack.tracesUrl} (starting in the background)`
-  : `Traces            ${process.env.TRACES === "off" ? "off (TRACES=off)" : `OTEL_TRACES_EXPORTER=${process.env.OTEL_TRACES_EXPORTER}${stack.tracesUrl ? `, seen at ${stack.tracesUrl}` : ""}`}`;
+  : plan.bridgeTo
+    ? `Traces            Zipkin at ZIPKIN_URL=${plan.bridgeTo}, seen at ${stack.tracesUrl}`
+    : `Traces            ${process.env.TRACES === "off" ? "off (TRACES=off)" : `OTEL_TRACES_EXPORTER=${process.env.OTEL_TRACES_EXPORTER}${stack.tracesUrl ? `, seen at ${stack.tracesUrl}` : ""}`}`;
 console.log(`
 Ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   Shop (frontend)   ${stack.frontendUrl}

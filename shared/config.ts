@@ -106,6 +106,24 @@ function kafkaAuth(env: NodeJS.ProcessEnv, discovered: boolean): KafkaAuth {
   return raw as KafkaAuth;
 }
 
+/**
+ * Where the functions' spans go (OTEL_TRACES_EXPORTER, read by shared/tracing/provider.ts): `otlp`
+ * (OTLP/HTTP, OTEL_EXPORTER_OTLP_ENDPOINT and friends) or `none`, the default, also with
+ * OTEL_SDK_DISABLED=true. Zipkin's own exporter is deprecated by OpenTelemetry and no longer
+ * shipped: a Zipkin takes OTLP through a collector, or locally through the start command's bridge.
+ */
+export type TracesExporter = "otlp" | "none";
+
+export function tracesExporterOf(env: NodeJS.ProcessEnv): TracesExporter {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return "none";
+  const names = (env.OTEL_TRACES_EXPORTER ?? "").split(",").map((name) => name.trim().toLowerCase());
+  if (names.includes("zipkin"))
+    throw new Error(
+      `OTEL_TRACES_EXPORTER=zipkin is no longer supported: use otlp, with OTEL_EXPORTER_OTLP_ENDPOINT at an OTLP/HTTP collector in front of Zipkin (got "${env.OTEL_TRACES_EXPORTER}")`,
+    );
+  return names.includes("otlp") ? "otlp" : "none";
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const kafkaBrokers = list(env.KAFKA_BROKERS ?? (env.MSK_CLUSTER_ARN ? "" : "127.0.0.1:9092"));
   return {

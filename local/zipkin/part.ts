@@ -2,6 +2,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { listening } from "../core/process.ts";
 import type { Part } from "../core/supervisor.ts";
+import { tracesExporterOf } from "../../shared/config.ts";
 import { ensureZipkin, zipkinArgs, zipkinEnv } from "./install.ts";
 
 export interface ZipkinPartOptions {
@@ -65,43 +66,57 @@ export function zipkinPart(options: ZipkinPartOptions): Part {
 export interface TracesPlan {
   /** True when this stack starts Zipkin. */
   zipkin: boolean;
+  /** The Zipkin the stack's OTLP bridge (otlp-bridge.ts) hands the spans to: its own, or ZIPKIN_URL; undefined without a bridge. */
+  bridgeTo: string | undefined;
   /** Zipkin's UI, or TRACES_URL when the environment sends the spans elsewhere; undefined with TRACES=off. */
   tracesUrl: string | undefined;
-  /** Set in serverless-offline's environment, over the stack's own. */
+  /** Set in serverless-offline's environment, over the stack's own (and the bridge's exporterEnv over these). */
   offlineEnv: Record<string, string>;
   /** Why this stack runs no Zipkin (when it runs none). */
   without: string | undefined;
 }
 
 /**
- * Traces are on unless TRACES=off. An OTEL_TRACES_EXPORTER in the environment is a choice made
- * already (a collector of one's own, `otlp`): its OTEL_* variables reach the functions untouched
- * and no Zipkin starts.
+ * Traces are on unless TRACES=off. The functions export OTLP only; Zipkin takes none, so the stack
+ * runs a bridge (otlp-bridge.ts) into its own Zipkin, or into the one ZIPKIN_URL names (Docker
+ * Compose's), which it then does not start. An OTEL_TRACES_EXPORTER in the environment is a choice
+ * made already (a collector of one's own): its OTEL_* variables reach the functions untouched, and
+ * neither Zipkin nor bridge starts; `zipkin` is refused here, before anything starts.
  */
 export function tracesPlan(env: NodeJS.ProcessEnv, zipkinPort: number): TracesPlan {
   if (env.TRACES === "off") {
     return {
       zipkin: false,
+      bridgeTo: undefined,
       tracesUrl: undefined,
       offlineEnv: { OTEL_TRACES_EXPORTER: "none" },
       without: "TRACES=off leaves Zipkin out of this stack",
     };
   }
   if (env.OTEL_TRACES_EXPORTER) {
+    tracesExporterOf(env);
     return {
       zipkin: false,
+      bridgeTo: undefined,
       tracesUrl: env.TRACES_URL || undefined,
       offlineEnv: {},
       without: `OTEL_TRACES_EXPORTER=${env.OTEL_TRACES_EXPORTER} in the environment sends the spans elsewhere, so this stack starts no Zipkin`,
     };
   }
+  if (env.ZIPKIN_URL) {
+    return {
+      zipkin: false,
+      bridgeTo: env.ZIPKIN_URL,
+      tracesUrl: env.TRACES_URL || new URL("/zipkin/", env.ZIPKIN_URL).href,
+      offlineEnv: {},
+      without: `ZIPKIN_URL=${env.ZIPKIN_URL} takes the spans, so this stack starts no Zipkin`,
+    };
+  }
   return {
     zipkin: true,
+    bridgeTo: `http://127.0.0.1:${zipkinPort}`,
     tracesUrl: zipkinUiUrl(zipkinPort),
-    offlineEnv: {
-      OTEL_TRACES_EXPORTER: "zipkin",
-      OTEL_EXPORTER_ZIPKIN_ENDPOINT: `http://127.0.0.1:${zipkinPort}/api/v2/spans`,
-    },
+    offlineEnv: {},
     without: undefined,
   };
 }

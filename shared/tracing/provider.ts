@@ -1,8 +1,7 @@
 import { context, propagation, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { ExportResultCode, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { ZipkinExporter } from "@opentelemetry/exporter-zipkin";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -16,14 +15,16 @@ import {
   type SpanExporter,
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace";
+import { tracesExporterOf } from "../config.ts";
 import { currentFunction } from "../invocation.ts";
 
 /**
  * The process's OpenTelemetry setup, from the standard OTEL_* variables only, so that where spans
  * go (or whether they go anywhere) is a setting of the stage, never a code change:
- * - OTEL_TRACES_EXPORTER: `zipkin` (locally: OTEL_EXPORTER_ZIPKIN_ENDPOINT), `otlp` (on AWS: an
- *   ADOT collector layer or any OTLP/HTTP endpoint, OTEL_EXPORTER_OTLP_ENDPOINT and friends), or
- *   `none`, the default here: code run outside a stack (tests, scripts) records nothing.
+ * - OTEL_TRACES_EXPORTER: `otlp` (OTLP/HTTP with JSON bodies, OTEL_EXPORTER_OTLP_ENDPOINT and
+ *   friends: on AWS an ADOT collector layer or any OTLP/HTTP endpoint, locally the start command's
+ *   bridge into Zipkin), or `none`, the default here: code run outside a stack (tests, scripts)
+ *   records nothing. `zipkin` is refused (tracesExporterOf in config.ts): the process does not start.
  * - OTEL_SDK_DISABLED=true turns it all off; OTEL_TRACES_SAMPLER(_ARG) as the specification names them.
  * Context (W3C `traceparent`) is propagated either way, so a caller's trace passes through a shop
  * that records none of it.
@@ -35,35 +36,7 @@ import { currentFunction } from "../invocation.ts";
 const EXPORT_TIMEOUT_MS = 2_000;
 
 function exporterOf(env: NodeJS.ProcessEnv): SpanExporter | undefined {
-  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return undefined;
-  const names = (env.OTEL_TRACES_EXPORTER ?? "none").split(",").map((name) => name.trim().toLowerCase());
-  // Zipkin's sender sets no timeout of its own (OTLP's does).
-  if (names.includes("zipkin")) return oneAtATime(new ZipkinExporter());
-  if (names.includes("otlp")) return new OTLPTraceExporter({ timeoutMillis: EXPORT_TIMEOUT_MS });
-  return undefined;
-}
-
-/**
- * An exporter that sends one batch at a time and drops the next while one is unanswered. The batch
- * processor gives up waiting after EXPORT_TIMEOUT_MS, but a request to a collector that hangs (a
- * stopped process still accepts connections) stays open with its spans: without this, one more
- * every second. The one in flight ends when the collector answers or dies, and exports go on.
- */
-export function oneAtATime(exporter: SpanExporter): SpanExporter {
-  let sending = false;
-  return {
-    export(spans, done) {
-      if (sending)
-        return done({ code: ExportResultCode.FAILED, error: new Error("the previous export is still unanswered") });
-      sending = true;
-      exporter.export(spans, (result) => {
-        sending = false;
-        done(result);
-      });
-    },
-    shutdown: () => exporter.shutdown(),
-    forceFlush: () => exporter.forceFlush?.() ?? Promise.resolve(),
-  };
+  return tracesExporterOf(env) === "otlp" ? new OTLPTraceExporter({ timeoutMillis: EXPORT_TIMEOUT_MS }) : undefined;
 }
 
 function samplerOf(env: NodeJS.ProcessEnv): Sampler {

@@ -165,22 +165,22 @@ describe("docker-compose.yml", () => {
     assert.deepEqual(services.app!.depends_on!["kafka-topics"], { condition: "service_completed_successfully" });
   });
 
-  it("sends the functions' spans to its Zipkin, kept in memory as the start command's, without making the app wait for it", () => {
+  it("sends the functions' spans to its Zipkin through the start command's OTLP bridge, kept in memory as the start command's, without making the app wait for it", () => {
     const env = services.app!.environment!;
     const zipkin = services.zipkin!.environment!;
     assert.equal(zipkin.STORAGE_TYPE, "mem");
     assert.equal(Number(zipkin.MEM_MAX_SPANS), MEM_MAX_SPANS);
-    assert.equal(env.OTEL_TRACES_EXPORTER, "zipkin");
-    const endpoint = new URL(String(env.OTEL_EXPORTER_ZIPKIN_ENDPOINT));
-    assert.equal(endpoint.hostname, "zipkin");
-    assert.equal(Number(endpoint.port), portsOf(services.zipkin!)[0]!.container);
-    assert.equal(endpoint.pathname, "/api/v2/spans");
-    // The start command in the app passes these on and starts no Zipkin of its own; the page links to the published port.
+    assert.equal(env.OTEL_TRACES_EXPORTER, undefined, "the start command sets the functions' exporter (otlp) itself");
+    const zipkinUrl = new URL(String(env.ZIPKIN_URL));
+    assert.equal(zipkinUrl.hostname, "zipkin");
+    assert.equal(Number(zipkinUrl.port), portsOf(services.zipkin!)[0]!.container);
+    // The start command in the app bridges into this Zipkin and starts none of its own; the page links to the published port.
     const plan = tracesPlan(
       Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v)])),
       DEFAULT_PORTS.zipkin,
     );
     assert.equal(plan.zipkin, false);
+    assert.equal(plan.bridgeTo, String(env.ZIPKIN_URL));
     assert.deepEqual(plan.offlineEnv, {});
     assert.equal(plan.tracesUrl, `http://localhost:${portsOf(services.zipkin!)[0]!.host}/zipkin/`);
     assert.equal(services.app!.depends_on!.zipkin, undefined, "the shop does not wait for Zipkin");

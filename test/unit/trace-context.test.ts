@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { trace } from "@opentelemetry/api";
-import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import type { SpanExporter } from "@opentelemetry/sdk-trace";
-import { oneAtATime } from "../../shared/tracing/provider.ts";
 import { carrierOf, carrierOfSpan, contextOf, startSpan, SpanKind } from "../../shared/tracing/spans.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -53,29 +50,5 @@ describe("trace context in headers", () => {
     assert.match(carrierOfSpan(span).traceparent ?? "", new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
     span.end();
     assert.deepEqual(carrierOf(), {}, "outside any span there is nothing to hand on");
-  });
-});
-
-/** A collector that hangs must not pile up requests, each holding its spans (provider.ts). */
-describe("span export to a collector that does not answer", () => {
-  it("sends one batch at a time, drops the next while one hangs, and goes on once it is answered", () => {
-    const unanswered: Array<(result: ExportResult) => void> = [];
-    const collector: SpanExporter = {
-      export: (_spans, done) => void unanswered.push(done),
-      shutdown: async () => undefined,
-    };
-    const exporter = oneAtATime(collector);
-    const results: ExportResult[] = [];
-    exporter.export([], (r) => results.push(r));
-    exporter.export([], (r) => results.push(r));
-    exporter.export([], (r) => results.push(r));
-    assert.equal(unanswered.length, 1, "one request to the hung collector, not three");
-    assert.deepEqual(
-      results.map((r) => r.code),
-      [ExportResultCode.FAILED, ExportResultCode.FAILED],
-    );
-    unanswered[0]!({ code: ExportResultCode.FAILED, error: new Error("ECONNRESET") });
-    exporter.export([], (r) => results.push(r));
-    assert.equal(unanswered.length, 2, "the next batch goes out once the hung one ended");
   });
 });

@@ -1,35 +1,50 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { startFrontend } from "../../local/frontend/server.ts";
+import { tracesExporterOf } from "../../shared/config.ts";
 import { tracesPlan } from "../../local/zipkin/part.ts";
 import { freePort } from "../support/ports.ts";
 
 /**
- * Which spans go where (local/zipkin/part.ts): the start command's own Zipkin by default, nothing
- * with TRACES=off, and an exporter the environment already names left as it is. And what the page
- * is told about it (/config.js).
+ * Which spans go where (local/zipkin/part.ts): through the OTLP bridge into the start command's own
+ * Zipkin by default, or into the one ZIPKIN_URL names; nothing with TRACES=off; an exporter the
+ * environment already names left as it is, unless it is the Zipkin exporter, which is refused. And
+ * what the page is told about it (/config.js).
  */
 
 describe("the stack's traces", () => {
-  it("go to the stack's own Zipkin by default, which the page links to", () => {
+  it("go through the bridge to the stack's own Zipkin by default, which the page links to", () => {
     const plan = tracesPlan({}, 4411);
     assert.equal(plan.zipkin, true);
+    assert.equal(plan.bridgeTo, "http://127.0.0.1:4411");
     assert.equal(plan.tracesUrl, "http://127.0.0.1:4411/zipkin/");
-    assert.deepEqual(plan.offlineEnv, {
-      OTEL_TRACES_EXPORTER: "zipkin",
-      OTEL_EXPORTER_ZIPKIN_ENDPOINT: "http://127.0.0.1:4411/api/v2/spans",
-    });
+    assert.deepEqual(plan.offlineEnv, {}, "the bridge's exporterEnv sets OTLP at it");
     assert.equal(plan.without, undefined);
     assert.equal(tracesPlan({ TRACES: "on" }, 4411).zipkin, true);
+  });
+
+  it("go through the bridge to the Zipkin ZIPKIN_URL names, and then no Zipkin starts", () => {
+    const plan = tracesPlan({ ZIPKIN_URL: "http://zipkin:9411" }, 4411);
+    assert.equal(plan.zipkin, false);
+    assert.equal(plan.bridgeTo, "http://zipkin:9411");
+    assert.equal(plan.tracesUrl, "http://zipkin:9411/zipkin/");
+    assert.match(plan.without ?? "", /ZIPKIN_URL/);
+    const published = tracesPlan(
+      { ZIPKIN_URL: "http://zipkin:9411", TRACES_URL: "http://localhost:9411/zipkin/" },
+      4411,
+    );
+    assert.equal(published.tracesUrl, "http://localhost:9411/zipkin/");
   });
 
   it("are not sent with TRACES=off, whatever exporter the environment names, and no Zipkin starts", () => {
     for (const env of [
       { TRACES: "off" },
       { TRACES: "off", OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://jaeger:16686/" },
+      { TRACES: "off", ZIPKIN_URL: "http://zipkin:9411" },
     ]) {
       const plan = tracesPlan(env, 4411);
       assert.equal(plan.zipkin, false);
+      assert.equal(plan.bridgeTo, undefined);
       assert.equal(plan.tracesUrl, undefined);
       assert.deepEqual(plan.offlineEnv, { OTEL_TRACES_EXPORTER: "none" });
       assert.match(plan.without ?? "", /TRACES=off/);
@@ -42,13 +57,24 @@ describe("the stack's traces", () => {
       4411,
     );
     assert.equal(plan.zipkin, false);
+    assert.equal(plan.bridgeTo, undefined);
     assert.deepEqual(plan.offlineEnv, {}, "the stack's environment reaches serverless-offline as it is");
     assert.equal(plan.tracesUrl, undefined);
     assert.match(plan.without ?? "", /OTEL_TRACES_EXPORTER=otlp/);
     assert.equal(
-      tracesPlan({ OTEL_TRACES_EXPORTER: "zipkin", TRACES_URL: "http://localhost:9411/zipkin/" }, 4411).tracesUrl,
-      "http://localhost:9411/zipkin/",
+      tracesPlan({ OTEL_TRACES_EXPORTER: "otlp", TRACES_URL: "http://localhost:16686/" }, 4411).tracesUrl,
+      "http://localhost:16686/",
     );
+  });
+
+  it("refuse OTEL_TRACES_EXPORTER=zipkin before anything starts, and so do the functions, saying to use otlp", () => {
+    for (const value of ["zipkin", "Zipkin", "otlp,zipkin"]) {
+      assert.throws(() => tracesPlan({ OTEL_TRACES_EXPORTER: value }, 4411), /no longer supported: use otlp/);
+      assert.throws(() => tracesExporterOf({ OTEL_TRACES_EXPORTER: value }), /no longer supported: use otlp/);
+    }
+    assert.equal(tracesExporterOf({ OTEL_TRACES_EXPORTER: "otlp" }), "otlp");
+    assert.equal(tracesExporterOf({ OTEL_TRACES_EXPORTER: "otlp", OTEL_SDK_DISABLED: "true" }), "none");
+    assert.equal(tracesExporterOf({}), "none");
   });
 
   it("are linked from the page through /config.js: tracesUrl, null without traces", async () => {
