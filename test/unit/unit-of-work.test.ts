@@ -22,7 +22,7 @@ function fakeTx(answer?: unknown) {
 const balancePush: Effect = {
   kind: "push",
   userId: USER,
-  frames: [{ type: "BALANCE_UPDATED", user_id: USER, balance: 40 }],
+  frames: [{ type: "BALANCE_UPDATED", user_id: USER, balance: 40, version: 2 }],
   correlationId: "deposit-1",
 };
 
