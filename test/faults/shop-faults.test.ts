@@ -10,9 +10,10 @@ import { startStack } from "../../local/stack.ts";
 import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
 import { readUntil } from "../support/kafka-reads.ts";
+import { shifted } from "../support/stack.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
-const PORTS = {
+const PORTS = shifted({
   http: 4200,
   websocket: 4201,
   lambda: 4202,
@@ -21,7 +22,7 @@ const PORTS = {
   kafkaController: 28093,
   ordersDb: 18432,
   paymentsDb: 18433,
-};
+});
 const RATE = 20;
 
 /**

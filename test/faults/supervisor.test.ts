@@ -8,11 +8,11 @@ import { LOCAL_DIR, ROOT } from "../../local/core/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";
-import { startTestStack } from "../support/stack.ts";
+import { shifted, startTestStack } from "../support/stack.ts";
 import { testPool } from "../support/database.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
-const PORTS = {
+const PORTS = shifted({
   http: 4100,
   websocket: 4101,
   lambda: 4102,
@@ -23,7 +23,7 @@ const PORTS = {
   paymentsDb: 17433,
   cognito: 4109,
   zipkin: 4110,
-};
+});
 const PROBE_TOPIC = "supervisor.probe";
 const PROBE_GROUP = "supervisor-probe";
 

@@ -22,6 +22,11 @@ export const TEST_PORTS: StackPorts = {
   zipkin: 4010 + shift,
 };
 
+/** A suite's own ports, moved by TEST_PORT_SHIFT like the others. */
+export function shifted<T extends Record<string, number>>(ports: T): T {
+  return Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port + shift])) as T;
+}
+
 /**
  * The real stack (Kafka, both Postgres servers, cognito-local, serverless-offline) for one test
  * file; `progress` sees the supervisor's lines too (a part died, is back), `output` every line
