@@ -22,6 +22,7 @@ const PORTS = shifted({
   kafkaController: 28093,
   ordersDb: 18432,
   paymentsDb: 18433,
+  zipkin: 4210,
 });
 const RATE = 20;
 
