@@ -8,7 +8,7 @@ import { LOCAL_DIR, ROOT } from "../../local/core/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";
-import { shifted, startTestStack } from "../support/stack.ts";
+import { shifted, startTestStack, testStackName } from "../support/stack.ts";
 import { testPool } from "../support/database.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
@@ -168,7 +168,7 @@ describe("a part of the stack that dies is brought back on its data (real proces
       );
       const replacement = stack.pidOf(part);
       assert.ok(replacement && replacement !== pid);
-      const recorded = await readFile(`${LOCAL_DIR}/test-supervisor.pids`, "utf8");
+      const recorded = await readFile(`${LOCAL_DIR}/${testStackName("supervisor")}.pids`, "utf8");
       assert.ok(
         recorded.includes(`"pid":${replacement},`),
         "the replacement is written down for the next start's leftovers check",
@@ -197,7 +197,7 @@ describe("npm start, interrupted with Ctrl-C while it is still starting", () => 
   ];
   for (const { when, line } of moments) {
     it(`stops everything within 10 s ${when}, leaving no process behind`, async () => {
-      const name = "test-supervisor-npm";
+      const name = testStackName("supervisor-npm");
       const env = {
         ...process.env,
         STACK_NAME: name,

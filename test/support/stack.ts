@@ -22,6 +22,9 @@ export const TEST_PORTS: StackPorts = {
   zipkin: 4010 + shift,
 };
 
+/** The folder under .local/ of a test stack: moved by TEST_PORT_SHIFT too. */
+export const testStackName = (name: string): string => `test-${name}${shift ? `-${shift}` : ""}`;
+
 /** A suite's own ports, moved by TEST_PORT_SHIFT like the others. */
 export function shifted<T extends Record<string, number>>(ports: T): T {
   return Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, port + shift])) as T;
@@ -46,7 +49,7 @@ export async function startTestStack(
   const lines: string[] = [];
   try {
     return await startStack({
-      name: `test-${name}${shift ? `-${shift}` : ""}`,
+      name: testStackName(name),
       ports: options.ports ?? TEST_PORTS,
       env: { TRACES: "off", ...process.env, ...options.env },
       progress: (line) => {
