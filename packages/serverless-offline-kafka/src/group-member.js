@@ -78,6 +78,9 @@ export class GroupMember {
     while (this.running) {
       await this.ended;
       await this.leave();
+      // The invocations under way finish first: the new consumer hands their records over again,
+      // and two invocations of one partition at once would not keep its order.
+      while (this.delivering > 0) await this.ports.sleep(100);
       while (this.running) {
         await this.ports.sleep(REJOIN_DELAY_MS);
         if (!this.running) return;
@@ -104,7 +107,10 @@ export class GroupMember {
     };
     consumer.on("error", (error) => fail(error.message));
     consumer.on("consumer:heartbeat:stalled", ({ lastError }) => fail(`no heartbeat: ${lastError?.message ?? "?"}`));
-    consumer.on("consumer:group:join", ({ assignments }) => this.assigned(assignments ?? []));
+    // A consumer being replaced may still report a join: only the current one's count.
+    consumer.on("consumer:group:join", ({ assignments }) => {
+      if (this.consumer === consumer) this.assigned(assignments ?? []);
+    });
     try {
       const stream = await consumer.consume({
         topics: [this.setup.topic],
