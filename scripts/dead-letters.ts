@@ -64,11 +64,14 @@ async function readAll(topic: string): Promise<DeadLetter[]> {
   const letters: DeadLetter[] = [];
   if (waiting.size === 0) return letters;
   const consumer = new Consumer({ ...options, groupId: `dead-letters-${randomUUID()}`, maxWaitTime: 200 });
+  const failed = new Promise<never>((_, reject) => consumer.on("error", reject));
+  failed.catch(() => undefined);
   try {
     const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`could not read ${topic} to its end within 30 s`)), 30_000);
       stream.on("error", (error) => (clearTimeout(timer), reject(error)));
+      failed.catch((error: unknown) => (clearTimeout(timer), reject(error)));
       stream.on("data", (read) => {
         const message = sourceRecordOf(read);
         letters.push({ partition: read.partition, offset: message.offset, message, meta: metaOf(message.headers) });
