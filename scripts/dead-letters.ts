@@ -7,27 +7,27 @@
  * Brokers: KAFKA_BROKERS (default 127.0.0.1:9092).
  */
 import { randomUUID } from "node:crypto";
-import { Kafka, logLevel, type IHeaders, type KafkaMessage } from "kafkajs";
+import { Admin, Consumer, Producer, compatibilityPartitioner, type BaseOptions } from "@platformatic/kafka";
+import { sourceRecordOf, type SourceRecord } from "serverless-offline-kafka/lambda-event";
 import { ALL_TOPICS, deadLetterTopic, TOPICS, type Topic } from "../shared/contract/events.ts";
 import { DLT_HEADER_PREFIX } from "../shared/messaging/dead-letter.ts";
 
 interface DeadLetter {
   partition: number;
   offset: string;
-  message: KafkaMessage;
+  message: SourceRecord;
   meta: Record<string, string>;
 }
 
-const kafka = new Kafka({
+const options: BaseOptions = {
   clientId: "dead-letters",
-  brokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
-  logLevel: logLevel.NOTHING,
-  connectionTimeout: 3_000,
+  bootstrapBrokers: (process.env.KAFKA_BROKERS ?? "127.0.0.1:9092").split(","),
+  connectTimeout: 3_000,
   requestTimeout: 10_000,
-  retry: { retries: 2 },
-});
+  retries: 2,
+};
 
-function metaOf(headers: IHeaders = {}): Record<string, string> {
+function metaOf(headers: SourceRecord["headers"] = {}): Record<string, string> {
   return Object.fromEntries(
     Object.entries(headers)
       .filter(([name]) => name.startsWith(DLT_HEADER_PREFIX))
@@ -35,37 +35,55 @@ function metaOf(headers: IHeaders = {}): Record<string, string> {
   );
 }
 
+/** The offset of the last record now on each partition of `topic` that holds any. */
+async function lastOffsets(topic: string): Promise<Map<number, bigint>> {
+  const admin = new Admin(options);
+  try {
+    const metadata = await admin.metadata({ topics: [topic] });
+    const partitions = Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i);
+    const at = async (timestamp: bigint) => {
+      const [listed] = await admin.listOffsets({
+        topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
+      });
+      return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
+    };
+    const [low, high] = [await at(-2n), await at(-1n)];
+    return new Map(
+      partitions
+        .filter((p) => (high.get(p) ?? 0n) > (low.get(p) ?? 0n))
+        .map((p) => [p, (high.get(p) ?? 0n) - 1n] as const),
+    );
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
 /** Every record now on `topic`, read from the start up to the current end, without joining any real group. */
 async function readAll(topic: string): Promise<DeadLetter[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const waiting = new Map(
-    ends.filter((p) => BigInt(p.high) > BigInt(p.low)).map((p) => [p.partition, BigInt(p.high) - 1n]),
-  );
+  const waiting = await lastOffsets(topic);
   const letters: DeadLetter[] = [];
   if (waiting.size === 0) return letters;
-  const groupId = `dead-letters-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
-  await consumer.connect();
+  const consumer = new Consumer({ ...options, groupId: `dead-letters-${randomUUID()}`, maxWaitTime: 200 });
+  const failed = new Promise<never>((_, reject) => consumer.on("error", reject));
+  failed.catch(() => undefined);
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
+    const stream = await consumer.consume({ topics: [topic], mode: "earliest", autocommit: false });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`could not read ${topic} to its end within 30 s`)), 30_000);
-      void consumer.run({
-        autoCommit: false,
-        eachMessage: async ({ partition, message }) => {
-          letters.push({ partition, offset: message.offset, message, meta: metaOf(message.headers) });
-          if (BigInt(message.offset) >= (waiting.get(partition) ?? -1n)) waiting.delete(partition);
-          if (waiting.size === 0) {
-            clearTimeout(timer);
-            resolve();
-          }
-        },
+      stream.on("error", (error) => (clearTimeout(timer), reject(error)));
+      failed.catch((error: unknown) => (clearTimeout(timer), reject(error)));
+      stream.on("data", (read) => {
+        const message = sourceRecordOf(read);
+        letters.push({ partition: read.partition, offset: message.offset, message, meta: metaOf(message.headers) });
+        if (read.offset >= (waiting.get(read.partition) ?? -1n)) waiting.delete(read.partition);
+        if (waiting.size === 0) {
+          clearTimeout(timer);
+          resolve();
+        }
       });
     });
   } finally {
-    await consumer.disconnect();
+    await consumer.close(true).catch(() => undefined);
   }
   return letters.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
 }
@@ -100,24 +118,37 @@ async function redrive(topic: string, chosen: string[]): Promise<void> {
     const missing = [...wanted].filter((w) => !found.has(w));
     if (missing.length) throw new Error(`not in ${topic}: ${missing.join(", ")}`);
   }
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  // Keys go to the partitions the shop's producers choose for them.
+  const producer = new Producer({ ...options, autocreateTopics: false, partitioner: compatibilityPartitioner });
   try {
     for (const letter of letters) {
       const source = letter.meta["source-topic"];
       if (!source) throw new Error(`${topic} ${letter.partition}:${letter.offset} does not say where it came from`);
-      const headers = Object.fromEntries(
-        Object.entries(letter.message.headers ?? {}).filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX)),
+      // The original headers, every value of a repeated name, in order.
+      const headers = new Map(
+        Object.entries(letter.message.headers ?? {})
+          .filter(([name]) => !name.startsWith(DLT_HEADER_PREFIX))
+          .flatMap(([name, value]) =>
+            (Array.isArray(value) ? value : value === undefined ? [] : [value]).map(
+              (v) => [Buffer.from(name), Buffer.from(v)] as const,
+            ),
+          ),
       );
       await producer.send({
-        topic: source,
         acks: -1,
-        messages: [{ key: letter.message.key, value: letter.message.value, headers }],
+        messages: [
+          {
+            topic: source,
+            key: letter.message.key ?? undefined,
+            value: letter.message.value ?? undefined,
+            headers,
+          },
+        ],
       });
       console.log(`redriven ${topic} ${letter.partition}:${letter.offset} -> ${source}`);
     }
   } finally {
-    await producer.disconnect();
+    await producer.close().catch(() => undefined);
   }
   console.log(`${letters.length} record(s) sent back`);
 }

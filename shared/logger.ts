@@ -33,7 +33,7 @@ export const logger = pino(
     },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    // pg and kafkajs hang whole clients and sockets on their errors: log what explains the error, not those.
+    // pg and the Kafka client hang whole clients, sockets and responses on their errors: log what explains the error, not those.
     serializers: { err: (error: unknown) => describeError(error) },
   },
   destination,
@@ -41,16 +41,20 @@ export const logger = pino(
 
 function describeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: String(error) };
-  const { code, type, retriable } = error as { code?: unknown; type?: unknown; retriable?: unknown };
+  // pg names an error by `code`; @platformatic/kafka by `code` (PLT_KFK_*) and, for the broker's own
+  // errors, `apiId` (the Kafka error name) and `canRetry`; several at once come as an AggregateError.
+  const { code, apiId, canRetry } = error as { code?: unknown; apiId?: unknown; canRetry?: unknown };
+  const errors = error instanceof AggregateError ? (error.errors as unknown[]) : [];
   return {
     type: error.name,
     message: error.message,
     ...(code !== undefined ? { code } : {}),
-    ...(type !== undefined ? { kafka_error: type } : {}),
-    ...(retriable !== undefined ? { retriable } : {}),
+    ...(apiId !== undefined ? { kafka_error: apiId } : {}),
+    ...(canRetry !== undefined ? { retriable: canRetry } : {}),
+    ...(errors.length > 0 ? { errors: errors.slice(0, 5).map(describeError) } : {}),
     ...(error.cause !== undefined ? { cause: describeError(error.cause) } : {}),
-    // An error a driver names (a code, a Kafka error type) explains itself; any other one is a bug, and its stack says where.
-    ...(code === undefined && type === undefined ? { stack: error.stack } : {}),
+    // An error a driver names (a code, a Kafka error name) explains itself; any other one is a bug, and its stack says where.
+    ...(code === undefined && apiId === undefined ? { stack: error.stack } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { access, mkdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { Kafka, logLevel } from "kafkajs";
+import { Admin } from "@platformatic/kafka";
 import { describeExit, onPath } from "../core/process.ts";
 import type { Part } from "../core/supervisor.ts";
 import { ensureKafkaJars, kafkaLibDir } from "./install.ts";
@@ -121,21 +121,19 @@ export function kafkaPart(options: KafkaBrokerOptions): Part {
         if (code !== 0) throw new Error(`formatting the storage failed (${describeExit(format.exitStatus!)})`);
       }
       const java = attempt.spawn("java", [...jvm, ...classes.flags, "kafka.Kafka", propertiesFile], { logFile });
-      const kafka = new Kafka({
-        clientId: "readiness",
-        brokers,
-        logLevel: logLevel.NOTHING,
-        connectionTimeout: 1_000,
-        retry: { retries: 0 },
-      });
       await attempt.wait(
         async () => {
-          const admin = kafka.admin();
+          const admin = new Admin({
+            clientId: "readiness",
+            bootstrapBrokers: brokers,
+            connectTimeout: 1_000,
+            requestTimeout: 5_000,
+            retries: 0,
+          });
           try {
-            await admin.connect();
-            return (await admin.describeCluster()).brokers.length > 0;
+            return (await admin.metadata({ topics: [] })).brokers.size > 0;
           } finally {
-            await admin.disconnect().catch(() => undefined);
+            await admin.close().catch(() => undefined);
           }
         },
         { what: `Kafka to answer on ${brokers[0]}`, exited: java, intervalMs: 100 },
@@ -198,18 +196,31 @@ async function classArchive(
 
 /** Creates the topics that do not exist yet and waits for their leaders. */
 export async function ensureTopics(brokers: string[], topics: string[], numPartitions = 3): Promise<void> {
-  const admin = new Kafka({ clientId: "topics", brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
+  const admin = new Admin({
+    clientId: "topics",
+    bootstrapBrokers: brokers,
+    connectTimeout: 3_000,
+    requestTimeout: 10_000,
+    retries: 5,
+    retryDelay: 250,
+  });
   try {
     const existing = new Set(await admin.listTopics());
     const missing = topics.filter((t) => !existing.has(t));
     if (missing.length) {
-      await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
-        waitForLeaders: true,
-      });
+      await admin.createTopics({ topics: missing, partitions: numPartitions, replicas: 1 });
+      // A topic is usable once each of its partitions has a leader.
+      for (let tries = 0; ; tries += 1) {
+        const led = await admin.metadata({ topics: missing, forceUpdate: true }).then(
+          (metadata) => missing.every((t) => metadata.topics.get(t)?.partitions.every((p) => p.leader >= 0)),
+          () => false, // not known yet to the broker's metadata: ask again
+        );
+        if (led) break;
+        if (tries >= 100) throw new Error(`no leaders for ${missing.join(", ")} within 10 s`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
     }
   } finally {
-    await admin.disconnect();
+    await admin.close().catch(() => undefined);
   }
 }

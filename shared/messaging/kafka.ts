@@ -1,11 +1,9 @@
 import { GetBootstrapBrokersCommand, KafkaClient } from "@aws-sdk/client-kafka";
-import { Kafka, logLevel, type Admin, type KafkaConfig, type Producer } from "kafkajs";
+import { Admin, Producer, compatibilityPartitioner, type Base, type BaseOptions } from "@platformatic/kafka";
 import { awsClientOptions } from "../aws-clients.ts";
 import { config, type Config } from "../config.ts";
 import { logger } from "../logger.ts";
 import { withTimeout } from "../timeout.ts";
-
-process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
 
 /** Which of MSK's bootstrap broker lists fits each way of authenticating (their ports differ). */
 const BROKER_LIST_OF = {
@@ -33,23 +31,6 @@ export async function discoverBrokers(
   return list.split(",");
 }
 
-const kafkaLogger =
-  () =>
-  ({
-    namespace,
-    level,
-    log,
-  }: {
-    namespace: string;
-    level: logLevel;
-    log: { message: string } & Record<string, unknown>;
-  }) => {
-    const { message, ...rest } = log;
-    const fields = { kafka: namespace, ...rest };
-    if (level <= logLevel.ERROR) logger.error(fields, message);
-    else if (level === logLevel.WARN) logger.warn(fields, message);
-  };
-
 /**
  * How a client authenticates, by KAFKA_AUTH. With `iam`, each connection signs a short-lived token
  * with the function's own credentials (aws-msk-iam-sasl-signer-js); what the role may do on the
@@ -57,63 +38,77 @@ const kafkaLogger =
  */
 export function kafkaSecurity(
   cfg: Pick<Config, "kafkaAuth" | "awsRegion"> = config(),
-): Pick<KafkaConfig, "ssl" | "sasl"> {
+): Pick<BaseOptions, "tls" | "sasl"> {
   switch (cfg.kafkaAuth) {
     case "none":
       return {};
     case "tls":
-      return { ssl: true };
+      return { tls: {} };
     case "iam":
       return {
-        ssl: true,
+        tls: {},
         sasl: {
-          mechanism: "oauthbearer",
-          oauthBearerProvider: async () => {
+          mechanism: "OAUTHBEARER",
+          token: async () => {
             const { generateAuthToken } = await import("aws-msk-iam-sasl-signer-js");
             const { token } = await generateAuthToken({ region: cfg.awsRegion });
-            return { value: token };
+            return token;
           },
         },
       };
   }
 }
 
-/** A kafkajs client whose every wait is short: a broker that is away fails a call in seconds. */
-export function kafkaClient(brokers: string[], clientId: string): Kafka {
-  return new Kafka({
+/**
+ * What every client of the container is given: short waits, so a broker that is away fails a call
+ * in seconds, and a line in the log for each broker connection that fails.
+ */
+export function kafkaOptions(brokers: string[], clientId: string): BaseOptions {
+  return {
     clientId,
-    brokers,
+    bootstrapBrokers: brokers,
     ...kafkaSecurity(),
-    logLevel: logLevel.ERROR,
-    logCreator: kafkaLogger,
-    connectionTimeout: 1_000,
+    connectTimeout: 1_000,
     requestTimeout: 5_000,
-    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
-  });
+    timeout: 5_000,
+    retries: 3,
+    retryDelay: (_client, _operation, attempt) => Math.min(100 * 2 ** attempt, 1_000),
+  };
+}
+
+/** Broker connections that fail, as one structured line each (the client itself only throws). */
+function logBrokerFailures<T extends Base<BaseOptions>>(client: T): T {
+  client.on("client:broker:failed", ({ broker }) =>
+    logger.warn({ kafka: client.clientId, broker: `${broker.host}:${broker.port}` }, "Kafka broker connection failed"),
+  );
+  return client;
 }
 
 /**
- * A connection kept for the container's life (a producer, an admin), made on first use. A failed
- * or timed-out connect leaves nothing behind, and `reset` drops one that went bad, so the next
- * call starts afresh.
+ * A client kept for the container's life (a producer, an admin), made and connected on first use.
+ * A failed or timed-out connect leaves nothing behind, and `reset` drops one that went bad, so the
+ * next call starts afresh.
  */
-function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promise<void> }>(
+function connectedOnce<T extends Base<BaseOptions>>(
   what: string,
   make: (brokers: string[]) => T,
+  connect: (client: T) => Promise<unknown>,
 ) {
   let current: Promise<T> | undefined;
   const reset = (): void => {
     const dropped = current;
     current = undefined;
-    void dropped?.then((c) => c.disconnect()).catch(() => undefined);
+    void dropped?.then((c) => c.close()).catch(() => undefined);
   };
   const get = (): Promise<T> => {
     current ??= (async () => {
-      const client = make(await withTimeout(discoverBrokers(), config().awsRequestTimeoutMs * 2, "broker discovery"));
+      const client = logBrokerFailures(
+        make(await withTimeout(discoverBrokers(), config().awsRequestTimeoutMs * 2, "broker discovery")),
+      );
       try {
-        await withTimeout(client.connect(), config().kafkaSendTimeoutMs, `${what} connect`);
+        await withTimeout(connect(client), config().kafkaSendTimeoutMs, `${what} connect`);
       } catch (error) {
-        void client.disconnect().catch(() => undefined);
+        void client.close().catch(() => undefined);
         throw error;
       }
       return client;
@@ -129,17 +124,30 @@ function connectedOnce<T extends { connect(): Promise<void>; disconnect(): Promi
 }
 
 /**
- * The container's idempotent producer. kafkajs keeps order only with one request in flight on an
- * idempotent producer; retries are few, because the relay, not the producer, waits out an outage.
+ * An idempotent producer (acks=all, one request in flight, so order holds within a partition).
+ * Retries are few, because the relay, not the producer, waits out an outage. Keys go to partitions
+ * as kafkajs and the Java client put them (murmur2, sign bit masked), so a user's events stay on
+ * the partition they were on before the client changed.
  */
-export const sharedProducer = connectedOnce<Producer>("producer", (brokers) =>
-  kafkaClient(brokers, "outbox-relay").producer({
+export function idempotentProducer(brokers: string[], clientId: string): Producer {
+  return new Producer({
+    ...kafkaOptions(brokers, clientId),
     idempotent: true,
-    maxInFlightRequests: 1,
-    allowAutoTopicCreation: false,
-    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
-  }),
+    autocreateTopics: false,
+    partitioner: compatibilityPartitioner,
+  });
+}
+
+/** The container's producer, for the outbox relay. */
+export const sharedProducer = connectedOnce<Producer>(
+  "producer",
+  (brokers) => idempotentProducer(brokers, "outbox-relay"),
+  (producer) => producer.initIdempotentProducer({}),
 );
 
 /** One admin connection per container, for health checks: a check opens no connection of its own. */
-export const sharedAdmin = connectedOnce<Admin>("admin", (brokers) => kafkaClient(brokers, "health").admin());
+export const sharedAdmin = connectedOnce<Admin>(
+  "admin",
+  (brokers) => new Admin(kafkaOptions(brokers, "health")),
+  (admin) => admin.connectToBrokers(),
+);

@@ -1,4 +1,4 @@
-import type { IHeaders, Producer } from "kafkajs";
+import type { Producer } from "@platformatic/kafka";
 import { config } from "../config.ts";
 import { withTimeout } from "../timeout.ts";
 import { sharedProducer } from "./kafka.ts";
@@ -43,23 +43,24 @@ const REFUSALS = new Set([
 ]);
 
 function refusalOf(error: unknown): string | undefined {
-  for (let cause = error, depth = 0; cause && depth < 5; depth += 1) {
-    const type = (cause as { type?: unknown }).type;
-    if (typeof type === "string" && REFUSALS.has(type)) return type;
-    cause =
-      (cause as { originalError?: unknown; cause?: unknown }).originalError ?? (cause as { cause?: unknown }).cause;
+  const pending: unknown[] = [error];
+  for (let seen = 0; pending.length > 0 && seen < 20; seen += 1) {
+    const cause = pending.shift() as { apiId?: unknown; cause?: unknown; errors?: unknown } | null | undefined;
+    if (!cause || typeof cause !== "object") continue;
+    if (typeof cause.apiId === "string" && REFUSALS.has(cause.apiId)) return cause.apiId;
+    // A send to several partitions fails with one error per partition, under `errors`.
+    if (Array.isArray(cause.errors)) pending.push(...(cause.errors as unknown[]));
+    pending.push(cause.cause);
   }
   return undefined;
 }
 
-function headersOf(record: OutboundRecord): IHeaders {
-  const headers: IHeaders = {};
-  for (const { name, value } of record.headers) {
-    const existing = headers[name];
-    headers[name] =
-      existing === undefined ? value : ([...(Array.isArray(existing) ? existing : [existing]), value] as Buffer[]);
-  }
-  return headers;
+/**
+ * The record's headers in order, repeated names included: each name is its own Buffer, so a name
+ * that repeats is a second entry of the Map rather than a replaced one.
+ */
+function headersOf(record: OutboundRecord): Map<Buffer, Buffer> {
+  return new Map(record.headers.map(({ name, value }) => [Buffer.from(name), value]));
 }
 
 /** Publishes through a producer (by default the container's idempotent one), every send bounded in time. */
@@ -77,15 +78,15 @@ export const kafkaPublisher = (producers: { get(): Promise<Producer>; reset(): v
     } catch (error) {
       throw new BrokerUnavailable(error);
     }
-    const byTopic = new Map<string, OutboundRecord[]>();
-    for (const record of records) byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
     try {
       await withTimeout(
-        producer.sendBatch({
+        producer.send({
           acks: -1,
-          topicMessages: [...byTopic].map(([topic, topicRecords]) => ({
-            topic,
-            messages: topicRecords.map((r) => ({ key: r.key, value: r.value, headers: headersOf(r) })),
+          messages: records.map((r) => ({
+            topic: r.topic,
+            key: r.key ?? undefined,
+            value: r.value,
+            headers: headersOf(r),
           })),
         }),
         cfg.kafkaSendTimeoutMs,

@@ -28,7 +28,7 @@ async function probe(component: string, run: () => Promise<unknown>): Promise<St
 async function kafkaCheck(): Promise<void> {
   try {
     // One admin connection per container, kept: a health call opens no broker connection of its own.
-    await (await sharedAdmin.get()).describeCluster();
+    await (await sharedAdmin.get()).metadata({ topics: [], forceUpdate: true });
   } catch (error) {
     sharedAdmin.reset();
     throw error;

@@ -3,14 +3,13 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import type { RunningStack } from "../../local/stack.ts";
 import type { Browser } from "playwright-core";
 import { launchChromium } from "../support/browser.ts";
 import { eventually, newUserId, ShopClient, type Socket } from "../support/shop-client.ts";
 import { startTestStack } from "../support/stack.ts";
-import { readUntil } from "../support/kafka-reads.ts";
+import { readUntil } from "../support/kafka.ts";
 
 /** A span as Zipkin's API answers it (names and services lower-cased by Zipkin). */
 interface ZipkinSpan {
@@ -269,7 +268,6 @@ describe("every order is one trace, in Zipkin", () => {
   it("keeps an order's trace through the dead-letter topic and its redrive", async () => {
     const payments = new pg.Client({ connectionString: stack.paymentsDatabaseUrl });
     await payments.connect();
-    const kafka = new Kafka({ clientId: "traces-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
     const AMOUNT = 4343;
     try {
       // A fault injected in the real database: charging an order of this amount always fails.
@@ -283,7 +281,13 @@ describe("every order is one trace, in Zipkin", () => {
       const orderId = placed.body.order_id;
 
       const letter = (
-        await readUntil(kafka, "orders.created.dlt", (m) => m.value?.toString().includes(orderId) ?? false, 1, 120_000)
+        await readUntil(
+          stack.kafkaBrokers,
+          "orders.created.dlt",
+          (m) => m.value?.toString().includes(orderId) ?? false,
+          1,
+          120_000,
+        )
       )[0]!;
       assert.equal(letter.headers?.["dlt-reason"]?.toString(), "retries-exhausted");
       const before = await traceWith(orderId, ["post /api/orders", "send orders.created", "process orders.created"]);

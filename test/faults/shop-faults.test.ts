@@ -3,13 +3,12 @@ import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { Kafka, logLevel } from "kafkajs";
 import pg from "pg";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { startStack } from "../../local/stack.ts";
 import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
-import { readUntil } from "../support/kafka-reads.ts";
+import { produce, readUntil } from "../support/kafka.ts";
 import { shifted } from "../support/stack.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
@@ -34,7 +33,6 @@ const RATE = 20;
  */
 describe("the shop heals itself", () => {
   let stack: RunningStack;
-  let kafka: Kafka;
   const lines: string[] = [];
 
   before(async () => {
@@ -45,12 +43,6 @@ describe("the shop heals itself", () => {
       output: (line) => void lines.push(line),
       // Faults and money, not identity: the shop runs open (sign-in is tested in test/e2e/auth.test.ts).
       env: { ...process.env, AUTH: "off" },
-    });
-    kafka = new Kafka({
-      clientId: "fault-test",
-      brokers: stack.kafkaBrokers,
-      logLevel: logLevel.NOTHING,
-      retry: { retries: 10 },
     });
   });
   after(async () => {
@@ -227,19 +219,17 @@ describe("the shop heals itself", () => {
     const topics = ["orders.created", "payments.processed", "payments.balance-updated"];
     const marker = randomUUID();
     await underTraffic("poison records", async () => {
-      const producer = kafka.producer();
-      await producer.connect();
       for (const topic of topics) {
-        await producer.send({
+        await produce(
+          stack.kafkaBrokers,
           topic,
-          messages: poison.map(([, value]) => ({ key: marker, value, headers: { poison: marker } })),
-        });
+          poison.map(([, value]) => ({ key: marker, value, headers: { poison: marker } })),
+        );
       }
-      await producer.disconnect();
     });
     for (const topic of topics) {
       const letters = await readUntil(
-        kafka,
+        stack.kafkaBrokers,
         `${topic}.dlt`,
         (m) => m.headers?.poison?.toString() === marker,
         poison.length,
@@ -279,7 +269,7 @@ describe("the shop heals itself", () => {
         failing = String(placed.body.order_id);
         traffic.placed.push({ orderId: failing, userId: failingUser, amount: AMOUNT });
         const [letter] = await readUntil(
-          kafka,
+          stack.kafkaBrokers,
           "orders.created.dlt",
           (m) => m.value?.toString().includes(failing) ?? false,
           1,

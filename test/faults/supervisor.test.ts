@@ -2,14 +2,14 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { Kafka, logLevel } from "kafkajs";
 import type pg from "pg";
 import { LOCAL_DIR, ROOT } from "../../local/core/paths.ts";
 import type { PartName, RunningStack } from "../../local/stack.ts";
-import { eventually, newUserId, ShopClient, type Shopper } from "../support/shop-client.ts";
+import { eventually, ShopClient, type Shopper } from "../support/shop-client.ts";
 import { launchChromium } from "../support/browser.ts";
 import { shifted, startTestStack, testStackName } from "../support/stack.ts";
 import { testPool } from "../support/database.ts";
+import { createTopic, fetchOffsets, produce, readUntil, setOffset } from "../support/kafka.ts";
 
 /** Apart from `npm start`'s, the e2e tests' and the benchmarks'. */
 const PORTS = shifted({
@@ -31,7 +31,6 @@ describe("a part of the stack that dies is brought back on its data (real proces
   let stack: RunningStack;
   let shop: ShopClient;
   let orders: pg.Pool;
-  let kafka: Kafka;
   let regular: Shopper;
   const said: string[] = [];
 
@@ -50,19 +49,12 @@ describe("a part of the stack that dies is brought back on its data (real proces
     await orders.query("CREATE TABLE supervisor_probe (note TEXT NOT NULL)");
     await orders.query("INSERT INTO supervisor_probe VALUES ('committed before the kills')");
 
-    kafka = new Kafka({ clientId: "supervisor-test", brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.createTopics({ topics: [{ topic: PROBE_TOPIC, numPartitions: 1 }], waitForLeaders: true });
-    const producer = kafka.producer();
-    await producer.connect();
-    await producer.send({
-      topic: PROBE_TOPIC,
-      messages: [{ key: "probe", value: "sent before the kills" }, { value: "second" }],
-    });
-    await producer.disconnect();
-    await admin.setOffsets({ groupId: PROBE_GROUP, topic: PROBE_TOPIC, partitions: [{ partition: 0, offset: "1" }] });
-    await admin.disconnect();
+    await createTopic(stack.kafkaBrokers, PROBE_TOPIC, 1);
+    await produce(stack.kafkaBrokers, PROBE_TOPIC, [
+      { key: "probe", value: "sent before the kills" },
+      { value: "second" },
+    ]);
+    await setOffset(stack.kafkaBrokers, PROBE_GROUP, PROBE_TOPIC, 0, 1n);
   });
   after(async () => {
     await orders?.end();
@@ -70,18 +62,8 @@ describe("a part of the stack that dies is brought back on its data (real proces
   });
 
   async function firstProbeMessage(): Promise<string> {
-    const consumer = kafka.consumer({ groupId: `supervisor-reader-${newUserId()}` });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic: PROBE_TOPIC, fromBeginning: true });
-      const first = new Promise<string>((resolve, reject) => {
-        consumer.run({ eachMessage: async ({ message }) => resolve(String(message.value)) }).catch(reject);
-        setTimeout(() => reject(new Error("no message within 30 s")), 30_000).unref();
-      });
-      return await first;
-    } finally {
-      await consumer.disconnect();
-    }
+    const [first] = await readUntil(stack.kafkaBrokers, PROBE_TOPIC, () => true, 1, 30_000);
+    return String(first!.value);
   }
 
   /** The row, the message and the consumer group's offset are still there, an order goes all the way through, and Zipkin answers. */
@@ -96,17 +78,11 @@ describe("a part of the stack that dies is brought back on its data (real proces
     const { rows } = await orders.query<{ note: string }>("SELECT note FROM supervisor_probe");
     assert.deepEqual(rows, [{ note: "committed before the kills" }]);
     assert.equal(await firstProbeMessage(), "sent before the kills");
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      const [offsets] = await admin.fetchOffsets({ groupId: PROBE_GROUP, topics: [PROBE_TOPIC] });
-      assert.deepEqual(
-        offsets?.partitions.map((p) => p.offset),
-        ["1"],
-      );
-    } finally {
-      await admin.disconnect();
-    }
+    const [offsets] = await fetchOffsets(stack.kafkaBrokers, { groupId: PROBE_GROUP, topics: [PROBE_TOPIC] });
+    assert.deepEqual(
+      offsets?.partitions.map((p) => p.offset),
+      ["1"],
+    );
 
     assert.equal(
       (await shop.signIn(regular.email, regular.password)).id,

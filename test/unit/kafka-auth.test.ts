@@ -29,13 +29,13 @@ describe("Kafka authentication (KAFKA_AUTH)", () => {
     assert.throws(() => loadConfig({ KAFKA_AUTH: "scram" }), /KAFKA_AUTH must be one of none, tls, iam/);
   });
 
-  it("gives kafkajs nothing, TLS, or TLS with SASL/OAUTHBEARER tokens signed by the function's credentials", async () => {
+  it("gives the Kafka client nothing, TLS, or TLS with SASL/OAUTHBEARER tokens signed by the function's credentials", async () => {
     assert.deepEqual(kafkaSecurity({ kafkaAuth: "none", awsRegion: "us-east-1" }), {});
-    assert.deepEqual(kafkaSecurity({ kafkaAuth: "tls", awsRegion: "us-east-1" }), { ssl: true });
+    assert.deepEqual(kafkaSecurity({ kafkaAuth: "tls", awsRegion: "us-east-1" }), { tls: {} });
     const iam = kafkaSecurity({ kafkaAuth: "iam", awsRegion: "us-east-1" });
-    assert.equal(iam.ssl, true);
-    const sasl = iam.sasl as { mechanism: string; oauthBearerProvider: () => Promise<{ value: string }> };
-    assert.equal(sasl.mechanism, "oauthbearer");
+    assert.deepEqual(iam.tls, {});
+    const sasl = iam.sasl as { mechanism: string; token: () => Promise<string> };
+    assert.equal(sasl.mechanism, "OAUTHBEARER");
     // The signer presigns locally with whatever credentials the chain finds (here: made-up ones).
     const saved = { ...process.env };
     Object.assign(process.env, {
@@ -45,7 +45,7 @@ describe("Kafka authentication (KAFKA_AUTH)", () => {
     });
     delete process.env.AWS_PROFILE;
     try {
-      const { value } = await sasl.oauthBearerProvider();
+      const value = await sasl.token();
       const url = new URL(Buffer.from(value, "base64url").toString("utf8"));
       assert.equal(url.hostname, "kafka.us-east-1.amazonaws.com");
       assert.equal(url.searchParams.get("Action"), "kafka-cluster:Connect");

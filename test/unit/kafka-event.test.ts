@@ -32,7 +32,6 @@ describe("the Kafka event handed to functions", () => {
         offset: "41",
         timestamp: "1764000000000",
         headers: { event_id: Buffer.from(event.event_id) },
-        attributes: 0,
       },
       {
         key: null,
@@ -40,7 +39,6 @@ describe("the Kafka event handed to functions", () => {
         offset: "42",
         timestamp: "1764000000001",
         headers: {},
-        attributes: 0,
       },
     ],
   );

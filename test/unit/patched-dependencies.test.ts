@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -10,7 +9,6 @@ import { after, before, describe, it } from "node:test";
  * itself: when a patch stops applying or an upgrade drops a change, the test of that change fails.
  */
 
-const require = createRequire(import.meta.url);
 /** A module of serverless-offline's source (the package exports none of them). */
 const serverlessOffline = (file: string) =>
   import(new URL(`../../node_modules/serverless-offline/src/${file}`, import.meta.url).href) as Promise<{
@@ -18,18 +16,6 @@ const serverlessOffline = (file: string) =>
   }>;
 /** Timers alive in this process right now. */
 const liveTimers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
-
-describe("kafkajs+2.2.4.patch", () => {
-  it("schedules no check of an empty request queue (an idle connection used to re-check it every millisecond)", () => {
-    const RequestQueue = require("kafkajs/src/network/requestQueue/index.js") as new (options: object) => {
-      scheduleCheckPendingRequests(): void;
-      throttleCheckTimeoutId: unknown;
-    };
-    const queue = new RequestQueue({ clientId: "test", broker: "127.0.0.1:9092", logger: { debug() {} } });
-    queue.scheduleCheckPendingRequests();
-    assert.equal(queue.throttleCheckTimeoutId ?? null, null);
-  });
-});
 
 describe("serverless-offline+14.8.5.patch", () => {
   let dir: string;

@@ -1,23 +1,22 @@
 // @ts-check
-/** @import { Consumer, EachBatchPayload, KafkaMessage, LogEntry, Producer } from "kafkajs" */
+/** @import { BaseOptions } from "@platformatic/kafka" */
 /** @import { Failure } from "./dead-letter.js" */
 /** @import { ErrorHandling, MappingSettings } from "./error-handling.js" */
-/** @import { KafkaSource } from "./lambda-event.js" */
+/** @import { KafkaSource, SourceRecord } from "./lambda-event.js" */
 import http from "node:http";
-import { Kafka, logLevel } from "kafkajs";
+import { Admin, Producer, compatibilityPartitioner } from "@platformatic/kafka";
 import { deadLetterOf } from "./dead-letter.js";
 import { deliverPartition } from "./delivery.js";
 import { errorHandlingOf } from "./error-handling.js";
+import { GroupMember } from "./group-member.js";
 import { post } from "./http-post.js";
 import { lambdaEventFor } from "./lambda-event.js";
 import { waitUntil } from "./wait-until.js";
 
-process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= "1";
-
 /**
  * Lambda's Kafka event source mappings, run offline in a process of their own (started by the
- * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a kafkajs
- * consumer group per mapping invokes its function through serverless-offline's Lambda endpoint
+ * serverless plugin in index.cjs, which passes the mappings in KAFKA_EVENT_SOURCE): a consumer
+ * group member per mapping (group-member.js) invokes its function through serverless-offline's Lambda endpoint
  * (its Invoke API, over kept-alive HTTP), synchronously, with the event AWS would send, and commits
  * offsets only after success; failures are handled as `custom.kafkaEventSource.mappings.<function>`
  * says, with AWS's semantics (see delivery.js).
@@ -59,9 +58,16 @@ const say = {
  */
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/**
+ * Errors the client meets while a group forms or rebalances, and then gets past by itself: left out
+ * of sight unless nothing else works.
+ * @param {string} text
+ */
+const isGroupChurn = (text) => /coordinator (is )?(not available|is loading|is not aware)|rebalanc/i.test(text);
+
 class KafkaEventSource {
-  /** @type {Consumer[]} */
-  consumers = [];
+  /** @type {GroupMember[]} */
+  members = [];
   /** @type {Producer | undefined} */
   producer;
   /** Kept-alive connections to serverless-offline's Lambda endpoint: an invoke is no new connection. */
@@ -72,81 +78,107 @@ class KafkaEventSource {
     this.setup = setup;
   }
 
+  /**
+   * What every client here is given: short waits, so a broker that is away fails a call in seconds.
+   * @param {string} clientId
+   * @returns {BaseOptions}
+   */
+  clientOptions(clientId) {
+    return {
+      clientId,
+      bootstrapBrokers: this.setup.brokers,
+      connectTimeout: 1_000,
+      requestTimeout: 10_000,
+      retries: 3,
+      retryDelay: 250,
+      autocreateTopics: false,
+    };
+  }
+
   async start() {
     const { brokers } = this.setup;
-    const kafka = new Kafka({
-      clientId: "kafka-event-source",
-      brokers,
-      logLevel: logLevel.WARN,
-      logCreator: () => (entry) => this.kafkaLog(entry),
-      connectionTimeout: 1_000,
-      requestTimeout: 10_000,
-    });
     /** @type {Mapping[]} */
     const mappings = this.setup.mappings.map((m) => ({ ...m, handling: errorHandlingOf(m.settings, m.topic) }));
-    await this.waitForTopics(kafka, [
+    await this.waitForTopics([
       ...new Set(mappings.flatMap((m) => [m.topic, ...(m.handling.onFailureTopic ? [m.handling.onFailureTopic] : [])])),
     ]);
-    this.producer = kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 3 } });
-    await this.producer.connect();
+    // Keys go to the partitions kafkajs and the Java client would choose (murmur2, sign bit masked).
+    this.producer = this.logged(
+      new Producer({ ...this.clientOptions("kafka-event-source"), partitioner: compatibilityPartitioner }),
+    );
 
     await Promise.all(
       mappings.map(async (mapping) => {
-        const consumer = kafka.consumer({
-          groupId: mapping.groupId,
-          sessionTimeout: 10_000,
-          heartbeatInterval: 1_000,
-          maxWaitTimeInMs: 100,
-          allowAutoTopicCreation: false,
-        });
-        this.consumers.push(consumer);
-        consumer.on(consumer.events.CRASH, ({ payload }) =>
-          say.warning(
-            `Kafka event source: ${mapping.functionKey} consumer stopped (${payload.error.message}); ${payload.restart ? "restarting" : "not restarting"}`,
-          ),
+        const warn = (/** @type {string} */ line) =>
+          isGroupChurn(line) || say.warning(`Kafka event source: ${mapping.functionKey}: ${line}`);
+        const member = new GroupMember(
+          {
+            topic: mapping.topic,
+            fromBeginning: mapping.fromBeginning,
+            consumer: {
+              ...this.clientOptions("kafka-event-source"),
+              groupId: mapping.groupId,
+              sessionTimeout: 10_000,
+              rebalanceTimeout: 10_000,
+              heartbeatInterval: 1_000,
+              maxWaitTime: 100,
+              autocommit: false,
+            },
+          },
+          {
+            deliver: (topic, partition, records, own) =>
+              this.deliver(mapping, brokers, topic, partition, records, own, (line) =>
+                say.warning(`Kafka event source: ${mapping.functionKey}: ${line}`),
+              ),
+            warn,
+            sleep,
+          },
         );
-        await consumer.connect();
-        await consumer.subscribe({ topic: mapping.topic, fromBeginning: mapping.fromBeginning });
-        await consumer.run({
-          autoCommit: false,
-          eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: 4,
-          eachBatch: (payload) => this.deliverBatch(mapping, brokers, consumer, payload),
-        });
+        this.members.push(member);
+        await member.start();
         say.notice(`Kafka event source: ${mapping.topic} -> ${mapping.functionKey} (group ${mapping.groupId})`);
       }),
     );
     // Start scripts wait for this line.
-    say.notice(`Kafka event source ready (${this.consumers.length} consumers on ${brokers.join(",")})`);
+    say.notice(`Kafka event source ready (${this.members.length} consumers on ${brokers.join(",")})`);
   }
 
   /**
+   * Broker connections that fail, one line each (the client has no logger of its own: it throws, and emits).
+   * @template {Admin | Producer} T
+   * @param {T} client
+   * @returns {T}
+   */
+  logged(client) {
+    client.on("client:broker:failed", ({ broker }) =>
+      say.warning(`Kafka event source: ${client.clientId}: connection to ${broker.host}:${broker.port} failed`),
+    );
+    return client;
+  }
+
+  /**
+   * Hands one partition's records to the function, as Lambda does (delivery.js).
    * @param {Mapping} mapping
    * @param {string[]} brokers
-   * @param {Consumer} consumer
-   * @param {EachBatchPayload} payload
+   * @param {string} topic
+   * @param {number} partition
+   * @param {SourceRecord[]} records
+   * @param {{ commit: (next: string) => Promise<void>, stillOwned: () => boolean }} own
+   * @param {(line: string) => void} warn
    * @returns {Promise<void>}
    */
-  async deliverBatch(mapping, brokers, consumer, payload) {
-    const { batch, heartbeat, isRunning, isStale, resolveOffset } = payload;
-    await deliverPartition(batch.messages, {
-      topic: batch.topic,
-      partition: batch.partition,
+  async deliver(mapping, brokers, topic, partition, records, own, warn) {
+    await deliverPartition(records, {
+      topic,
+      partition,
       batchSize: mapping.batchSize,
       handling: mapping.handling,
-      invoke: (records) =>
-        this.invoke(
-          mapping.functionName,
-          lambdaEventFor(mapping.source, brokers, batch.topic, batch.partition, records),
-        ),
-      commit: async (next) => {
-        await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
-        resolveOffset((BigInt(next) - 1n).toString());
-      },
-      deadLetter: (records, failure) => this.deadLetter(mapping, batch.topic, batch.partition, records, failure),
-      heartbeat,
-      stillOwned: () => isRunning() && !isStale(),
-      warn: (line) => say.warning(`Kafka event source: ${mapping.functionKey}: ${line}`),
+      invoke: (batch) =>
+        this.invoke(mapping.functionName, lambdaEventFor(mapping.source, brokers, topic, partition, batch)),
+      commit: own.commit,
+      deadLetter: (failed, failure) => this.deadLetter(mapping, topic, partition, failed, failure),
+      stillOwned: own.stillOwned,
+      warn,
       sleep,
       now: Date.now,
     });
@@ -157,7 +189,7 @@ class KafkaEventSource {
    * @param {Mapping} mapping
    * @param {string} topic
    * @param {number} partition
-   * @param {KafkaMessage[]} records
+   * @param {SourceRecord[]} records
    * @param {Omit<Failure, "functionName">} failure
    * @returns {Promise<void>}
    */
@@ -177,53 +209,40 @@ class KafkaEventSource {
         },
         { ...failure, functionName: mapping.functionName },
       );
-      // A header name may repeat (Kafka allows it): every value goes along, in order.
-      /** @type {Record<string, Buffer[]>} */
-      const headers = {};
-      for (const { name, value } of letter.headers) (headers[name] ??= []).push(value);
-      return { key: letter.key, value: letter.value, headers };
+      return {
+        topic: /** @type {string} */ (mapping.handling.onFailureTopic),
+        key: letter.key ?? undefined,
+        value: letter.value,
+        // A header name may repeat (Kafka allows it): each name is its own Buffer, so every value goes along, in order.
+        headers: new Map(letter.headers.map(({ name, value }) => [Buffer.from(name), value])),
+      };
     });
-    // start() connects the producer and names the topic before any consumer runs.
+    // start() makes the producer before any member joins.
     const producer = /** @type {Producer} */ (this.producer);
-    await producer.send({ topic: /** @type {string} */ (mapping.handling.onFailureTopic), acks: -1, messages });
-  }
-
-  /**
-   * kafkajs's own messages, as one readable line each. A group being formed or rebalanced makes it
-   * report errors it then retries by itself; those stay out of sight unless nothing else works.
-   * @param {LogEntry} entry
-   */
-  kafkaLog({ level, namespace, log }) {
-    const { message, error } = /** @type {{ message: string, error?: string }} */ (log);
-    if (/coordinator (is )?(not available|is loading|is not aware)|rebalanc/i.test(`${message} ${error ?? ""}`)) return;
-    const line = `Kafka event source: ${namespace}: ${message}${error ? ` (${error})` : ""}`;
-    if (level <= logLevel.ERROR) say.error(line);
-    else say.warning(line);
+    await producer.send({ messages, acks: -1 });
   }
 
   /**
    * Topics are never auto-created: the source and on-failure topics have to exist when
    * serverless-offline starts, or within a minute of it.
-   * @param {Kafka} kafka
    * @param {string[]} topics
    * @returns {Promise<void>}
    */
-  async waitForTopics(kafka, topics) {
-    await waitUntil(
-      async () => {
-        const admin = kafka.admin();
-        try {
-          await admin.connect();
+  async waitForTopics(topics) {
+    const admin = new Admin(this.clientOptions("kafka-event-source-admin"));
+    try {
+      await waitUntil(
+        async () => {
           const existing = new Set(await admin.listTopics());
           const missing = topics.filter((t) => !existing.has(t));
           if (missing.length > 0) throw new Error(`missing ${missing.join(", ")}`);
           return true;
-        } finally {
-          await admin.disconnect().catch(() => undefined);
-        }
-      },
-      { timeoutMs: 60_000, intervalMs: 250, what: `Kafka event source: topics ${topics.join(", ")}` },
-    );
+        },
+        { timeoutMs: 60_000, intervalMs: 250, what: `Kafka event source: topics ${topics.join(", ")}` },
+      );
+    } finally {
+      await admin.close().catch(() => undefined);
+    }
   }
 
   /**
@@ -255,12 +274,9 @@ class KafkaEventSource {
 
   async stop() {
     this.agent.destroy();
-    const consumers = this.consumers.splice(0);
-    await Promise.all([
-      ...consumers.map((c) => c.disconnect().catch(() => undefined)),
-      this.producer?.disconnect().catch(() => undefined),
-    ]);
-    if (consumers.length) say.notice("Kafka event source stopped");
+    const members = this.members.splice(0);
+    await Promise.all([...members.map((m) => m.stop()), this.producer?.close().catch(() => undefined)]);
+    if (members.length) say.notice("Kafka event source stopped");
   }
 }
 

@@ -1,5 +1,5 @@
 // @ts-check
-/** @import { KafkaMessage } from "kafkajs" */
+/** @import { SourceRecord } from "./lambda-event.js" */
 /** @import { FailureReason } from "./dead-letter.js" */
 /** @import { ErrorHandling, Verdict } from "./error-handling.js" */
 import { retryDelayMs, verdictOf } from "./error-handling.js";
@@ -10,12 +10,11 @@ import { retryDelayMs, verdictOf } from "./error-handling.js";
  * @property {number} partition
  * @property {number} batchSize
  * @property {ErrorHandling} handling
- * @property {(batch: KafkaMessage[]) => Promise<{ functionError?: string, payload: string }>} invoke
+ * @property {(batch: SourceRecord[]) => Promise<{ functionError?: string, payload: string }>} invoke
  *   Invokes the function synchronously with these records; a transport failure counts as a function error.
  * @property {(next: string) => Promise<void>} commit Commits the partition's offset: everything before `next` is done.
- * @property {(records: KafkaMessage[], failure: { reason: FailureReason, error: string, attempts: number }) => Promise<void>} deadLetter
+ * @property {(records: SourceRecord[], failure: { reason: FailureReason, error: string, attempts: number }) => Promise<void>} deadLetter
  *   Sends records to the on-failure destination.
- * @property {() => Promise<void>} heartbeat
  * @property {() => boolean} stillOwned False once the consumer stops or the partition moved to
  *   another member: leave the rest uncommitted.
  * @property {(line: string) => void} warn
@@ -23,14 +22,14 @@ import { retryDelayMs, verdictOf } from "./error-handling.js";
  * @property {() => number} now
  */
 
-/** @param {KafkaMessage} message */
+/** @param {SourceRecord} message */
 const nextOf = (message) => (BigInt(message.offset) + 1n).toString();
 
 /**
  * The last of a batch that is never empty here.
- * @param {KafkaMessage[]} messages
+ * @param {SourceRecord[]} messages
  */
-const lastOf = (messages) => /** @type {KafkaMessage} */ (messages.at(-1));
+const lastOf = (messages) => /** @type {SourceRecord} */ (messages.at(-1));
 
 /**
  * Lambda's handling of one partition's records, in offset order:
@@ -42,19 +41,19 @@ const lastOf = (messages) => /** @type {KafkaMessage} */ (messages.at(-1));
  *   a retry, as for streams), until the failing record is alone;
  * - after MaximumRetryAttempts retries the batch goes to the on-failure destination (or, without
  *   one, is dropped, as on AWS, loudly) and the partition moves on.
- * @param {KafkaMessage[]} messages
+ * @param {SourceRecord[]} messages
  * @param {DeliveryPorts} ports
  * @returns {Promise<void>}
  */
 export async function deliverPartition(messages, ports) {
   const { handling } = ports;
-  /** @type {KafkaMessage[][]} */
+  /** @type {SourceRecord[][]} */
   const queue = [];
   for (let i = 0; i < messages.length; i += ports.batchSize) queue.push(messages.slice(i, i + ports.batchSize));
   let attempts = 0;
   while (queue.length > 0) {
     if (!ports.stillOwned()) return;
-    let batch = /** @type {KafkaMessage[]} */ (queue.shift());
+    let batch = /** @type {SourceRecord[]} */ (queue.shift());
 
     const fresh = batch.findIndex((m) => ports.now() - Number(m.timestamp) <= handling.maxRecordAgeMs);
     const expired = fresh === -1 ? batch : batch.slice(0, fresh);
@@ -68,7 +67,7 @@ export async function deliverPartition(messages, ports) {
       if (batch.length === 0) continue;
     }
 
-    const verdict = await invokeWithHeartbeats(ports, batch);
+    const verdict = await invokeOnce(ports, batch);
     if (verdict.ok) {
       await ports.commit(nextOf(lastOf(batch)));
       attempts = 0;
@@ -81,7 +80,7 @@ export async function deliverPartition(messages, ports) {
       attempts = 0;
     }
     ports.warn(
-      `${ports.topic}-${ports.partition} offsets ${/** @type {KafkaMessage} */ (failed[0]).offset}..${lastOf(failed).offset} failed (attempt ${attempts + 1}): ${verdict.error}`,
+      `${ports.topic}-${ports.partition} offsets ${/** @type {SourceRecord} */ (failed[0]).offset}..${lastOf(failed).offset} failed (attempt ${attempts + 1}): ${verdict.error}`,
     );
     if (handling.bisect && failed.length > 1) {
       const half = Math.ceil(failed.length / 2);
@@ -95,14 +94,13 @@ export async function deliverPartition(messages, ports) {
       continue;
     }
     await ports.sleep(retryDelayMs(attempts));
-    await ports.heartbeat();
     queue.unshift(failed);
   }
 }
 
 /**
  * @param {DeliveryPorts} ports
- * @param {KafkaMessage[]} records
+ * @param {SourceRecord[]} records
  * @param {{ reason: FailureReason, error: string, attempts: number }} failure
  */
 async function giveUp(ports, records, failure) {
@@ -120,23 +118,22 @@ async function giveUp(ports, records, failure) {
 }
 
 /**
- * Keeps the group membership alive while a slow invocation runs, as Lambda's poller does.
+ * One invocation; its failure, whatever the cause, is a verdict on the batch. The group's heartbeats
+ * go on meanwhile (the Kafka client sends them on a timer of its own), so a slow function does not
+ * cost the partition.
  * @param {DeliveryPorts} ports
- * @param {KafkaMessage[]} batch
+ * @param {SourceRecord[]} batch
  * @returns {Promise<Verdict>}
  */
-async function invokeWithHeartbeats(ports, batch) {
-  const timer = setInterval(() => void ports.heartbeat().catch(() => undefined), 1_000);
+async function invokeOnce(ports, batch) {
   try {
     const answer = await ports.invoke(batch);
     return verdictOf(answer, batch, ports.topic, ports.partition, ports.handling);
   } catch (error) {
     return {
       ok: false,
-      from: /** @type {KafkaMessage} */ (batch[0]).offset,
+      from: /** @type {SourceRecord} */ (batch[0]).offset,
       error: error instanceof Error ? error.message : String(error),
     };
-  } finally {
-    clearInterval(timer);
   }
 }

@@ -1,5 +1,5 @@
 // @ts-check
-/** @import { KafkaMessage } from "kafkajs" */
+/** @import { SourceRecord } from "./lambda-event.js" */
 
 /**
  * The error handling of one event source mapping, under AWS's own property names: these are
@@ -59,14 +59,14 @@ export function errorHandlingOf(settings = {}, sourceTopic) {
  * batch; with ReportBatchItemFailures the lowest reported offset of this partition is where the
  * retry starts, and an identifier that cannot be read fails the whole batch, as on AWS.
  * @param {{ functionError?: string, payload: string }} answer
- * @param {KafkaMessage[]} batch
+ * @param {SourceRecord[]} batch
  * @param {string} topic
  * @param {number} partition
  * @param {ErrorHandling} handling
  * @returns {Verdict}
  */
 export function verdictOf(answer, batch, topic, partition, handling) {
-  const first = /** @type {KafkaMessage} */ (batch[0]).offset;
+  const first = /** @type {SourceRecord} */ (batch[0]).offset;
   if (answer.functionError)
     return { ok: false, from: first, error: `${answer.functionError}: ${answer.payload.slice(0, 500)}` };
   if (!handling.reportBatchItemFailures) return { ok: true };

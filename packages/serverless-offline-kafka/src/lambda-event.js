@@ -1,5 +1,16 @@
 // @ts-check
-/** @import { KafkaMessage } from "kafkajs" */
+/** @import { Message } from "@platformatic/kafka" */
+
+/**
+ * A record as the event source read it: key and value as bytes, offset and timestamp (ms) as
+ * decimal strings, headers by name (a repeated name holds every value, in order).
+ * @typedef {object} SourceRecord
+ * @property {Buffer | null} key
+ * @property {Buffer | null} value
+ * @property {string} offset
+ * @property {string} timestamp
+ * @property {Record<string, Buffer | string | Array<Buffer | string> | undefined>} [headers]
+ */
 
 /**
  * @typedef {object} KafkaEventRecord
@@ -30,7 +41,7 @@
  * @param {string[]} brokers
  * @param {string} topic
  * @param {number} partition
- * @param {KafkaMessage[]} messages
+ * @param {SourceRecord[]} messages
  * @returns {KafkaLambdaEvent}
  */
 export function lambdaEventFor(source, brokers, topic, partition, messages) {
@@ -52,5 +63,24 @@ export function lambdaEventFor(source, brokers, topic, partition, messages) {
     ...(source.kind === "msk" ? { eventSourceArn: source.arn } : {}),
     bootstrapServers: brokers.join(","),
     records: { [`${topic}-${partition}`]: records },
+  };
+}
+
+/**
+ * The SourceRecord of a record as @platformatic/kafka reads it (bytes, no deserializers): every value
+ * of a repeated header name kept, in order.
+ * @param {Message<Buffer, Buffer, Buffer, Buffer>} message
+ * @returns {SourceRecord}
+ */
+export function sourceRecordOf(message) {
+  /** @type {Record<string, Buffer[]>} */
+  const headers = {};
+  for (const [name, value] of message.headerEntries) (headers[name.toString()] ??= []).push(value ?? Buffer.alloc(0));
+  return {
+    key: message.key ?? null,
+    value: message.value ?? null,
+    offset: message.offset.toString(),
+    timestamp: message.timestamp.toString(),
+    headers,
   };
 }

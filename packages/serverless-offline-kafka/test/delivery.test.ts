@@ -1,18 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { KafkaMessage } from "kafkajs";
+import type { SourceRecord } from "../src/lambda-event.js";
 import { deliverPartition, type DeliveryPorts } from "../src/delivery.js";
 import { errorHandlingOf, retryDelayMs, verdictOf } from "../src/error-handling.js";
 
-const message = (offset: number, value = `{"n":${offset}}`, timestamp = Date.now()): KafkaMessage =>
+const message = (offset: number, value = `{"n":${offset}}`, timestamp = Date.now()): SourceRecord =>
   ({
     offset: String(offset),
     value: Buffer.from(value),
     key: null,
     timestamp: String(timestamp),
     headers: {},
-    attributes: 0,
-  }) as KafkaMessage;
+  }) as SourceRecord;
 
 /**
  * The event source's handling of failures, driven with a scripted function (a real one, on a real
@@ -20,7 +19,7 @@ const message = (offset: number, value = `{"n":${offset}}`, timestamp = Date.now
  * committed, retried and dead-lettered.
  */
 function run(
-  messages: KafkaMessage[],
+  messages: SourceRecord[],
   settings: Parameters<typeof errorHandlingOf>[0],
   fails: (batch: number[]) => { functionError?: string; payload: string },
 ) {
@@ -47,7 +46,6 @@ function run(
         reason: failure.reason,
         attempts: failure.attempts,
       }),
-    heartbeat: async () => undefined,
     stillOwned: () => true,
     warn: () => undefined,
     sleep: async (ms) => void (log.waited += ms),

@@ -18,7 +18,6 @@ describe("the Kafka event handed to functions", () => {
         offset: "41",
         timestamp: "1764000000000",
         headers: { event_id: Buffer.from("e-1") },
-        attributes: 0,
       },
       {
         key: null,
@@ -26,7 +25,6 @@ describe("the Kafka event handed to functions", () => {
         offset: "42",
         timestamp: "1764000000001",
         headers: {},
-        attributes: 0,
       },
     ],
   );
@@ -54,7 +52,6 @@ describe("the Kafka event handed to functions", () => {
         offset: "0",
         timestamp: "0",
         headers: { h: [Buffer.from("1"), Buffer.from("2")] },
-        attributes: 0,
       },
     ]).records["t-0"]!;
     assert.deepEqual(record!.headers, [{ h: [0x31] }, { h: [0x32] }]);
