@@ -30,6 +30,17 @@ describe("the front's adaptive limit", () => {
     assert.ok(limit.current >= 128, `back to ${limit.current}`);
   });
 
+  it("holds a flood to its floor against the latency it had with room to spare, and climbs back once the flood is over", () => {
+    const limit = new AdaptiveLimit({ initial: 128, min: 16, max: 256 });
+    for (let i = 0; i < 50; i += 1) limit.answered(20, 2); // light load: 20 ms with room to spare
+    answer(limit, 60, 1_000); // a flood: every place taken, answers 50 times slower
+    assert.equal(limit.current, 16);
+    answer(limit, 200, 1_000); // a long one: its slow answers never become the measure
+    assert.equal(limit.current, 16);
+    for (let i = 0; i < 150; i += 1) limit.answered(20, 2); // light load again
+    assert.equal(limit.current, 128);
+  });
+
   it("learns nothing from answers while it uses less than half its room", () => {
     const limit = new AdaptiveLimit({ initial: 100, min: 16, max: 256 });
     for (let i = 0; i < 100; i += 1) limit.answered(i % 2 ? 20 : 2_000, 10);
