@@ -21,6 +21,8 @@ export interface LimitRange {
 const TOLERANCE = 2;
 /** How fast the limit moves toward each new estimate. */
 const SMOOTHING = 0.2;
+/** At most this many requests under way, the server has room: their latency is the no-load latency. */
+const NO_LOAD_IN_FLIGHT = 4;
 /** How fast the no-load latency follows new samples of it. */
 const BASELINE_WEIGHT = 0.05;
 
@@ -42,9 +44,9 @@ export class AdaptiveLimit {
   /** An answer came `rttMs` after its request was passed on, with `inFlight` passed on at that time. */
   answered(rttMs: number, inFlight: number): void {
     const rtt = Math.max(rttMs, 0.1);
-    // A request passed on while the server had room measures its no-load latency; the very first
-    // answer stands in until one does.
-    const hadRoom = inFlight <= Math.max(2, this.#limit / 4);
+    // A request passed on with hardly any other under way measures the no-load latency; the very
+    // first answer stands in until one does.
+    const hadRoom = inFlight <= NO_LOAD_IN_FLIGHT;
     if (this.#baselineMs === 0) this.#baselineMs = rtt;
     else if (hadRoom) this.#baselineMs += (rtt - this.#baselineMs) * BASELINE_WEIGHT;
     const quick = rtt <= TOLERANCE * this.#baselineMs;
