@@ -1,6 +1,6 @@
 import { startStack, type RunningStack, type StackPorts } from "../../local/stack.ts";
 
-export { localFunctionName } from "../../local/offline/warm-up.ts";
+export { localFunctionName } from "../../local/offline/functions.ts";
 
 /**
  * Ports apart from `npm start`'s, so the tests can run while the shop is up. Every port a test or
