@@ -1,5 +1,5 @@
 import { deadLetterTopic, type Topic } from "../shared/contract/events.ts";
-import { PROBES_BROKERS, PUSHES_FRAMES, TOPOLOGY } from "../shared/contract/topology.ts";
+import { PROBES_BROKERS, PUSHES_FRAMES, SAMPLES_OFFSETS, TOPOLOGY } from "../shared/contract/topology.ts";
 import type { Database } from "../shared/contract/topology.ts";
 import { DATABASES, databasesOf } from "./limits.ts";
 import { passwordSecretOf, stageParams, type StageParams } from "./stage-settings.ts";
@@ -19,6 +19,8 @@ import { passwordSecretOf, stageParams, type StageParams } from "./stage-setting
  * - `publishes`: the topics it produces to (the relays: what their outbox holds, the dead letters
  *   of their database's consumers included),
  * - `probesKafka`: it connects to the cluster, nothing more (the health check),
+ * - `samplesOffsets`: it describes every topic and consumer group, reading nothing (the metrics
+ *   sampler: consumer lag and dead letters),
  * - an `msk` event: what Lambda's event source mapping needs with this role (MSK's control plane,
  *   the VPC, and with IAM access control: read its topic, commit as its group, write its
  *   on-failure topic).
@@ -34,6 +36,7 @@ interface Access {
   pushes: boolean;
   publishes: string[];
   probesKafka: boolean;
+  samplesOffsets: boolean;
 }
 
 /** Each database's outbox relay, as serverless.yml names it. */
@@ -67,6 +70,7 @@ export function accessOf(functionKey: string, functions: Record<string, Function
     pushes: PUSHES_FRAMES.includes(functionKey),
     publishes,
     probesKafka: PROBES_BROKERS.includes(functionKey),
+    samplesOffsets: SAMPLES_OFFSETS.includes(functionKey),
   };
 }
 
@@ -76,6 +80,7 @@ function checkWiring(functions: Record<string, FunctionConfig>): void {
     ...Object.values(TOPOLOGY).flatMap((t) => [...t.writtenBy, t.consumer.function]),
     ...PUSHES_FRAMES,
     ...PROBES_BROKERS,
+    ...SAMPLES_OFFSETS,
   ];
   const unknown = [...new Set(named)].filter((key) => !(key in functions));
   if (unknown.length)
@@ -152,7 +157,7 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
   const iam = params.kafkaAuth === "iam";
   const cluster = params.mskClusterArn;
   const consumes = mskEventsOf(fn);
-  const usesKafka = consumes.length > 0 || access.publishes.length > 0 || access.probesKafka;
+  const usesKafka = consumes.length > 0 || access.publishes.length > 0 || access.probesKafka || access.samplesOffsets;
   const statements: Statement[] = [
     statement(
       "WriteOwnLogs",
@@ -289,6 +294,19 @@ function statementsOf(functionKey: string, fn: FunctionConfig, input: RolesInput
           "PublishOutboxTopics",
           ["kafka-cluster:DescribeTopic", "kafka-cluster:WriteData"],
           access.publishes.map((topic) => mskResourceArn(cluster, "topic", topic)),
+        ),
+      );
+    }
+    if (access.samplesOffsets) {
+      const topics = (Object.keys(TOPOLOGY) as Topic[]).flatMap((topic) => [topic, deadLetterTopic(topic)]);
+      statements.push(
+        statement(
+          "DescribeTopicsAndGroups",
+          ["kafka-cluster:DescribeTopic", "kafka-cluster:DescribeGroup"],
+          [
+            ...topics.map((topic) => mskResourceArn(cluster, "topic", topic)),
+            ...Object.values(TOPOLOGY).map(({ consumer }) => mskResourceArn(cluster, "group", consumer.group)),
+          ],
         ),
       );
     }

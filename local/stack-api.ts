@@ -62,6 +62,8 @@ export interface RunningStack {
   wsUrl: string;
   frontendUrl: string;
   docsUrl: string;
+  /** The shop's metrics in Prometheus' text format (local/metrics/registry.ts). */
+  metricsUrl: string;
   kafkaBrokers: string[];
   ordersDatabaseUrl: string;
   paymentsDatabaseUrl: string;

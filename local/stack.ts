@@ -16,6 +16,7 @@ import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { recordProcess, stopLeftovers } from "./core/leftovers.ts";
 import { offlineEnv, offlinePart } from "./offline/part.ts";
 import { LOCAL_DIR } from "./core/paths.ts";
+import { MetricsRegistry } from "./metrics/registry.ts";
 import { postgresPart, postgresUrl } from "./postgres/instance.ts";
 import { DEFAULT_PORTS, type RunningStack, type StackIdentity, type StackOptions } from "./stack-api.ts";
 import { Supervisor, type Part, type PartName } from "./core/supervisor.ts";
@@ -176,6 +177,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   ];
   // Then one after the other: the functions, on the brokers, databases and user pool the
   // infrastructure gave them, and the front that admits requests to them.
+  const metrics = new MetricsRegistry();
   const offline = offlinePart({
     dir,
     apiUrl: `http://127.0.0.1:${behindFront}`,
@@ -189,7 +191,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       traces: { ...traces.offlineEnv, ...bridge?.exporterEnv },
     }),
     pool: () => identity,
-    output: options.output ?? (() => undefined),
+    // The functions' metrics (EMF lines) are read here, as CloudWatch reads them on AWS.
+    output: (line) => {
+      if (!metrics.readLine(line)) options.output?.(line);
+    },
     progress,
   });
   const front = frontPart({
@@ -198,6 +203,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     targetPort: behindFront,
     limit: FRONT_LIMIT,
     logFile: path.join(dir, "front.log"),
+    output: (line) => void metrics.readLine(line),
   });
   const serving: Array<Layer & { supervisor: Supervisor }> = [
     {
@@ -269,6 +275,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
         local: identity.local,
       },
       tracesUrl: traces.tracesUrl,
+      metrics,
     });
     if (stopped.signal.aborted)
       await frontend.stop(); // stop() came while it was opening
@@ -297,6 +304,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     wsUrl,
     frontendUrl: frontend!.url,
     docsUrl: frontend!.docsUrl,
+    metricsUrl: `${frontend!.url}/metrics`,
     kafkaBrokers,
     ordersDatabaseUrl,
     paymentsDatabaseUrl,

@@ -103,6 +103,7 @@ Ready in ${((Date.now() - started) / 1000).toFixed(1)} s
   HTTP API          ${stack.apiUrl}/api
   WebSocket         ${stack.wsUrl}?${identity ? "token=<access token>" : "user_id=<uuid>"}
   ${traces}
+  Metrics           ${stack.metricsUrl} (Prometheus text; CloudWatch EMF on AWS)
   Sign-in           ${identity ? `${identity.local ? "cognito-local" : "Amazon Cognito"} ${identity.endpoint}, user pool ${identity.userPoolId}, app client ${identity.clientId}` : "off (AUTH=off)"}
   Kafka             ${stack.kafkaBrokers.join(",")}
   Orders DB         ${stack.ordersDatabaseUrl}

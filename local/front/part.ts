@@ -13,6 +13,8 @@ export interface FrontPartOptions {
   targetPort: number;
   limit: LimitRange;
   logFile: string;
+  /** Every line it prints (its metrics among them). */
+  output: (line: string) => void;
 }
 
 /** The HTTP API's front door (server.ts) as a supervised process of its own. */
@@ -35,6 +37,7 @@ export function frontPart(options: FrontPartOptions): Part {
         },
         logFile: options.logFile,
         stopSignal: "SIGTERM",
+        onLine: options.output,
       });
       await attempt.wait(() => listening("127.0.0.1", options.port), {
         what: `the HTTP front to listen on ${options.port}`,

@@ -1,4 +1,5 @@
 import http from "node:http";
+import { countMetric } from "../../shared/metrics/emit.ts";
 import { AdaptiveLimit, type LimitRange } from "./adaptive-limit.ts";
 
 /**
@@ -52,6 +53,7 @@ export function startFront(options: FrontOptions): Promise<http.Server> {
   const server = http.createServer((request, response) => {
     if (inFlight >= limit.current) {
       request.resume();
+      countMetric("RequestsThrottled", { FunctionName: "httpFront" });
       return problem(
         response,
         429,

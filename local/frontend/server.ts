@@ -12,6 +12,7 @@ import { responseForError } from "../../shared/http/problem.ts";
 import path from "node:path";
 import { createRequire } from "node:module";
 import sirv from "sirv";
+import type { MetricsRegistry } from "../metrics/registry.ts";
 import { asyncApiDocument } from "../../shared/contract/asyncapi.ts";
 import { ROOT } from "../core/paths.ts";
 
@@ -33,6 +34,8 @@ export interface FrontendOptions {
   };
   /** The trace viewer's UI (Zipkin's /zipkin/), which the page links each order's trace to; undefined without traces. */
   tracesUrl?: string | undefined;
+  /** Served at /metrics, as a Prometheus server would scrape it. */
+  metrics?: MetricsRegistry;
 }
 
 /** Where the page sends its Cognito calls when the identity provider is cognito-local. */
@@ -93,6 +96,9 @@ export async function startFrontend(
         "access-control-allow-origin": "*",
       });
       res.end(asyncApi);
+    } else if (url.split("?")[0] === "/metrics" && options.metrics) {
+      res.writeHead(200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });
+      res.end(options.metrics.prometheusText());
     } else if (url === "/config.js") {
       res.writeHead(200, { "content-type": "text/javascript; charset=utf-8", "cache-control": "no-store" });
       res.end(config);

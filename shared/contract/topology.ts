@@ -45,6 +45,9 @@ export const TOPOLOGY: Record<Topic, { writtenBy: string[]; consumer: Consumer }
 /** The functions that post frames to the WebSocket API's connections. */
 export const PUSHES_FRAMES: readonly string[] = ["onPaymentProcessed", "onBalanceUpdated", "wsSync"];
 
+/** The functions that read every topic's offsets and every consumer group's commits, to sample their lag. */
+export const SAMPLES_OFFSETS: readonly string[] = ["sampleMetrics"];
+
 /** The functions that connect to the brokers only to see that they answer. */
 export const PROBES_BROKERS: readonly string[] = ["health"];
 

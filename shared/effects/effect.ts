@@ -1,5 +1,6 @@
 import type { Database } from "../contract/topology.ts";
 import type { Frame } from "../contract/frames.ts";
+import type { CounterName } from "../metrics/catalog.ts";
 import type { TraceCarrier } from "../tracing/spans.ts";
 
 /**
@@ -17,4 +18,6 @@ export type Effect =
    * These frames go to every open socket of the user. `origin` is the trace context the change was
    * made in: the push is a span of the same trace.
    */
-  | { kind: "push"; userId: string; frames: Frame[]; correlationId: string; origin?: TraceCarrier };
+  | { kind: "push"; userId: string; frames: Frame[]; correlationId: string; origin?: TraceCarrier }
+  /** A fact an operator counts (metrics/catalog.ts): counted once it has committed, never for a rollback. */
+  | { kind: "count"; metric: CounterName };

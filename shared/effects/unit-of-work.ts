@@ -43,6 +43,7 @@ export class EffectOutsideUnitOfWork extends Error {
 
 function describeEffect(effect: Effect): string {
   if (effect.kind === "relay") return `Waking the ${effect.database} relay`;
+  if (effect.kind === "count") return `Counting ${effect.metric}`;
   const frames = effect.frames.map((frame) => frame.type).join(", ");
   return `Pushing ${frames} to user ${effect.userId} (correlation id ${effect.correlationId})`;
 }

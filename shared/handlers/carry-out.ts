@@ -3,10 +3,11 @@ import type { Database } from "../contract/topology.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUsers, type Change } from "../notifications/notify.ts";
 import type { Effect } from "../effects/effect.ts";
+import { countMetric } from "../metrics/emit.ts";
 
 /**
  * The one place where what committed transactions asked for happens: relays are woken (once per
- * database, however many transactions wrote to its outbox), frames pushed. Each effect is best
+ * database, however many transactions wrote to its outbox), frames pushed, facts counted. Each effect is best
  * effort and never throws; what it would have done is either redone by a safety net (the relay's
  * schedule) or caught up by the page (a snapshot on reconnect).
  */
@@ -19,6 +20,7 @@ export async function carryOut(effects: Effect[]): Promise<void> {
   const pushes = new Map<string, Change[]>();
   for (const effect of effects) {
     if (effect.kind === "relay") relays.set(effect.database, effect.running);
+    else if (effect.kind === "count") countMetric(effect.metric);
     else {
       // Frames of one change (an order and the balance it left) go out as one (coalesceFrames).
       const { frames, correlationId, origin } = effect;

@@ -4,6 +4,7 @@ import { inInvocation } from "../invocation.ts";
 import { flushLogs, logger } from "../logger.ts";
 import { carryOut } from "./carry-out.ts";
 import { inUnitOfWork } from "../effects/unit-of-work.ts";
+import { publishMetrics } from "../metrics/emit.ts";
 import { flushSpans } from "../tracing/provider.ts";
 import { isWarmUp, WARMED } from "./warm-up.ts";
 
@@ -38,6 +39,9 @@ function count(name: string, ms: number): void {
   timer ??= setTimeout(report, config().invocationReportMs).unref();
 }
 
+/** Lambda's runtime API is there only on AWS: elsewhere metrics are written once a second (metrics/emit.ts). */
+const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
+
 /** The function's name as Lambda knows it (serverless-offline passes it in the context too), if known. */
 const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) =>
   context?.functionName ?? process.env.AWS_LAMBDA_FUNCTION_NAME;
@@ -46,7 +50,7 @@ const functionName = (context: Partial<Pick<Context, "functionName">> | undefine
  * Wraps a handler: its log lines name its function; it is a unit of work, whose committed effects
  * (relays to wake, frames to push) are carried out before it answers, as a Lambda container is
  * frozen once it has; with INVOCATION_REPORT_MS set its invocations are counted; and on AWS the
- * spans it recorded are sent and its log lines written before it answers. The runtime passes the
+ * spans it recorded are sent and its metrics and log lines written before it answers. The runtime passes the
  * context second, whether or not the handler's type names it. The warm-up event (warm-up.ts) is
  * answered at once, uncounted.
  */
@@ -62,6 +66,7 @@ export function invocation<A extends unknown[], R>(handler: (...args: A) => Prom
       return await (name ? inInvocation(name, run) : run());
     } finally {
       await flushSpans();
+      if (onLambda) publishMetrics();
       flushLogs();
       // Read at call time: the configuration is the process's, known once it runs.
       if (config().invocationReportMs > 0) count(name ?? "unknown", performance.now() - started);

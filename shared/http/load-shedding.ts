@@ -1,5 +1,6 @@
 import type middy from "@middy/core";
 import { hasStandingQueue } from "../db/queue-meter.ts";
+import { countMetric } from "../metrics/emit.ts";
 
 /** The shop takes in more than it can do: answered 503 with Retry-After at once, not queued. */
 export class Overloaded extends Error {
@@ -18,7 +19,10 @@ export class Overloaded extends Error {
 export function shedLoad(): middy.MiddlewareObj {
   return {
     before: async () => {
-      if (hasStandingQueue()) throw new Overloaded();
+      if (hasStandingQueue()) {
+        countMetric("RequestsShed");
+        throw new Overloaded();
+      }
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Frame } from "../contract/frames.ts";
 import { logger } from "../logger.ts";
+import { countMetric } from "../metrics/emit.ts";
 import { contextOf, failSpan, startSpan, SpanKind, withSpan, type TraceCarrier } from "../tracing/spans.ts";
 import { connectionsOf, removeConnection } from "./connections.ts";
 import { pushFrame } from "./push.ts";
@@ -61,9 +62,11 @@ async function pushToUser({ userId, changes }: UserFrames, connectionIds: string
             log.info({ connection_id: connectionId }, "closed connection removed");
             return;
           }
+          countMetric("PushesSent");
         }
       } catch (error) {
         failure = error;
+        countMetric("PushesFailed");
         log.warn({ err: error, connection_id: connectionId }, "push failed");
       }
     }),

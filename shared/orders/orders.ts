@@ -47,6 +47,7 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
           { order_id: order.id, user_id: order.user_id, amount: order.amount, description: order.description },
           order.id,
         );
+        afterCommit(tx, { kind: "count", metric: "OrdersAccepted" });
         return order;
       },
     ),
@@ -86,6 +87,7 @@ export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void
   const order = row as Order;
   log.info({ status: order.status, reason: order.reason }, "order settled");
   afterCommit(tx, { kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
+  afterCommit(tx, { kind: "count", metric: order.status === "FINISHED" ? "OrdersFinished" : "OrdersCancelled" });
 }
 
 /** One order; with `ownerId`, only if it is that user's (anyone else's is as good as missing). */

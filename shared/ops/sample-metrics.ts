@@ -1,0 +1,100 @@
+import type { Admin } from "@platformatic/kafka";
+import { deadLetterTopic, TOPICS, type Topic } from "../contract/events.ts";
+import { TOPOLOGY, type Database } from "../contract/topology.ts";
+import { db } from "../db/pool.ts";
+import { logger } from "../logger.ts";
+import { gaugeMetric } from "../metrics/emit.ts";
+import { sharedAdmin } from "../messaging/kafka.ts";
+import { outboxBacklog } from "../messaging/relay.ts";
+import { withTimeout } from "../timeout.ts";
+
+const SAMPLE_TIMEOUT_MS = 5_000;
+const DATABASES: readonly Database[] = ["orders", "payments"];
+
+/**
+ * The levels that no single invocation sees, sampled on a schedule: each outbox's backlog and the
+ * age of its oldest row, each consumer group's lag, and the records on each dead-letter topic.
+ * Each part is sampled on its own: a database or broker that does not answer costs only its own
+ * numbers (and a log line); a missing sample is what the alarms treat as missing data.
+ */
+export async function sampleMetrics(): Promise<void> {
+  await Promise.all([...DATABASES.map(sampleOutbox), sampleKafka()]);
+}
+
+async function sampleOutbox(database: Database): Promise<void> {
+  try {
+    const { pending, oldestSeconds } = await withTimeout(
+      outboxBacklog(db(database)),
+      SAMPLE_TIMEOUT_MS,
+      `${database} outbox backlog`,
+    );
+    gaugeMetric("OutboxBacklog", pending, { Database: database });
+    gaugeMetric("OutboxOldestAge", oldestSeconds ?? 0, { Database: database });
+  } catch (error) {
+    logger.warn({ err: error, database }, "metrics: outbox backlog not sampled");
+  }
+}
+
+async function sampleKafka(): Promise<void> {
+  try {
+    const admin = await sharedAdmin.get();
+    const topics = Object.keys(TOPICS) as Topic[];
+    const deadLetterTopics = topics.map(deadLetterTopic);
+    const [ends, committed] = await withTimeout(
+      Promise.all([
+        endsOf(admin, [...topics, ...deadLetterTopics]),
+        admin.listConsumerGroupOffsets({ groups: topics.map((topic) => TOPOLOGY[topic].consumer.group) }),
+      ]),
+      SAMPLE_TIMEOUT_MS,
+      "Kafka offsets",
+    );
+    for (const topic of topics) {
+      const { group } = TOPOLOGY[topic].consumer;
+      const offsets = committed.find((g) => g.groupId === group)?.topics.find((t) => t.name === topic)?.partitions;
+      let lag = 0n;
+      for (const [partition, { low, high }] of ends.get(topic) ?? []) {
+        const at = offsets?.find((p) => p.partitionIndex === partition)?.committedOffset ?? -1n;
+        // A group that never committed on a partition starts from its earliest record.
+        lag += high - (at < low ? low : at);
+      }
+      gaugeMetric("ConsumerLag", Number(lag), { ConsumerGroup: group });
+    }
+    for (const topic of deadLetterTopics) {
+      const held = [...(ends.get(topic)?.values() ?? [])].reduce((sum, { low, high }) => sum + (high - low), 0n);
+      gaugeMetric("DeadLetters", Number(held), { Topic: topic });
+    }
+  } catch (error) {
+    sharedAdmin.reset();
+    logger.warn({ err: error }, "metrics: consumer lag and dead letters not sampled");
+  }
+}
+
+/** Per topic and partition, the earliest offset still held and the next to be written. */
+async function endsOf(
+  admin: Admin,
+  topics: string[],
+): Promise<Map<string, Map<number, { low: bigint; high: bigint }>>> {
+  const metadata = await admin.metadata({ topics });
+  const request = (timestamp: bigint) => ({
+    topics: topics.map((name) => ({
+      name,
+      partitions: Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, partitionIndex) => ({
+        partitionIndex,
+        timestamp,
+      })),
+    })),
+  });
+  // -2: the earliest offset; -1: the latest (Kafka's ListOffsets conventions).
+  const [earliest, latest] = await Promise.all([admin.listOffsets(request(-2n)), admin.listOffsets(request(-1n))]);
+  const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
+  for (const topic of latest) {
+    const lows = earliest.find((t) => t.name === topic.name)?.partitions ?? [];
+    const partitions = new Map<number, { low: bigint; high: bigint }>();
+    for (const { partitionIndex, offset } of topic.partitions) {
+      const low = lows.find((p) => p.partitionIndex === partitionIndex)?.offset ?? 0n;
+      partitions.set(partitionIndex, { low, high: offset });
+    }
+    ends.set(topic.name, partitions);
+  }
+  return ends;
+}
