@@ -8,7 +8,8 @@ import type { AtCommit, Statement, Tx } from "./transaction.ts";
  * record's statements before it reads any answer, so they run in record order in one round trip
  * (handlers/kafka.ts); a step has no way to wait in between, or to send a statement of its own
  * once answered: the decision sees the transaction without `query` (AtCommit), and cannot return
- * a promise.
+ * a promise. So nothing checks this at run time: a handler is never handed the transaction, and
+ * only a cast would reach `query` from a decision.
  */
 export interface Pipelined<R extends Decision = Decision> {
   readonly statements: readonly Statement[];
@@ -22,13 +23,9 @@ export type Decision =
 /** A statement whose answer has rows of type Row. */
 export type Query<Row extends pg.QueryResultRow = pg.QueryResultRow> = Statement & { readonly rows?: Row };
 
-export const sql = <Row extends pg.QueryResultRow = pg.QueryResultRow>(
-  text: string,
-  values: unknown[],
-): Query<Row> => ({
-  text,
-  values,
-});
+export function sql<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values: unknown[]): Query<Row> {
+  return { text, values };
+}
 
 type Answers<Q extends readonly Query[]> = {
   [K in keyof Q]: Q[K] extends Query<infer Row> ? pg.QueryResult<Row> : never;
