@@ -1,13 +1,14 @@
+import { together } from "../../shared/db/pipelined.ts";
 import { kafkaHandler } from "../../shared/handlers/kafka.ts";
 import { keepBalanceOfPayment } from "../../shared/notifications/balances.ts";
 import { settleOrder } from "../../shared/orders/orders.ts";
 
 /**
  * payments.processed -> order FINISHED or CANCELLED, and the balance the payment left kept -> both
- * pushed to the user's open sockets in one frame. Both statements go out before either is awaited.
+ * pushed to the user's open sockets in one frame. Both statements go out before either is answered.
  */
 export const handler = kafkaHandler({
   topic: "payments.processed",
   database: "orders",
-  handle: (tx, event) => Promise.all([settleOrder(tx, event), keepBalanceOfPayment(tx, event)]),
+  handle: (event) => together(settleOrder(event), keepBalanceOfPayment(event)),
 });

@@ -27,6 +27,13 @@ export interface Tx {
   beforeCommit(key: string, write: () => Statement): void;
 }
 
+/**
+ * A transaction as code sees it once its statements have been answered: it can still have rows
+ * written with COMMIT and ask for what follows it, but it sends no statement of its own (a
+ * consumer's decision, see db/pipelined.ts).
+ */
+export type AtCommit = Omit<Tx, "query">;
+
 export interface Statement {
   text: string;
   values: unknown[];

@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import type { Probe, Tx } from "../db/transaction.ts";
+import type { AtCommit, Probe } from "../db/transaction.ts";
 import { carrierOf } from "../tracing/spans.ts";
 import type { Effect } from "./effect.ts";
 
@@ -64,9 +64,13 @@ export function recordEffect(effect: Effect): void {
  * Asks for `effect` once `tx` has committed. With `probe`, a question sent right behind COMMIT in
  * its round trip, `effect` is made from its answer (undefined when it went unanswered).
  */
-export function afterCommit(tx: Tx, effect: Effect): void;
-export function afterCommit<R>(tx: Tx, effect: (answer: R | undefined) => Effect, probe: Probe<R>): void;
-export function afterCommit<R>(tx: Tx, effect: Effect | ((answer: R | undefined) => Effect), probe?: Probe<R>): void {
+export function afterCommit(tx: AtCommit, effect: Effect): void;
+export function afterCommit<R>(tx: AtCommit, effect: (answer: R | undefined) => Effect, probe: Probe<R>): void;
+export function afterCommit<R>(
+  tx: AtCommit,
+  effect: Effect | ((answer: R | undefined) => Effect),
+  probe?: Probe<R>,
+): void {
   const effects = unitUnderWay(() => (typeof effect === "function" ? effect(undefined) : effect));
   // The trace is the one the change was made in, not the one active when the commit is answered.
   const origin = carrierOf();

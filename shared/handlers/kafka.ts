@@ -1,7 +1,8 @@
 import type { Context, MSKEvent } from "aws-lambda";
 import type { Database } from "../contract/topology.ts";
 import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
-import { withTransaction, type Tx } from "../db/transaction.ts";
+import { send, type Pipelined } from "../db/pipelined.ts";
+import { withTransaction } from "../db/transaction.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
 import { logger } from "../logger.ts";
 import { sleep } from "../timeout.ts";
@@ -9,7 +10,6 @@ import { deadLetterRecord, type ReceivedRecord } from "../messaging/dead-letter.
 import { decodeRecord, partitionsOf } from "../messaging/records.ts";
 import { RecordSpans } from "../tracing/record-spans.ts";
 import { invocation } from "./invocations.ts";
-import { PipelinedRecords, PipeliningBroken } from "./pipelined.ts";
 
 /** Lambda's partial batch response for Kafka: the first failed record of each partition. */
 export interface KafkaBatchResponse {
@@ -30,8 +30,10 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
 /**
  * A Kafka consumer function: every record of the event, partition by partition in offset order,
  * validated against its topic's schema and handed to `handle`, all in one transaction (one commit
- * per batch) whose statements are pipelined. What the handlers ask for after the commit is carried
- * out once it has happened (by the invocation's unit of work).
+ * per batch) whose statements are pipelined: every record's statements go out, in record order,
+ * before any answer is read; then each record's decision is made on its answers, in record order.
+ * What the decisions ask for after the commit is carried out once it has happened (by the
+ * invocation's unit of work).
  * - A record that cannot be read (not UTF-8, not JSON, wrong shape) can never succeed: it is parked
  *   on the dead-letter topic, intact, and the batch goes on.
  * - A record whose handling fails is reported as a batch item failure, and nothing after it on
@@ -45,12 +47,10 @@ export function kafkaHandler<T extends Topic>(options: {
   topic: T;
   database: Database;
   /**
-   * Handles one record. It is called for every record of the batch before any answer is read, so
-   * it sends its statements before it first waits for one (they then run in record order), and
-   * waits once: what it does with the answers (events for the outbox) then also happens in order.
-   * A statement sent after its first await fails the invocation (PipeliningBroken).
+   * Handles one record: its statements, and the decision on their answers (db/pipelined.ts). Being
+   * synchronous, with a decision that sends nothing and cannot wait, it cannot break the order.
    */
-  handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
+  handle: (event: EventOf<T>) => Pipelined;
 }): (
   event: MSKEvent,
   context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">,
@@ -71,11 +71,10 @@ export function kafkaHandler<T extends Topic>(options: {
     for (let wait = 250; ;) {
       try {
         await withTransaction(options.database, async (tx) => {
-          // Every record is handed over before any answer is read, so the statements of the whole
+          // Every record's statements are sent before any answer is read, so those of the whole
           // batch go out together (the connection pipelines them, in record order); the answers are
           // then read in that order, and the first failure is the record's.
-          const handled: Array<{ record: ReceivedRecord; done: Promise<unknown> }> = [];
-          const pipelined = new PipelinedRecords(tx, options.topic);
+          const handled: Array<{ record: ReceivedRecord; step: Pipelined; answers: ReturnType<typeof send> }> = [];
           for (const records of partitions) {
             for (const record of records) {
               const failure = failed.get(partitionKey(record));
@@ -96,20 +95,24 @@ export function kafkaHandler<T extends Topic>(options: {
                 });
                 continue;
               }
-              const done = spans.run(record, () => options.handle(pipelined.tx, decoded.event as EventOf<T>));
+              let step: Pipelined;
+              try {
+                step = spans.run(record, () => options.handle(decoded.event as EventOf<T>));
+              } catch (error) {
+                throw new RecordFailed(record, error);
+              }
+              const answers = send(tx, step);
               // Read below, in order; this only keeps a later record's failure from counting as unhandled.
-              done.catch(() => undefined);
-              handled.push({ record, done });
+              answers.catch(() => undefined);
+              handled.push({ record, step, answers });
             }
           }
-          pipelined.seal();
-          for (const { record, done } of handled) {
+          for (const { record, step, answers } of handled) {
             try {
-              await done;
+              const answered = await answers;
+              spans.run(record, () => step.decide(tx, answered));
             } catch (error) {
-              throw isDatabaseUnavailable(error) || error instanceof PipeliningBroken
-                ? error
-                : new RecordFailed(record, error);
+              throw isDatabaseUnavailable(error) ? error : new RecordFailed(record, error);
             }
           }
         });

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { TOPICS, type EventOf, type FieldsOf, type Topic } from "../contract/events.ts";
-import type { Statement, Tx } from "../db/transaction.ts";
+import type { AtCommit, Statement } from "../db/transaction.ts";
 import { afterCommit } from "../effects/unit-of-work.ts";
 import { carrierOf } from "../tracing/spans.ts";
 import type { OutboundRecord } from "./publisher.ts";
@@ -11,14 +11,14 @@ export interface OutboxRow extends OutboundRecord {
   eventId: string;
 }
 
-const pending = new WeakMap<Tx, OutboxRow[]>();
+const pending = new WeakMap<AtCommit, OutboxRow[]>();
 
 /**
  * Writes a record to the outbox inside the caller's transaction and asks for the relay once the
  * transaction has committed. Every outbox write goes through here. The rows of one transaction are
  * written together, in order, by one statement right before its COMMIT.
  */
-export function addToOutbox(tx: Tx, row: OutboxRow): void {
+export function addToOutbox(tx: AtCommit, row: OutboxRow): void {
   const rows = pending.get(tx) ?? [];
   if (rows.length === 0) {
     pending.set(tx, rows);
@@ -54,7 +54,7 @@ function outboxInsert(rows: OutboxRow[]): Statement {
  * The row keeps the trace context it was written in (`traceparent`), for the relay's publish to
  * continue the same trace.
  */
-export function emit<T extends Topic>(tx: Tx, topic: T, fields: FieldsOf<T>, correlationId: string): EventOf<T> {
+export function emit<T extends Topic>(tx: AtCommit, topic: T, fields: FieldsOf<T>, correlationId: string): EventOf<T> {
   const { schema, key } = TOPICS[topic];
   const event = schema.parse({
     event_id: randomUUID(),

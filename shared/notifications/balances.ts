@@ -1,6 +1,7 @@
 import type { BalanceUpdated, PaymentProcessed } from "../contract/events.ts";
 import { db } from "../db/pool.ts";
-import type { Tx } from "../db/transaction.ts";
+import { pipelined, sql, type Pipelined } from "../db/pipelined.ts";
+import type { AtCommit } from "../db/transaction.ts";
 import { afterCommit } from "../effects/unit-of-work.ts";
 import { logger } from "../logger.ts";
 
@@ -10,9 +11,9 @@ import { logger } from "../logger.ts";
  * announcement older than the one already kept. A charge's balance is not pushed from here: it
  * rides on the order's frame (keepBalanceOfPayment), one message per order.
  */
-export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void> {
+export function recordBalance(event: BalanceUpdated): Pipelined {
   // One statement: the inbox row, then the balance if this announcement is newer than the one kept.
-  const kept = await tx.query(
+  const keep = sql(
     `WITH received AS (
        INSERT INTO inbox (event_id, topic) VALUES ($1, 'payments.balance-updated') ON CONFLICT (event_id) DO NOTHING RETURNING event_id
      )
@@ -21,36 +22,41 @@ export async function recordBalance(tx: Tx, event: BalanceUpdated): Promise<void
      WHERE known_balances.version < excluded.version`,
     [event.event_id, event.user_id, event.balance, event.version],
   );
-  if (kept.rowCount !== 1) {
-    logger.info(
-      { correlation_id: event.correlation_id, user_id: event.user_id, version: event.version },
-      "duplicate or stale balance announcement not pushed",
-    );
-    return;
-  }
-  if (event.cause !== "charge") pushBalance(tx, event.user_id, event, event.correlation_id);
+  return pipelined([keep], (tx, [kept]) => {
+    if (kept.rowCount !== 1) {
+      logger.info(
+        { correlation_id: event.correlation_id, user_id: event.user_id, version: event.version },
+        "duplicate or stale balance announcement not pushed",
+      );
+      return;
+    }
+    if (event.cause !== "charge") pushBalance(tx, event.user_id, event, event.correlation_id);
+  });
 }
 
 /**
  * Keeps the balance a payment left (payments.processed carries it), in the transaction that
  * settles the order, and has it pushed with the order's frame (coalesceFrames). Kept and pushed
  * unless a newer balance is already kept; the same version again is kept and pushed again, since
- * its announcement on payments.balance-updated may have come first and pushed nothing.
+ * its announcement on payments.balance-updated may have come first and pushed nothing. A payment
+ * that left no balance (it was refused) sends nothing.
  */
-export async function keepBalanceOfPayment(tx: Tx, event: PaymentProcessed): Promise<void> {
+export function keepBalanceOfPayment(event: PaymentProcessed): Pipelined {
   const { balance } = event;
-  if (!balance) return;
-  const kept = await tx.query(
+  if (!balance) return pipelined([], () => undefined);
+  const keep = sql(
     `INSERT INTO known_balances (user_id, balance, version) VALUES ($1, $2, $3)
      ON CONFLICT (user_id) DO UPDATE SET balance = excluded.balance, version = excluded.version, updated_at = now()
      WHERE known_balances.version <= excluded.version`,
     [event.user_id, balance.balance, balance.version],
   );
-  if (kept.rowCount === 1) pushBalance(tx, event.user_id, balance, event.order_id);
+  return pipelined([keep], (tx, [kept]) => {
+    if (kept.rowCount === 1) pushBalance(tx, event.user_id, balance, event.order_id);
+  });
 }
 
 function pushBalance(
-  tx: Tx,
+  tx: AtCommit,
   userId: string,
   { balance, version }: { balance: number; version: number },
   correlationId: string,

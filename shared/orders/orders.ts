@@ -6,7 +6,8 @@ import type { Order } from "../contract/order.ts";
 import type { PaymentProcessed } from "../contract/events.ts";
 import { oncePerIdempotencyKey, type Replayable } from "../db/idempotency.ts";
 import { db } from "../db/pool.ts";
-import { withTransaction, type Tx } from "../db/transaction.ts";
+import { pipelined, sql, type Pipelined } from "../db/pipelined.ts";
+import { withTransaction } from "../db/transaction.ts";
 import { afterCommit } from "../effects/unit-of-work.ts";
 import { NotFound } from "../errors.ts";
 import { forOrder } from "../logger.ts";
@@ -62,10 +63,9 @@ export async function placeOrder(input: NewOrder, idempotencyKey?: string): Prom
  * (with the inbox row). A duplicate event, or one for an order already final, changes nothing.
  * The user's open sockets hear about it after the commit.
  */
-export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void> {
-  const log = forOrder(event.order_id, { event_id: event.event_id });
+export function settleOrder(event: PaymentProcessed): Pipelined {
   // One statement: the inbox row, then the order's move if the event is new to the inbox.
-  const settled = await tx.query<{ received: boolean } & Partial<Order>>(
+  const settle = sql<{ received: boolean } & Partial<Order>>(
     `WITH received AS (
        INSERT INTO inbox (event_id, topic) VALUES ($4, 'payments.processed') ON CONFLICT (event_id) DO NOTHING RETURNING event_id
      ), updated AS (
@@ -75,19 +75,22 @@ export async function settleOrder(tx: Tx, event: PaymentProcessed): Promise<void
      SELECT EXISTS (SELECT 1 FROM received) AS received, updated.* FROM (SELECT) AS one LEFT JOIN updated ON true`,
     [event.order_id, event.status, event.reason, event.event_id],
   );
-  const { received, ...row } = settled.rows[0]!;
-  if (!received) {
-    log.info("duplicate payment result ignored");
-    return;
-  }
-  if (!row.id) {
-    log.warn({ status: event.status }, "payment result for an unknown or already final order ignored");
-    return;
-  }
-  const order = row as Order;
-  log.info({ status: order.status, reason: order.reason }, "order settled");
-  afterCommit(tx, { kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
-  afterCommit(tx, { kind: "count", metric: order.status === "FINISHED" ? "OrdersFinished" : "OrdersCancelled" });
+  return pipelined([settle], (tx, [settled]) => {
+    const log = forOrder(event.order_id, { event_id: event.event_id });
+    const { received, ...row } = settled.rows[0]!;
+    if (!received) {
+      log.info("duplicate payment result ignored");
+      return;
+    }
+    if (!row.id) {
+      log.warn({ status: event.status }, "payment result for an unknown or already final order ignored");
+      return;
+    }
+    const order = row as Order;
+    log.info({ status: order.status, reason: order.reason }, "order settled");
+    afterCommit(tx, { kind: "push", userId: order.user_id, frames: [orderUpdated(order)], correlationId: order.id });
+    afterCommit(tx, { kind: "count", metric: order.status === "FINISHED" ? "OrdersFinished" : "OrdersCancelled" });
+  });
 }
 
 /** One order; with `ownerId`, only if it is that user's (anyone else's is as good as missing). */

@@ -1,5 +1,5 @@
 import type { BalanceUpdated } from "../contract/events.ts";
-import type { Tx } from "../db/transaction.ts";
+import type { AtCommit } from "../db/transaction.ts";
 import { emit } from "../messaging/outbox.ts";
 
 export interface ChangedAccount {
@@ -13,7 +13,7 @@ export interface ChangedAccount {
  * charge the correlation id is the order's; a deposit or an opening starts a thread of its own.
  */
 export function announceBalance(
-  tx: Tx,
+  tx: AtCommit,
   account: ChangedAccount,
   cause: BalanceUpdated["cause"],
   correlationId: string,

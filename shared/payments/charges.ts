@@ -1,6 +1,6 @@
 import type { OrderCreated, PaymentProcessed } from "../contract/events.ts";
 import type { PaymentFailureReason } from "../contract/order.ts";
-import type { Tx } from "../db/transaction.ts";
+import { pipelined, sql, type Pipelined, type Query } from "../db/pipelined.ts";
 import { forOrder } from "../logger.ts";
 import { emit } from "../messaging/outbox.ts";
 import { announceBalance, type ChangedAccount } from "./balance-events.ts";
@@ -18,36 +18,42 @@ export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
  * Then the payments.processed event (with the balance the charge left) and payments.balance-updated
  * go to the outbox.
  */
-export async function chargeOrder(tx: Tx, event: OrderCreated): Promise<ChargeOutcome> {
-  const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
-  const [claimed, outcome] = await Promise.all([claimPayment(tx, event), debit(tx, event)]);
-  if (!claimed || !outcome) {
-    log.info("order already charged; event ignored");
-    return "duplicate";
-  }
-  const { reason, changed } = outcome;
-  const status = reason === null ? "FINISHED" : "CANCELLED";
-  if (changed) announceBalance(tx, changed, "charge", event.order_id);
-  emit(
-    tx,
-    "payments.processed",
-    {
-      order_id: event.order_id,
-      user_id: event.user_id,
-      amount: event.amount,
-      status,
-      reason,
-      ...(changed && { balance: { balance: changed.balance, version: changed.version } }),
-    },
-    event.order_id,
-  );
-  log.info({ status, reason }, "payment processed");
-  return status;
+export function chargeOrder(event: OrderCreated): Pipelined<ChargeOutcome> {
+  return pipelined([claimPayment(event), debit(event)], (tx, [claimed, debited]) => {
+    const log = forOrder(event.order_id, { event_id: event.event_id, user_id: event.user_id });
+    const row = debited.rows[0];
+    if (claimed.rowCount !== 1 || !row) {
+      log.info("order already charged; event ignored");
+      return "duplicate";
+    }
+    const { reason } = row;
+    const status = reason === null ? "FINISHED" : "CANCELLED";
+    const changed = reason === null ? { user_id: row.user_id, balance: row.balance, version: row.version } : undefined;
+    if (changed) announceBalance(tx, changed, "charge", event.order_id);
+    emit(
+      tx,
+      "payments.processed",
+      {
+        order_id: event.order_id,
+        user_id: event.user_id,
+        amount: event.amount,
+        status,
+        reason,
+        ...(changed && { balance: { balance: changed.balance, version: changed.version } }),
+      },
+      event.order_id,
+    );
+    log.info({ status, reason }, "payment processed");
+    return status;
+  });
 }
 
-/** Claims the payment: a row CANCELLED with no reason yet, which only this transaction can see undecided. */
-async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
-  const claimed = await tx.query(
+/**
+ * Claims the payment: a row CANCELLED with no reason yet, which only this transaction can see
+ * undecided. It has been claimed when the answer's row count is 1.
+ */
+function claimPayment(event: OrderCreated): Query {
+  return sql(
     `WITH received AS (
        INSERT INTO inbox (event_id, topic) VALUES ($1, 'orders.created') ON CONFLICT (event_id) DO NOTHING RETURNING event_id
      )
@@ -56,21 +62,18 @@ async function claimPayment(tx: Tx, event: OrderCreated): Promise<boolean> {
      ON CONFLICT (order_id) DO NOTHING`,
     [event.event_id, event.order_id, event.user_id, event.amount],
   );
-  return claimed.rowCount === 1;
 }
 
 /**
  * Decides a claimed payment: takes the order's amount from the account, writes the ledger entry and
- * records the outcome on the payment row; answers why not when it cannot, and undefined when there
- * was nothing to decide (the payment was decided before: a duplicate). The WHERE clause is the whole
- * guard: concurrent charges serialise on the account's row lock and each re-checks the balance it
- * finds, so the balance can never go negative.
+ * records the outcome on the payment row. Its answer is a row saying why not (reason) or, with no
+ * reason, the account the debit changed; no row when there was nothing to decide (the payment was
+ * decided before: a duplicate). The WHERE clause is the whole guard: concurrent charges serialise
+ * on the account's row lock and each re-checks the balance it finds, so the balance can never go
+ * negative.
  */
-async function debit(
-  tx: Tx,
-  event: OrderCreated,
-): Promise<{ reason: PaymentFailureReason | null; changed?: ChangedAccount } | undefined> {
-  const result = await tx.query<ChangedAccount & { reason: PaymentFailureReason | null }>(
+function debit(event: OrderCreated): Query<ChangedAccount & { reason: PaymentFailureReason | null }> {
+  return sql(
     `WITH claimed AS (
        SELECT order_id FROM payments WHERE order_id = $3 AND status = 'CANCELLED' AND reason IS NULL
      ), debited AS (
@@ -92,9 +95,4 @@ async function debit(
      SELECT outcome.reason, debited.user_id, debited.balance, debited.version FROM outcome LEFT JOIN debited ON true`,
     [event.user_id, event.amount, event.order_id],
   );
-  const row = result.rows[0];
-  if (!row) return undefined;
-  return row.reason === null
-    ? { reason: null, changed: { user_id: row.user_id, balance: row.balance, version: row.version } }
-    : { reason: row.reason };
 }

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { MSKEvent } from "aws-lambda";
 import pg from "pg";
 import type { OrderCreated, PaymentProcessed } from "../../shared/contract/events.ts";
+import { run } from "../../shared/db/pipelined.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { withEffects } from "../support/effects.ts";
 import { isDatabaseUnavailable } from "../../shared/db/unavailable.ts";
@@ -90,7 +91,7 @@ describe("money rules, on PostgreSQL alone", () => {
     const user = await fundedUser(100);
     const outcomes = await Promise.all(
       Array.from({ length: 20 }, () =>
-        withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, orderCreated(user, 10)))),
+        withEffects(() => withTransaction("payments", (tx) => run(tx, chargeOrder(orderCreated(user, 10))))),
       ),
     );
     const statuses = outcomes.map((o) => o.result);
@@ -102,10 +103,10 @@ describe("money rules, on PostgreSQL alone", () => {
   it("the same event twice, and a second event for the same order: charged once", async () => {
     const user = await fundedUser(100);
     const event = orderCreated(user, 30);
-    const first = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
-    const again = await withEffects(() => withTransaction("payments", (tx) => chargeOrder(tx, event)));
+    const first = await withEffects(() => withTransaction("payments", (tx) => run(tx, chargeOrder(event))));
+    const again = await withEffects(() => withTransaction("payments", (tx) => run(tx, chargeOrder(event))));
     const sameOrder = await withEffects(() =>
-      withTransaction("payments", (tx) => chargeOrder(tx, { ...event, event_id: randomUUID() })),
+      withTransaction("payments", (tx) => run(tx, chargeOrder({ ...event, event_id: randomUUID() }))),
     );
     assert.deepEqual([first.result, again.result, sameOrder.result], ["FINISHED", "duplicate", "duplicate"]);
     assert.deepEqual(again.after, [], "a duplicate asks for nothing");
@@ -130,9 +131,11 @@ describe("money rules, on PostgreSQL alone", () => {
       reason: status === "CANCELLED" ? "insufficient_funds" : null,
     });
     const paid = result("FINISHED");
-    const first = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, paid)));
-    const duplicate = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, paid)));
-    const contrary = await withEffects(() => withTransaction("orders", (tx) => settleOrder(tx, result("CANCELLED"))));
+    const first = await withEffects(() => withTransaction("orders", (tx) => run(tx, settleOrder(paid))));
+    const duplicate = await withEffects(() => withTransaction("orders", (tx) => run(tx, settleOrder(paid))));
+    const contrary = await withEffects(() =>
+      withTransaction("orders", (tx) => run(tx, settleOrder(result("CANCELLED")))),
+    );
     assert.equal(first.after.length, 1);
     assert.equal(first.after[0]!.kind === "push" && first.after[0]!.frames[0]!.type, "ORDER_UPDATED");
     assert.deepEqual([duplicate.after, contrary.after], [[], []]);
@@ -167,9 +170,9 @@ describe("money rules, on PostgreSQL alone", () => {
     const handler = kafkaHandler({
       topic: "orders.created",
       database: "payments",
-      handle: async (tx, event) => {
+      handle: (event) => {
         if (event.order_id === failing.order_id) throw new Error("this record always fails");
-        return chargeOrder(tx, event);
+        return chargeOrder(event);
       },
     });
     const response = await handler(

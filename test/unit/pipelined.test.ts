@@ -1,63 +1,86 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { OrderCreated } from "../../shared/contract/events.ts";
+import { pipelined, run, send, sql, together, type Pipelined } from "../../shared/db/pipelined.ts";
 import type { Tx } from "../../shared/db/transaction.ts";
-import { PipelinedRecords, PipeliningBroken } from "../../shared/handlers/pipelined.ts";
+import type { kafkaHandler } from "../../shared/handlers/kafka.ts";
 
-/** A transaction that answers every statement at once, remembering the order they were sent in. */
-function fakeTx(sent: string[]): Tx {
+/**
+ * A transaction that answers each statement with its own text as a row, a tick later, and logs
+ * what happens in order: each statement as it is sent, and (through `log`) each decision.
+ */
+function fakeTx(log: string[]): Tx {
   return {
     database: "payments",
     query: ((text: string) => {
-      sent.push(text);
-      return Promise.resolve({ rows: [], rowCount: 1 });
+      log.push(`sent ${text}`);
+      return new Promise((resolve) => setImmediate(() => resolve({ rows: [{ text }], rowCount: 1 })));
     }) as unknown as Tx["query"],
     onCommit: () => undefined,
     beforeCommit: () => undefined,
   };
 }
 
-/** Hands two records to `handle` as kafkaHandler does: all first, then the answers, in order. */
-async function batchOfTwo(handle: (tx: Tx, n: number) => Promise<unknown>): Promise<string[]> {
-  const sent: string[] = [];
-  const pipelined = new PipelinedRecords(fakeTx(sent), "orders.created");
-  const done = [1, 2].map((n) => handle(pipelined.tx, n));
-  // Read below, in order, as kafkaHandler reads them.
-  for (const d of done) d.catch(() => undefined);
-  pipelined.seal();
-  for (const d of done) await d;
-  return sent;
-}
+/** A record's step as the charge's: two statements, and a decision that logs what it was answered. */
+const charge = (log: string[], n: number) =>
+  pipelined([sql<{ text: string }>(`claim ${n}`, []), sql<{ text: string }>(`debit ${n}`, [])], (_tx, answers) => {
+    log.push(`decided ${answers.map((a) => a.rows[0]!.text).join(" + ")}`);
+    return n;
+  });
 
-/** The consumers' pipelining contract (shared/handlers/pipelined.ts), as kafkaHandler checks it. */
+/** The consumers' pipelining (shared/db/pipelined.ts), as kafkaHandler drives it. */
 describe("a record handler's statements, pipelined", () => {
-  it("run in record order when each handler sends them all before it first waits, and waits once", async () => {
-    const sent = await batchOfTwo(async (tx, n) => {
-      await Promise.all([tx.query(`claim ${n}`), tx.query(`debit ${n}`)]);
+  it("go out for every record of a batch before any is answered, then are decided on in record order", async () => {
+    const log: string[] = [];
+    const tx = fakeTx(log);
+    // As kafkaHandler does: every record's statements sent, then each answer read and decided on.
+    const steps = [1, 2].map((n) => charge(log, n));
+    const answers = steps.map((step) => send(tx, step));
+    for (const [i, step] of steps.entries()) step.decide(tx, await answers[i]!);
+    assert.deepEqual(log, [
+      "sent claim 1",
+      "sent debit 1",
+      "sent claim 2",
+      "sent debit 2",
+      "decided claim 1 + debit 1",
+      "decided claim 2 + debit 2",
+    ]);
+  });
+
+  it("of steps put together go out as one, each deciding on its own answers", async () => {
+    const log: string[] = [];
+    const nothing = pipelined([], () => "nothing to send");
+    const decisions = await run(fakeTx(log), together(charge(log, 1), nothing, charge(log, 2)));
+    assert.deepEqual(decisions, [1, "nothing to send", 2]);
+    assert.deepEqual(log.slice(4), ["decided claim 1 + debit 1", "decided claim 2 + debit 2"]);
+  });
+
+  it("cannot be awaited between: an awaiting handler, an async decision or a statement sent by one does not compile", () => {
+    type Handle = Parameters<typeof kafkaHandler<"orders.created">>[0]["handle"];
+    const step = charge([], 1);
+    const handles: Handle[] = [
+      () => step,
+      // @ts-expect-error a handler that awaits before its statements go out is not a record handler
+      async () => step,
+    ];
+    // @ts-expect-error the decision is made when the answers are in, not later
+    const asyncDecision: Pipelined = pipelined([sql("claim", [])], async () => "decided");
+    // @ts-expect-error nor does it return a promise for a decision made later
+    const promisedDecision: Pipelined = pipelined([sql("claim", [])], () => Promise.resolve("decided"));
+    // @ts-expect-error the same, written out as a step
+    const writtenOut: Pipelined = { statements: [], decide: async () => undefined };
+    const lateStatement = pipelined([sql("claim", [])], (tx) => {
+      // @ts-expect-error a decision sends no statement: it would run after the next record's
+      void tx.query("late");
     });
-    assert.deepEqual(sent, ["claim 1", "debit 1", "claim 2", "debit 2"]);
-  });
-
-  it("are refused once a handler awaits before sending one: it would run after the next record's", async () => {
-    await assert.rejects(
-      batchOfTwo(async (tx, n) => {
-        await tx.query(`claim ${n}`);
-        await tx.query(`debit ${n}`);
-      }),
-      (error: unknown) =>
-        error instanceof PipeliningBroken &&
-        /the orders\.created record handler sent a statement after its first await/.test(error.message),
-    );
-  });
-
-  it("are refused even in a batch of one record, so a single-record test catches the mistake", async () => {
-    const sent: string[] = [];
-    const pipelined = new PipelinedRecords(fakeTx(sent), "payments.processed");
-    const done = (async (tx: Tx) => {
-      await tx.query("first");
-      await tx.query("late");
-    })(pipelined.tx);
-    pipelined.seal();
-    await assert.rejects(done, PipeliningBroken);
-    assert.deepEqual(sent, ["first"]);
+    const steps = [asyncDecision, promisedDecision, writtenOut, lateStatement];
+    const typed = (event: OrderCreated) =>
+      pipelined([sql<{ reason: string | null }>("debit", [event.order_id])], (_tx, [debited]) => {
+        // @ts-expect-error each answer has its statement's row type
+        const wrong: number | undefined = debited.rows[0]?.reason;
+        return wrong;
+      });
+    assert.equal(handles.length + steps.length, 6);
+    assert.equal(typeof typed, "function");
   });
 });
