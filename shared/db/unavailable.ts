@@ -33,3 +33,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs `work`, and again while it fails only because the database cannot serve it right now (a
+ * burst that outwaits the pool, a restart), backing off from 100 ms to 1 s, until `budgetMs` is
+ * spent: then the last failure is thrown. For work that is told once and never again, or whose
+ * caller would only retry it: it is waited out here instead.
+ */
+export async function waitingOutUnavailability<T>(work: () => Promise<T>, budgetMs: number): Promise<T> {
+  const deadline = performance.now() + budgetMs;
+  for (let wait = 100; ; wait = Math.min(wait * 2, 1_000)) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || performance.now() + wait > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}

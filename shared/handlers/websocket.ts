@@ -1,6 +1,7 @@
-import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2 } from "aws-lambda";
+import type { APIGatewayProxyResultV2, APIGatewayProxyWebsocketEventV2, Context } from "aws-lambda";
 import { verifyAccessToken, type Caller } from "../auth/access-token.ts";
 import { config } from "../config.ts";
+import { waitingOutUnavailability } from "../db/unavailable.ts";
 import { Unauthorized } from "../errors.ts";
 import { problemForError, responseForError } from "../http/problem.ts";
 import { logger } from "../logger.ts";
@@ -22,26 +23,46 @@ export function callerOf(event: WebsocketEvent): Caller | null {
 }
 
 /**
+ * How long a route waits out a database that cannot serve it now. A handshake refused with 503 is
+ * only tried again by its client, after a second or more, and a burst of a thousand of them (every
+ * tab of every user reconnecting) outwaits the pool: $connect waits a few seconds instead.
+ * $disconnect is told once and never again, and a connection it fails to forget counts against its
+ * user's limit for hours: it waits for as long as the invocation may run.
+ */
+const WAIT_OUT_MS = { $connect: 5_000, $disconnect: 20_000 } as Record<string, number>;
+const MARGIN_MS = 2_000;
+
+/**
  * Wraps a WebSocket route handler. An error in $connect refuses the handshake with its status (a
  * problem's status: 400, 401, 429, …). An error in any other route is told to that connection as a
  * PROBLEM frame, mapped exactly as HTTP errors are; the connection stays open.
  */
 export function websocketHandler(handle: (event: WebsocketEvent) => Promise<void>) {
-  return invocation(async (event: WebsocketEvent): Promise<APIGatewayProxyResultV2> => {
-    const { routeKey, connectionId } = event.requestContext;
-    // A trace of its own: a socket's routes belong to no order.
-    return inSpan(`websocket ${routeKey}`, { kind: SpanKind.SERVER, attributes: { "websocket.route": routeKey } }, () =>
-      route(event, routeKey, connectionId),
-    );
-  });
+  return invocation(
+    async (
+      event: WebsocketEvent,
+      context?: Pick<Context, "getRemainingTimeInMillis">,
+    ): Promise<APIGatewayProxyResultV2> => {
+      const { routeKey, connectionId } = event.requestContext;
+      const left = (context?.getRemainingTimeInMillis() ?? Infinity) - MARGIN_MS;
+      const waitOutMs = Math.max(0, Math.min(WAIT_OUT_MS[routeKey] ?? 0, left));
+      // A trace of its own: a socket's routes belong to no order.
+      return inSpan(
+        `websocket ${routeKey}`,
+        { kind: SpanKind.SERVER, attributes: { "websocket.route": routeKey } },
+        () => route(event, routeKey, connectionId, waitOutMs),
+      );
+    },
+  );
 
   async function route(
     event: WebsocketEvent,
     routeKey: string,
     connectionId: string,
+    waitOutMs: number,
   ): Promise<APIGatewayProxyResultV2> {
     try {
-      await handle(event);
+      await waitingOutUnavailability(() => handle(event), waitOutMs);
       return { statusCode: 200 };
     } catch (error) {
       if (routeKey === "$connect" || routeKey === "$disconnect")

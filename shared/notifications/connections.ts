@@ -16,28 +16,32 @@ const MAX_CONNECTION_HOURS = 2;
  * Open WebSocket connections, per user. They live in the orders database (the WebSocket API
  * belongs to the orders service) because every function runs in its own worker or container.
  * A user's connects are serialised (an advisory lock on the user), so the limit holds under races.
+ * The lock, the clean-up of connections too old to be open and the insert that holds to the limit
+ * go out together, with BEGIN (one round trip, then COMMIT's): a burst of handshakes holds each
+ * database connection for two round trips, not five.
  */
 export async function addConnection(connectionId: string, userId: string): Promise<void> {
   await withTransaction("orders", async (tx) => {
-    await tx.query("SELECT pg_advisory_xact_lock(hashtext('websocket:' || $1))", [userId]);
-    await tx.query(
-      "DELETE FROM websocket_connections WHERE user_id = $1 AND connected_at < now() - make_interval(hours => $2)",
-      [userId, MAX_CONNECTION_HOURS],
-    );
-    const open = await tx.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM websocket_connections WHERE user_id = $1",
-      [userId],
-    );
-    if (open.rows[0]!.n >= MAX_SOCKETS_PER_USER) {
+    const [, , inserted] = await Promise.all([
+      tx.query("SELECT pg_advisory_xact_lock(hashtext('websocket:' || $1))", [userId]),
+      tx.query(
+        "DELETE FROM websocket_connections WHERE user_id = $1 AND connected_at < now() - make_interval(hours => $2)",
+        [userId, MAX_CONNECTION_HOURS],
+      ),
+      // Each statement sees what committed before it started: the count is taken under the lock.
+      tx.query(
+        `INSERT INTO websocket_connections (connection_id, user_id)
+         SELECT $1, $2 WHERE (SELECT count(*) FROM websocket_connections WHERE user_id = $2 AND connection_id <> $1) < $3
+         ON CONFLICT (connection_id) DO UPDATE SET user_id = $2`,
+        [connectionId, userId, MAX_SOCKETS_PER_USER],
+      ),
+    ]);
+    if (inserted.rowCount === 0) {
       throw new TooManyRequests(
         `At most ${MAX_SOCKETS_PER_USER} sockets per user may be open at once; close one first`,
         "connection",
       );
     }
-    await tx.query(
-      "INSERT INTO websocket_connections (connection_id, user_id) VALUES ($1, $2) ON CONFLICT (connection_id) DO UPDATE SET user_id = $2",
-      [connectionId, userId],
-    );
   });
 }
 
