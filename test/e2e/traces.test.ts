@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import pg from "pg";
 import type { RunningStack } from "../../local/stack.ts";
 import type { Browser } from "playwright-core";
@@ -10,6 +8,7 @@ import { launchChromium } from "../support/browser.ts";
 import { eventually, newUserId, ShopClient, type Socket } from "../support/shop-client.ts";
 import { startTestStack } from "../support/stack.ts";
 import { readUntil } from "../support/kafka.ts";
+import { deadLetters } from "../support/dead-letters.ts";
 
 /** A span as Zipkin's API answers it (names and services lower-cased by Zipkin). */
 interface ZipkinSpan {
@@ -305,20 +304,13 @@ describe("every order is one trace, in Zipkin", () => {
       );
 
       await payments.query("DROP TRIGGER fail_traced_charge ON payments; DROP FUNCTION fail_traced_charge();");
-      const { stdout } = await promisify(execFile)(
-        process.execPath,
-        [
-          "--import",
-          "tsx",
-          "scripts/dead-letters.ts",
-          "redrive",
-          "orders.created.dlt",
-          `${letter.partition}:${letter.offset}`,
-        ],
-        {
-          env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
-        },
+      const { code, stdout, stderr } = await deadLetters(
+        stack,
+        "redrive",
+        "orders.created.dlt",
+        `${letter.partition}:${letter.offset}`,
       );
+      assert.equal(code, 0, stderr);
       assert.match(stdout, /1 record\(s\) sent back/);
       await socket.waitFor(
         (f) => f.type === "ORDER_UPDATED" && f.order_id === orderId && f.status === "FINISHED",

@@ -1,14 +1,13 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
 import pg from "pg";
 import type { PartName, RunningStack } from "../../local/stack.ts";
 import { startStack } from "../../local/stack.ts";
 import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
 import { produce, readUntil } from "../support/kafka.ts";
+import { deadLetters } from "../support/dead-letters.ts";
 import { shifted } from "../support/stack.ts";
 
 /** Ports of their own, so this suite runs beside `npm start` and the other suites. */
@@ -280,20 +279,13 @@ describe("the shop heals itself", () => {
         const order = await traffic.request("GET", `/api/orders/${failing}`);
         assert.equal(order.body.status, "NEW", "not charged, not lost: it waits on the dead-letter topic");
         await payments.query("DROP TRIGGER fail_charge ON payments; DROP FUNCTION fail_charge();");
-        const { stdout } = await promisify(execFile)(
-          process.execPath,
-          [
-            "--import",
-            "tsx",
-            "scripts/dead-letters.ts",
-            "redrive",
-            "orders.created.dlt",
-            `${letter!.partition}:${letter!.offset}`,
-          ],
-          {
-            env: { ...process.env, KAFKA_BROKERS: stack.kafkaBrokers.join(",") },
-          },
+        const { code, stdout, stderr } = await deadLetters(
+          stack,
+          "redrive",
+          "orders.created.dlt",
+          `${letter!.partition}:${letter!.offset}`,
         );
+        assert.equal(code, 0, stderr);
         assert.match(stdout, /1 record\(s\) sent back/);
       });
       await outcome;
