@@ -17,6 +17,10 @@
  * (Zipkin's CPU is listed with the other processes'); TRACES=off measures the shop without them.
  * What tracing costs is measured in the same run: first a run at --traces-rate (default 100/s) with
  * traces on, and last the same run on a fresh stack with them off (--traces-rate 0 skips both).
+ * Two runs are made as a new user's clients would meet the shop: "fresh start", at --traces-rate
+ * from clients that open a connection per request, as soon as the stack says it is ready (its
+ * accounts made, nothing warmed up), and "new connections", the same rate held --hold seconds on
+ * the warm stack, again a connection per request.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -109,8 +113,8 @@ async function post(pathname: string, body: unknown): Promise<void> {
   if (!response.ok) throw new Error(`${pathname} answered ${response.status}: ${await response.text()}`);
 }
 
-/** Funded users, a socket each, and every function run once. */
-async function openShoppers(): Promise<{ users: string[]; shoppers: Shoppers }> {
+/** Funded users and a socket each; unless `warm` is false, every function then run once. */
+async function openShoppers(warm = true): Promise<{ users: string[]; shoppers: Shoppers }> {
   const users = Array.from({ length: USERS }, () => randomUUID());
   for (const user of users) {
     await post("/api/payments/create_account", { user_id: user });
@@ -118,11 +122,13 @@ async function openShoppers(): Promise<{ users: string[]; shoppers: Shoppers }> 
   }
   const shoppers = new Shoppers(apiUrl, wsUrl, users);
   await shoppers.open();
-  await shoppers.offer(20, 3); // warm-up: every function once
+  if (warm) await shoppers.offer(20, 3); // warm-up: every function once
   return { users, shoppers };
 }
 
-let { users, shoppers } = await openShoppers();
+/** The fresh-start run is the stack's first traffic: nothing offered before it but the accounts. */
+const FRESH_START = !external && TRACES_RATE > 0;
+let { users, shoppers } = await openShoppers(!FRESH_START);
 const sampler = new ProcessSampler(() => ({
   broker: stack?.pidOf("kafka"),
   "orders-db": stack?.pidOf("ordersDb"),
@@ -221,6 +227,7 @@ const holds = (row: Row) =>
   Object.keys(row.errors).length === 0;
 
 try {
+  if (FRESH_START) await run("fresh start", TRACES_RATE, SECONDS, "unbounded");
   // Tracing's cost, part one: a run with traces on, on a fresh stack (part two ends the bench).
   const tracing = TRACES === "on" && TRACES_RATE > 0 && !external;
   let hops: string | undefined;
@@ -245,6 +252,7 @@ try {
       candidate = Math.round(candidate * 0.8);
     }
   }
+  if (TRACES_RATE > 0 && HOLD > 0) await run("new connections", TRACES_RATE, HOLD, "unbounded");
   if (sustained > 0) await run("overload", sustained * 2, SECONDS);
   if (FLOOD > 0) await run("flood", FLOOD, SECONDS, "unbounded");
 
