@@ -1,3 +1,4 @@
+import { FUNCTIONS } from "../../shared/contract/manifest.ts";
 import { kafkaHandler } from "../../shared/handlers/kafka.ts";
 import { keepBalanceOfPayment } from "../../shared/notifications/balances.ts";
 import { settleOrder } from "../../shared/orders/orders.ts";
@@ -6,8 +7,6 @@ import { settleOrder } from "../../shared/orders/orders.ts";
  * payments.processed -> order FINISHED or CANCELLED, and the balance the payment left kept -> both
  * pushed to the user's open sockets in one frame. Both statements go out before either is awaited.
  */
-export const handler = kafkaHandler({
-  topic: "payments.processed",
-  database: "orders",
-  handle: (tx, event) => Promise.all([settleOrder(tx, event), keepBalanceOfPayment(tx, event)]),
-});
+export const handler = kafkaHandler(FUNCTIONS.onPaymentProcessed, (tx, event) =>
+  Promise.all([settleOrder(tx, event), keepBalanceOfPayment(tx, event)]),
+);

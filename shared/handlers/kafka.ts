@@ -1,5 +1,5 @@
 import type { Context, MSKEvent } from "aws-lambda";
-import type { Database } from "../contract/topology.ts";
+import type { ConsumerSpec } from "../contract/manifest.ts";
 import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
 import { withTransaction, type Tx } from "../db/transaction.ts";
 import { isDatabaseUnavailable } from "../db/unavailable.ts";
@@ -41,20 +41,21 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
  *   bounded by the time left, then fails as a whole: an outage is no record's fault.
  * - Each record is handled in a span of the trace its `traceparent` header names (RecordSpans).
  */
-export function kafkaHandler<T extends Topic>(options: {
-  topic: T;
-  database: Database;
+export function kafkaHandler<T extends Topic>(
+  /** The function's manifest entry (shared/contract/manifest.ts): its topic and its database. */
+  consumer: ConsumerSpec<T>,
   /**
    * Handles one record. It is called for every record of the batch before any answer is read, so
    * it sends its statements before it first waits for one (they then run in record order), and
    * waits once: what it does with the answers (events for the outbox) then also happens in order.
    * A statement sent after its first await fails the invocation (PipeliningBroken).
    */
-  handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>;
-}): (
+  handle: (tx: Tx, event: EventOf<T>) => Promise<unknown>,
+): (
   event: MSKEvent,
   context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">,
 ) => Promise<KafkaBatchResponse> {
+  const options = { topic: consumer.trigger.topic, database: consumer.databases[0], handle };
   const { schema } = TOPICS[options.topic];
   return invocation(async (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => {
     const started = performance.now();
