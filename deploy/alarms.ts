@@ -1,7 +1,7 @@
 import { deadLetterTopic, TOPICS, type Topic } from "../shared/contract/events.ts";
-import { TOPOLOGY } from "../shared/contract/topology.ts";
+import { consumersOf } from "../shared/contract/topology.ts";
 import { FUNCTION_DIMENSION, METRICS_NAMESPACE, type GaugeName } from "../shared/metrics/catalog.ts";
-import type { Database } from "../shared/contract/topology.ts";
+import type { Database } from "../shared/contract/manifest.ts";
 
 /**
  * The alarms an operator is woken by, on the levels the metrics sampler writes each minute
@@ -80,13 +80,13 @@ export function shopAlarms({ service, stage }: AlarmInput): { Resources: Record<
     );
   }
   for (const topic of Object.keys(TOPICS) as Topic[]) {
-    const { group } = TOPOLOGY[topic].consumer;
-    Resources[`${logicalId(group)}LagGrowingAlarm`] = growing(
-      `consumer group ${group} (${topic}) has fallen further behind in each of the last ${LAG_GROWING_MINUTES} minutes`,
-      "ConsumerLag",
-      { ConsumerGroup: group },
-      LAG_GROWING_MINUTES,
-    );
+    for (const { group } of consumersOf(topic))
+      Resources[`${logicalId(group)}LagGrowingAlarm`] = growing(
+        `consumer group ${group} (${topic}) has fallen further behind in each of the last ${LAG_GROWING_MINUTES} minutes`,
+        "ConsumerLag",
+        { ConsumerGroup: group },
+        LAG_GROWING_MINUTES,
+      );
     const dlt = deadLetterTopic(topic);
     Resources[`${logicalId(dlt)}Alarm`] = growing(
       `a record was dead-lettered on ${dlt}: see npm run dead-letters -- list`,

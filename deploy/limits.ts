@@ -1,5 +1,6 @@
-import type { Database } from "../shared/contract/topology.ts";
-import { stageParams, type StageLimits } from "./stage-settings.ts";
+import type { Database } from "../shared/contract/manifest.ts";
+import type { StageLimits } from "./stage-params.ts";
+import { stageParams } from "./stage-settings.ts";
 
 /**
  * What a burst may take on AWS, from the stage's settings (stages/<stage>.yml):

@@ -1,4 +1,4 @@
-import type { Database } from "./contract/topology.ts";
+import type { Database } from "./contract/manifest.ts";
 
 /**
  * Every setting the functions read, in one typed place. serverless.yml provides them (locally

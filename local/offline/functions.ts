@@ -1,23 +1,24 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
+import { FUNCTIONS } from "../../shared/contract/manifest.ts";
 import { ROOT } from "../core/paths.ts";
 
 /** The stage serverless-offline runs when none is given. */
 const LOCAL_STAGE = "dev";
 
-/** A function's name as serverless-offline knows it: `<service>-<stage>-<key>`, from serverless.yml. */
+/** A function's name as serverless-offline knows it: `<service>-<stage>-<key>` (serverless.yml's service). */
 export function localFunctionName(key: string): string {
-  return `${manifest().service}-${LOCAL_STAGE}-${key}`;
+  return `${service()}-${LOCAL_STAGE}-${key}`;
 }
 
-/** Every function serverless.yml declares, by the name serverless-offline knows it by. */
+/** Every function of the manifest (serverless.yml's functions), by the name serverless-offline knows it by. */
 export function localFunctionNames(): string[] {
-  return Object.keys(manifest().functions).map(localFunctionName);
+  return Object.keys(FUNCTIONS).map(localFunctionName);
 }
 
-let read: { service: string; functions: Record<string, unknown> } | undefined;
-function manifest() {
-  read ??= parseYaml(readFileSync(path.join(ROOT, "serverless.yml"), "utf8")) as typeof read & object;
+let read: string | undefined;
+function service(): string {
+  read ??= (parseYaml(readFileSync(path.join(ROOT, "serverless.yml"), "utf8")) as { service: string }).service;
   return read;
 }

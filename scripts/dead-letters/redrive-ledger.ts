@@ -1,10 +1,7 @@
-import { readFileSync } from "node:fs";
-import path from "node:path";
 import type pg from "pg";
-import { parse as parseYaml } from "yaml";
-import { databasesOf } from "../../deploy/limits.ts";
 import { deadLetterTopic, TOPICS, type Topic } from "../../shared/contract/events.ts";
-import { TOPOLOGY, type Database } from "../../shared/contract/topology.ts";
+import type { Database } from "../../shared/contract/manifest.ts";
+import { consumersOf } from "../../shared/contract/topology.ts";
 
 /**
  * The redrive ledger: who sent which dead letter back, and when, in table `dead_letter_redrives`
@@ -47,16 +44,12 @@ function sourceTopicOf(dltTopic: string): Topic {
   return topic;
 }
 
-/** The database holding the ledger of `dltTopic`: its source topic's consumer's, as serverless.yml gives it. */
+/** The database holding the ledger of `dltTopic`: its source topic's consumers', as the manifest gives it. */
 export function ledgerDatabase(dltTopic: string): Database {
-  const consumer = TOPOLOGY[sourceTopicOf(dltTopic)].consumer.function;
-  const manifest = parseYaml(readFileSync(path.join(import.meta.dirname, "..", "..", "serverless.yml"), "utf8")) as {
-    functions: Record<string, { environment?: Record<string, unknown> }>;
-  };
-  const [database, ...more] = databasesOf(manifest.functions[consumer] ?? {});
-  if (!database || more.length)
-    throw new Error(`${consumer} (consumer of ${dltTopic}) does not use exactly one database`);
-  return database;
+  const databases = [...new Set(consumersOf(sourceTopicOf(dltTopic)).map((consumer) => consumer.database))];
+  if (databases.length !== 1)
+    throw new Error(`the consumers of ${dltTopic}'s source topic do not share exactly one database`);
+  return databases[0]!;
 }
 
 /**

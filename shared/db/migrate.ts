@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import pg from "pg";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 
 /** Each database's folders under migrations/: the messaging tables both carry, then its own. */
 export const MIGRATION_FOLDERS: Record<Database, string[]> = {

@@ -1,6 +1,6 @@
 import pg from "pg";
 import { parseIntoClientConfig } from "pg-connection-string";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import { config } from "../config.ts";
 import { currentFunction } from "../invocation.ts";
 import { logger } from "../logger.ts";

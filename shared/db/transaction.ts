@@ -1,5 +1,5 @@
 import type pg from "pg";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import { activeTraceIds } from "../active-span.ts";
 import { inSpan, SpanKind } from "../tracing/spans.ts";
 import { writesTogether } from "./coalesced-writes.ts";

@@ -1,4 +1,4 @@
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import type { Frame } from "../contract/frames.ts";
 import type { CounterName } from "../metrics/catalog.ts";
 import type { TraceCarrier } from "../tracing/spans.ts";

@@ -1,5 +1,5 @@
 import { coalesceFrames } from "../contract/frames.ts";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import { requestRelay } from "../messaging/relay-trigger.ts";
 import { notifyUsers, type Change } from "../notifications/notify.ts";
 import type { Effect } from "../effects/effect.ts";

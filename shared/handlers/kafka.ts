@@ -1,5 +1,5 @@
 import type { Context, MSKEvent } from "aws-lambda";
-import type { Database } from "../contract/topology.ts";
+import type { ConsumerSpec } from "../contract/manifest.ts";
 import { TOPICS, type EventOf, type Topic } from "../contract/events.ts";
 import { send, type Pipelined } from "../db/pipelined.ts";
 import { withTransaction } from "../db/transaction.ts";
@@ -43,18 +43,19 @@ const partitionKey = (r: Pick<ReceivedRecord, "topic" | "partition">) => `${r.to
  *   bounded by the time left, then fails as a whole: an outage is no record's fault.
  * - Each record is handled in a span of the trace its `traceparent` header names (RecordSpans).
  */
-export function kafkaHandler<T extends Topic>(options: {
-  topic: T;
-  database: Database;
+export function kafkaHandler<T extends Topic>(
+  /** The function's manifest entry (shared/contract/manifest.ts): its topic and its database. */
+  consumer: ConsumerSpec<T>,
   /**
    * Handles one record: its statements, and the decision on their answers (db/pipelined.ts). Being
    * synchronous, with a decision that sends nothing and cannot wait, it cannot break the order.
    */
-  handle: (event: EventOf<T>) => Pipelined;
-}): (
+  handle: (event: EventOf<T>) => Pipelined,
+): (
   event: MSKEvent,
   context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">,
 ) => Promise<KafkaBatchResponse> {
+  const options = { topic: consumer.trigger.topic, database: consumer.databases[0], handle };
   const { schema } = TOPICS[options.topic];
   return invocation(async (event: MSKEvent, context?: Pick<Context, "getRemainingTimeInMillis" | "functionName">) => {
     const started = performance.now();

@@ -1,5 +1,5 @@
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import { config } from "../config.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";

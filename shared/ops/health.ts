@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import type { Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
 import type { health } from "../contract/http.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";

@@ -1,6 +1,7 @@
 import type { Admin } from "@platformatic/kafka";
 import { deadLetterTopic, TOPICS, type Topic } from "../contract/events.ts";
-import { TOPOLOGY, type Database } from "../contract/topology.ts";
+import type { Database } from "../contract/manifest.ts";
+import { consumersOf } from "../contract/topology.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { gaugeMetric } from "../metrics/emit.ts";
@@ -40,16 +41,16 @@ async function sampleKafka(): Promise<void> {
     const admin = await sharedAdmin.get();
     const topics = Object.keys(TOPICS) as Topic[];
     const deadLetterTopics = topics.map(deadLetterTopic);
+    const consumers = topics.flatMap((topic) => consumersOf(topic).map(({ group }) => ({ topic, group })));
     const [ends, committed] = await withTimeout(
       Promise.all([
         endsOf(admin, [...topics, ...deadLetterTopics]),
-        admin.listConsumerGroupOffsets({ groups: topics.map((topic) => TOPOLOGY[topic].consumer.group) }),
+        admin.listConsumerGroupOffsets({ groups: consumers.map(({ group }) => group) }),
       ]),
       SAMPLE_TIMEOUT_MS,
       "Kafka offsets",
     );
-    for (const topic of topics) {
-      const { group } = TOPOLOGY[topic].consumer;
+    for (const { topic, group } of consumers) {
       const offsets = committed.find((g) => g.groupId === group)?.topics.find((t) => t.name === topic)?.partitions;
       let lag = 0n;
       for (const [partition, { low, high }] of ends.get(topic) ?? []) {

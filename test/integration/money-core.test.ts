@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import type { MSKEvent } from "aws-lambda";
 import pg from "pg";
 import type { OrderCreated, PaymentProcessed } from "../../shared/contract/events.ts";
+import { FUNCTIONS } from "../../shared/contract/manifest.ts";
 import { run } from "../../shared/db/pipelined.ts";
 import { withTransaction } from "../../shared/db/transaction.ts";
 import { withEffects } from "../support/effects.ts";
@@ -167,13 +168,9 @@ describe("money rules, on PostgreSQL alone", () => {
     const failing = orderCreated(user, 10);
     const behind = orderCreated(user, 10);
     const poison = Buffer.from([0x7b, 0x00, 0x7d]);
-    const handler = kafkaHandler({
-      topic: "orders.created",
-      database: "payments",
-      handle: (event) => {
-        if (event.order_id === failing.order_id) throw new Error("this record always fails");
-        return chargeOrder(event);
-      },
+    const handler = kafkaHandler(FUNCTIONS.onOrderCreated, (event) => {
+      if (event.order_id === failing.order_id) throw new Error("this record always fails");
+      return chargeOrder(event);
     });
     const response = await handler(
       kafkaEvent("orders.created", [
@@ -210,7 +207,7 @@ describe("money rules, on PostgreSQL alone", () => {
     const user = await fundedUser(35);
     const events = [10, 10, 20, 10, 5, 10].map((amount) => orderCreated(user, amount));
     const batch = [...events.slice(0, 3), events[0]!, ...events.slice(3)];
-    const handler = kafkaHandler({ topic: "orders.created", database: "payments", handle: chargeOrder });
+    const handler = kafkaHandler(FUNCTIONS.onOrderCreated, chargeOrder);
     const response = await handler(
       kafkaEvent(
         "orders.created",

@@ -56,7 +56,7 @@ describe("a record handler's statements, pipelined", () => {
   });
 
   it("cannot be awaited between: an awaiting handler, an async decision or a statement sent by one does not compile", () => {
-    type Handle = Parameters<typeof kafkaHandler<"orders.created">>[0]["handle"];
+    type Handle = Parameters<typeof kafkaHandler<"orders.created">>[1];
     const step = charge([], 1);
     const handles: Handle[] = [
       () => step,

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import type { APIGatewayProxyEventV2, MSKEvent } from "aws-lambda";
-import { parse as parseYaml } from "yaml";
-import { TOPICS, type Topic } from "../../shared/contract/events.ts";
+import { TOPICS } from "../../shared/contract/events.ts";
+import { FUNCTIONS, type FunctionSpec } from "../../shared/contract/manifest.ts";
+import { topicOf } from "../../shared/contract/topology.ts";
 import {
   createAccountRequest,
   createOrderRequest,
@@ -17,14 +18,8 @@ import { jsonBody, parse } from "../../shared/http/request.ts";
 const sample = <T>(name: string): T =>
   JSON.parse(readFileSync(new URL(`../../events/${name}.json`, import.meta.url), "utf8")) as T;
 
-interface FunctionSpec {
-  events?: Array<{ msk?: { topic: string } }>;
-}
-const functions = (
-  parseYaml(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")) as {
-    functions: Record<string, FunctionSpec>;
-  }
-).functions;
+// serverless.yml's functions are made from the manifest (deploy/functions.ts).
+const functions: Record<string, FunctionSpec> = FUNCTIONS;
 
 /** The samples under events/ (for `sls invoke local`) are what each handler really accepts. */
 describe("the sample events", () => {
@@ -33,7 +28,7 @@ describe("the sample events", () => {
   });
 
   for (const [name, spec] of Object.entries(functions)) {
-    const topic = spec.events?.find((e) => e.msk)?.msk?.topic as Topic | undefined;
+    const topic = topicOf(spec);
     if (!topic) continue;
     it(`${name}: every record is a valid ${topic} event`, () => {
       const records = partitionsOf(sample<MSKEvent>(name)).flat();
