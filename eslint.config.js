@@ -56,7 +56,8 @@ const layerRules = Object.entries(LAYERS).map(([folder, forbidden]) => ({
       {
         patterns: [
           {
-            group: forbidden.flatMap((f) => [`../${f}/*`, `../${f}.ts`]),
+            // From a subfolder (messaging/relay/) the other layers are one more level up.
+            group: forbidden.flatMap((f) => [`../${f}/*`, `../${f}.ts`, `../../${f}/*`, `../../${f}.ts`]),
             message: `${folder} must not depend on this (see LAYERS in eslint.config.js)`,
           },
           {

@@ -1,24 +1,12 @@
 import path from "node:path";
-import { migrate, MIGRATION_FOLDERS } from "../shared/db/migrate.ts";
-import { ALL_TOPICS } from "../shared/contract/events.ts";
-import {
-  ConfirmationCodes,
-  createUserPool,
-  identityProviderPart,
-  identityProviderUrl,
-  realUserPool,
-  signingKeyFile,
-} from "./cognito/identity-provider.ts";
-import { assertServesStackKey } from "./cognito/served-key.ts";
 import { startFrontend } from "./frontend/server.ts";
-import { frontPart } from "./front/part.ts";
-import { ensureTopics, kafkaPart } from "./kafka/broker.ts";
 import { recordProcess, stopLeftovers } from "./core/leftovers.ts";
-import { offlineEnv, offlinePart } from "./offline/part.ts";
 import { LOCAL_DIR } from "./core/paths.ts";
 import { MetricsRegistry } from "./metrics/registry.ts";
-import { postgresPart, postgresUrl } from "./postgres/instance.ts";
+import { postgresUrl } from "./postgres/instance.ts";
 import { DEFAULT_PORTS, type RunningStack, type StackIdentity, type StackOptions } from "./stack-api.ts";
+import { bringUp, stopInOrder, untilStarted } from "./stack-lifecycle.ts";
+import { infrastructureLayers, servingLayers, type StackPlan } from "./stack-parts.ts";
 import { Supervisor, type Part, type PartName } from "./core/supervisor.ts";
 import { backgroundZipkin } from "./zipkin/background.ts";
 import { startOtlpBridge } from "./zipkin/otlp-bridge.ts";
@@ -34,32 +22,6 @@ export {
 } from "./stack-api.ts";
 
 /**
- * What the front passes on at once (local/front/adaptive-limit.ts): from a fresh start a burst of
- * 100 orders is taken whole; then the limit follows the latency, and what is over it gets 429.
- */
-const FRONT_LIMIT = { initial: 128, min: 16, max: 256 };
-
-async function timed<T>(progress: (line: string) => void, what: string, work: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  progress(`… ${what}`);
-  const result = await work();
-  progress(`✓ ${what} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-  return result;
-}
-
-/** A supervised part as the stack composes it. */
-interface Layer {
-  /** Undefined when the environment points at an existing server instead. */
-  supervisor: Supervisor | undefined;
-  /** Its progress line while it starts. */
-  what: string;
-  /** What needs it, done as soon as it serves (topics, migrations, the user pool). */
-  followedBy?: () => Promise<unknown>;
-  /** serverless-offline may launch before it serves: the functions wait for it themselves. */
-  servingWaitsForIt?: boolean;
-}
-
-/**
  * The whole shop on this machine: Kafka and two Postgres servers (unless KAFKA_BROKERS,
  * ORDERS_DATABASE_URL and PAYMENTS_DATABASE_URL point at existing ones), cognito-local with a user
  * pool and an app client (unless AUTH=off, or COGNITO_USER_POOL_ID and COGNITO_CLIENT_ID name a real
@@ -70,21 +32,8 @@ interface Layer {
  * cannot start or be brought back only costs the spans.
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
-  const ports = { ...DEFAULT_PORTS, ...options.ports };
-  const env = options.env ?? process.env;
-  const progress = options.progress ?? (() => undefined);
-  const dir = path.join(LOCAL_DIR, options.name);
-  const kafkaBrokers = env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",") : [`127.0.0.1:${ports.kafka}`];
-  const ordersDatabaseUrl = env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders");
-  const paymentsDatabaseUrl = env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments");
-  const host = env.OFFLINE_HOST ?? "127.0.0.1";
-  const apiUrl = `http://127.0.0.1:${ports.http}`;
-  const behindFront = ports.httpBehindFront ?? ports.http + 5;
-  const wsUrl = `ws://127.0.0.1:${ports.websocket}`;
-  const authOn = env.AUTH !== "off";
-  const realPool = Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID);
-  const traces = tracesPlan(env, ports.zipkin);
-
+  const plan = planOf(options);
+  const { dir, progress, traces } = plan;
   await stopLeftovers(dir, progress);
   // In this process, before serverless-offline, whose functions are told where it listens: it keeps
   // nothing, so there is nothing to restart, and it goes only when the stack does.
@@ -101,125 +50,19 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   };
   const supervise = (part: Part) => new Supervisor(part, hooks);
 
-  // What the identity provider gives serverless-offline (the user pool) and the page (sign-in), set before either starts.
-  let identity: StackIdentity | undefined;
-  const codes = new ConfirmationCodes();
-  const cognito =
-    authOn && !realPool
-      ? supervise(
-          identityProviderPart({
-            dir: path.join(dir, "cognito"),
-            port: ports.cognito,
-            onConfirmationCode: (email, code) => {
-              codes.delivered(email, code);
-              progress(`✉ confirmation code for ${email}: ${code} (cognito-local e-mails nothing)`);
-            },
-          }),
-        )
-      : undefined;
-  const signIn = async () => {
-    if (!authOn) return;
-    const pool = cognito
-      ? await timed(progress, "user pool and app client", () => createUserPool(identityProviderUrl(ports.cognito)))
-      : realUserPool(env);
-    if (cognito) await assertServesStackKey(pool.issuer, signingKeyFile(path.join(dir, "cognito")));
-    identity = {
-      ...pool,
-      local: Boolean(cognito),
-      confirmationCode: (email) => codes.of(email),
-      signingKeyFile: cognito ? signingKeyFile(path.join(dir, "cognito")) : undefined,
-    };
-  };
-
-  // A database of the stack's own, unless the environment names one (`existing`), then its migrations.
-  const database = (
-    name: "ordersDb" | "paymentsDb",
-    db: "orders" | "payments",
-    port: number,
-    url: string,
-    existing?: string,
-  ): Layer => ({
-    supervisor: existing
-      ? undefined
-      : supervise(
-          postgresPart({ name, label: `${db} PostgreSQL`, dir: path.join(dir, `${db}-db`), port, database: db }),
-        ),
-    what: `${db} PostgreSQL on 127.0.0.1:${port}`,
-    followedBy: () => timed(progress, `${db} migrations`, () => migrate(url, MIGRATION_FOLDERS[db])),
-  });
-
-  // Started all at once, each followed at once by what needs it; serverless-offline starts only
-  // after all of it, so the functions never meet an unmigrated database or a missing topic.
-  const infrastructure: Layer[] = [
-    {
-      supervisor: env.KAFKA_BROKERS
-        ? undefined
-        : supervise(
-            kafkaPart({
-              dir: path.join(dir, "kafka"),
-              port: ports.kafka,
-              controllerPort: ports.kafkaController,
-              log: progress,
-            }),
-          ),
-      what: `Kafka broker (KRaft) on ${kafkaBrokers[0]}`,
-      followedBy: () => timed(progress, "topics", () => ensureTopics(kafkaBrokers, ALL_TOPICS)),
-      servingWaitsForIt: true,
-    },
-    // Both services carry the same outbox, inbox and idempotency-key tables, each in its own database.
-    database("ordersDb", "orders", ports.ordersDb, ordersDatabaseUrl, env.ORDERS_DATABASE_URL),
-    database("paymentsDb", "payments", ports.paymentsDb, paymentsDatabaseUrl, env.PAYMENTS_DATABASE_URL),
-    {
-      supervisor: cognito,
-      what: `Cognito (cognito-local) on ${identityProviderUrl(ports.cognito)}`,
-      followedBy: signIn,
-    },
-  ];
-  // Then one after the other: the functions, on the brokers, databases and user pool the
-  // infrastructure gave them, and the front that admits requests to them.
+  const { layers: infrastructure, identity } = infrastructureLayers(plan, supervise);
   const metrics = new MetricsRegistry();
-  const offline = offlinePart({
-    dir,
-    apiUrl: `http://127.0.0.1:${behindFront}`,
-    lambdaEndpoint: `http://127.0.0.1:${ports.lambda}`,
-    env: offlineEnv(env, {
-      ordersDatabaseUrl,
-      paymentsDatabaseUrl,
-      kafkaBrokers,
-      ports: { ...ports, http: behindFront },
-      auth: authOn,
-      traces: { ...traces.offlineEnv, ...bridge?.exporterEnv },
-    }),
-    pool: () => identity,
-    // The functions' metrics (EMF lines) are read here, as CloudWatch reads them on AWS.
-    output: (line) => {
-      if (!metrics.readLine(line)) options.output?.(line);
-    },
-    progress,
+  const serving = servingLayers(plan, supervise, {
+    identity,
+    exporterEnv: bridge?.exporterEnv,
+    output: options.output,
+    metrics,
   });
-  const front = frontPart({
-    host,
-    port: ports.http,
-    targetPort: behindFront,
-    limit: FRONT_LIMIT,
-    logFile: path.join(dir, "front.log"),
-    output: (line) => void metrics.readLine(line),
-  });
-  const serving: Array<Layer & { supervisor: Supervisor }> = [
-    {
-      supervisor: supervise(offline),
-      what: `serverless-offline on 127.0.0.1:${behindFront} and the Kafka event source`,
-    },
-    {
-      supervisor: supervise(front),
-      what: `HTTP front on ${apiUrl} (${FRONT_LIMIT.initial} requests at once, then as latency allows)`,
-    },
-  ];
   // Last, once the page serves, and waited for by no one: what only serves people reading traces.
   const zipkin = traces.zipkin
     ? backgroundZipkin({
         dir: path.join(dir, "zipkin"),
-        port: ports.zipkin,
+        port: plan.ports.zipkin,
         progress,
         record: hooks.record,
         signal: stopped.signal,
@@ -227,93 +70,108 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     : undefined;
   const background = [zipkin?.supervisor];
 
-  const parts = new Map<PartName, Supervisor>();
-  for (const supervisor of [...infrastructure, ...serving].map((layer) => layer.supervisor).concat(background))
-    if (supervisor) parts.set(supervisor.part.name, supervisor);
-
-  let frontend: Awaited<ReturnType<typeof startFrontend>> | undefined;
+  let frontend: Frontend | undefined;
   let stopping: Promise<void> | undefined;
-  // What serves requests stops first (the page, the front, then serverless-offline and its
-  // consumers), the infrastructure under it and the background parts last, all at once.
   const stop = () =>
     (stopping ??= (async () => {
       stopped.abort();
-      const safely = (undo: () => Promise<void> | undefined) =>
-        Promise.resolve(undo()).catch((error: unknown) => progress(`! while stopping: ${String(error)}`));
-      await safely(() => frontend?.stop());
-      for (const { supervisor } of serving.toReversed()) await safely(() => supervisor.stop());
-      await Promise.all(
-        [...infrastructure.map((layer) => layer.supervisor), ...background].map((supervisor) =>
-          safely(() => supervisor?.stop()),
-        ),
-      );
-      await safely(() => bridge?.stop());
+      await stopInOrder({ frontend, serving, infrastructure, background, bridge }, progress);
     })());
 
   let zipkinStarted: Promise<void> | undefined;
-  const bringUp = async () => {
-    const up = infrastructure.map(({ supervisor, what, followedBy }) =>
-      (supervisor ? timed(progress, what, () => supervisor.start()) : Promise.resolve()).then(followedBy),
-    );
-    // serverless-offline needs the databases migrated and the user pool before it launches; the
-    // broker it waits for itself (its event source for its topics, its health check for the
-    // broker), so its start, the slowest, overlaps the broker's instead of following it.
-    for (const layer of up) layer.catch(() => undefined); // awaited below; a failure is not unhandled meanwhile
-    await Promise.all(up.filter((_, i) => !infrastructure[i]!.servingWaitsForIt));
-    for (const { supervisor, what } of serving) await timed(progress, what, () => supervisor.start());
-    await Promise.all(up);
+  const started = (async () => {
+    await bringUp(infrastructure, serving, progress);
     if (stopped.signal.aborted) throw new Error("stopped");
-    frontend = await startFrontend({
-      port: ports.frontend,
-      host,
-      apiUrl,
-      wsUrl,
-      signIn: identity && {
-        clientId: identity.clientId,
-        region: identity.region,
-        endpoint: identity.endpoint,
-        local: identity.local,
-      },
-      tracesUrl: traces.tracesUrl,
-      metrics,
-    });
+    frontend = await startPage(plan, identity(), metrics);
     if (stopped.signal.aborted)
       await frontend.stop(); // stop() came while it was opening
     else if (zipkin) {
       zipkinStarted = zipkin.start();
       zipkinStarted.catch(() => undefined); // told in a progress line; zipkinReady() hands it on
     }
-  };
-  const started = bringUp();
-  started.catch(() => undefined); // a start-up given up on still fails later, with nobody listening
-  const aborted = new Promise<never>((_, reject) => {
-    const abort = () => reject(new Error("start-up interrupted"));
-    if (options.signal?.aborted) abort();
-    options.signal?.addEventListener("abort", abort, { once: true });
-  });
-  aborted.catch(() => undefined); // an abort after start-up is no one's concern
+  })();
   try {
-    await Promise.race([started, aborted, failed.then((error) => Promise.reject(error))]);
+    await untilStarted(started, options.signal, failed);
   } catch (error) {
     await stop();
     throw error;
   }
 
   return {
-    apiUrl,
-    wsUrl,
+    apiUrl: plan.apiUrl,
+    wsUrl: plan.wsUrl,
     frontendUrl: frontend!.url,
     docsUrl: frontend!.docsUrl,
     metricsUrl: `${frontend!.url}/metrics`,
-    kafkaBrokers,
-    ordersDatabaseUrl,
-    paymentsDatabaseUrl,
-    identity,
+    kafkaBrokers: plan.kafkaBrokers,
+    ordersDatabaseUrl: plan.databases.orders.url,
+    paymentsDatabaseUrl: plan.databases.payments.url,
+    identity: identity(),
     tracesUrl: traces.tracesUrl,
     zipkinReady: () =>
       zipkinStarted ?? Promise.reject(new Error(traces.without ?? "Zipkin was not started: the stack stopped first")),
     stop,
     failed,
+    ...partControls([...infrastructure, ...serving].map((layer) => layer.supervisor).concat(background)),
+  };
+}
+
+/** Where everything listens, from the options and the environment (which may name existing servers). */
+function planOf(options: StackOptions): StackPlan {
+  const ports = { ...DEFAULT_PORTS, ...options.ports };
+  const env = options.env ?? process.env;
+  return {
+    ports,
+    env,
+    progress: options.progress ?? (() => undefined),
+    dir: path.join(LOCAL_DIR, options.name),
+    host: env.OFFLINE_HOST ?? "127.0.0.1",
+    apiUrl: `http://127.0.0.1:${ports.http}`,
+    wsUrl: `ws://127.0.0.1:${ports.websocket}`,
+    behindFront: ports.httpBehindFront ?? ports.http + 5,
+    kafkaBrokers: env.KAFKA_BROKERS ? env.KAFKA_BROKERS.split(",") : [`127.0.0.1:${ports.kafka}`],
+    existingBroker: Boolean(env.KAFKA_BROKERS),
+    databases: {
+      orders: {
+        url: env.ORDERS_DATABASE_URL ?? postgresUrl(ports.ordersDb, "orders"),
+        existing: Boolean(env.ORDERS_DATABASE_URL),
+      },
+      payments: {
+        url: env.PAYMENTS_DATABASE_URL ?? postgresUrl(ports.paymentsDb, "payments"),
+        existing: Boolean(env.PAYMENTS_DATABASE_URL),
+      },
+    },
+    authOn: env.AUTH !== "off",
+    realPool: Boolean(env.COGNITO_USER_POOL_ID && env.COGNITO_CLIENT_ID),
+    traces: tracesPlan(env, ports.zipkin),
+  };
+}
+
+type Frontend = Awaited<ReturnType<typeof startFrontend>>;
+
+/** The page, /docs/ and the page's sign-in calls, started once the shop serves. */
+function startPage(plan: StackPlan, identity: StackIdentity | undefined, metrics: MetricsRegistry): Promise<Frontend> {
+  return startFrontend({
+    port: plan.ports.frontend,
+    host: plan.host,
+    apiUrl: plan.apiUrl,
+    wsUrl: plan.wsUrl,
+    signIn: identity && {
+      clientId: identity.clientId,
+      region: identity.region,
+      endpoint: identity.endpoint,
+      local: identity.local,
+    },
+    tracesUrl: plan.traces.tracesUrl,
+    metrics,
+  });
+}
+
+/** pidOf and kill, for the parts this stack supervises (not those the environment pointed at). */
+function partControls(supervisors: Array<Supervisor | undefined>): Pick<RunningStack, "pidOf" | "kill"> {
+  const parts = new Map<PartName, Supervisor>();
+  for (const supervisor of supervisors) if (supervisor) parts.set(supervisor.part.name, supervisor);
+  return {
     pidOf: (part) => parts.get(part)?.pid,
     kill: async (part, { signal, outageMs } = {}) => {
       const supervisor = parts.get(part);

@@ -4,7 +4,7 @@ import { config } from "../config.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { kafkaPublisher } from "../messaging/publisher.ts";
-import { relayOutbox, type RelayResult } from "../messaging/relay.ts";
+import { relayOutbox, type RelayResult } from "../messaging/relay/outbox-relay.ts";
 import { pruneExpiredRows, type Pruned } from "../db/retention.ts";
 import { recordEffect } from "../effects/unit-of-work.ts";
 import { invocation } from "./invocations.ts";

@@ -4,7 +4,7 @@ import type { AtCommit, Statement } from "../db/transaction.ts";
 import { afterCommit } from "../effects/unit-of-work.ts";
 import { carrierOf } from "../tracing/spans.ts";
 import type { OutboundRecord } from "./publisher.ts";
-import { RELAY_RUNNING } from "./relay.ts";
+import { RELAY_RUNNING } from "./relay/relay-lock.ts";
 
 /** A record on its way to Kafka, with the id that lets consumers (and the outbox) drop a second copy. */
 export interface OutboxRow extends OutboundRecord {

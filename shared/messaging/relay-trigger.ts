@@ -4,7 +4,7 @@ import { config } from "../config.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { awsClientOptions } from "../aws-clients.ts";
-import { isRelayRunning } from "./relay.ts";
+import { isRelayRunning } from "./relay/relay-lock.ts";
 
 let lambda: LambdaClient | undefined;
 

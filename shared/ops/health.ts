@@ -4,7 +4,7 @@ import type { health } from "../contract/http.ts";
 import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { sharedAdmin } from "../messaging/kafka.ts";
-import { outboxBacklog } from "../messaging/relay.ts";
+import { outboxBacklog } from "../messaging/outbox-backlog.ts";
 import { withTimeout } from "../timeout.ts";
 
 export type HealthReport = z.infer<typeof health>;

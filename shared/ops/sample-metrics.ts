@@ -6,7 +6,7 @@ import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { gaugeMetric } from "../metrics/emit.ts";
 import { sharedAdmin } from "../messaging/kafka.ts";
-import { outboxBacklog } from "../messaging/relay.ts";
+import { outboxBacklog } from "../messaging/outbox-backlog.ts";
 import { withTimeout } from "../timeout.ts";
 
 const SAMPLE_TIMEOUT_MS = 5_000;

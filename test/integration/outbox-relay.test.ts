@@ -12,7 +12,8 @@ import {
   type OutboundRecord,
   type Publisher,
 } from "../../shared/messaging/publisher.ts";
-import { isRelayRunning, relayOutbox } from "../../shared/messaging/relay.ts";
+import { relayOutbox } from "../../shared/messaging/relay/outbox-relay.ts";
+import { isRelayRunning } from "../../shared/messaging/relay/relay-lock.ts";
 import { pruneExpiredRows } from "../../shared/db/retention.ts";
 import { startTestDatabases, type TestDatabases, testPool } from "../support/database.ts";
 import { eventually } from "../support/shop-client.ts";

@@ -4,7 +4,7 @@
  */
 import { db } from "../../shared/db/pool.ts";
 import { kafkaPublisher } from "../../shared/messaging/publisher.ts";
-import { relayOutbox } from "../../shared/messaging/relay.ts";
+import { relayOutbox } from "../../shared/messaging/relay/outbox-relay.ts";
 
 const real = kafkaPublisher();
 await relayOutbox(db("orders"), {

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import type { Tx } from "../../shared/db/transaction.ts";
 import type { Effect } from "../../shared/effects/effect.ts";
 import { afterCommit, EffectOutsideUnitOfWork, inUnitOfWork, recordEffect } from "../../shared/effects/unit-of-work.ts";
-import { RELAY_RUNNING } from "../../shared/messaging/relay.ts";
+import { RELAY_RUNNING } from "../../shared/messaging/relay/relay-lock.ts";
 
 const USER = "2b4b7c8e-9a59-4c38-a6a4-3f2f6a0b1c11";
 
