@@ -119,7 +119,10 @@ describe("money rules, on PostgreSQL alone", () => {
     const { result: placed, after: placedAfter } = await withEffects(() =>
       placeOrder({ userId: user, amount: 5, description: "settle" }),
     );
-    assert.deepEqual(placedAfter, [{ kind: "relay", database: "orders", running: false }]);
+    assert.deepEqual(placedAfter, [
+      { kind: "relay", database: "orders", running: false },
+      { kind: "count", metric: "OrdersAccepted" },
+    ]);
     const order = placed.result;
     const result = (status: "FINISHED" | "CANCELLED"): PaymentProcessed => ({
       ...envelope(),
@@ -137,8 +140,10 @@ describe("money rules, on PostgreSQL alone", () => {
     const contrary = await withEffects(() =>
       withTransaction("orders", (tx) => run(tx, settleOrder(result("CANCELLED")))),
     );
-    assert.equal(first.after.length, 1);
+    assert.equal(first.after.length, 2);
     assert.equal(first.after[0]!.kind === "push" && first.after[0]!.frames[0]!.type, "ORDER_UPDATED");
+    // Counted once, after the commit; the duplicate and the contrary result count nothing.
+    assert.deepEqual(first.after[1], { kind: "count", metric: "OrdersFinished" });
     assert.deepEqual([duplicate.after, contrary.after], [[], []]);
     const { rows } = await orders.query("SELECT status FROM orders WHERE id = $1", [order.id]);
     assert.deepEqual(rows, [{ status: "FINISHED" }]);
