@@ -21,7 +21,7 @@ export function websocketPart(
   } as const;
   const frameSummaries: Record<keyof typeof frames, string> = {
     OrderUpdated: "An order of the user reached FINISHED or CANCELLED (after payments answered).",
-    BalanceUpdated: "The user's balance changed (account opened, deposit, charge).",
+    BalanceUpdated: "The user's balance changed (account opened, deposit; a charge's rides on ORDER_UPDATED).",
     Snapshot: 'Everything the page shows, in answer to {"action":"sync"}.',
     Problem: "A frame the server refused (too large, syncs too fast, not a known action), as problem details.",
   };

@@ -49,6 +49,7 @@ export const balanceUpdatedV1 = z.object({
   balance: money,
   /** Grows with every change of this account: a reader keeps the highest it has seen. */
   version: money,
+  /** A charge's balance is told on payments.processed; "charge" is read in records written before that. */
   cause: z.enum(["opened", "deposit", "charge"]),
 });
 

@@ -132,7 +132,7 @@ export const FUNCTIONS = {
     does: "payments: charges the order",
     trigger: { topic: "orders.created", group: "gozon-payments-charges" },
     databases: PAYMENTS,
-    writes: ["payments.processed", "payments.balance-updated"],
+    writes: ["payments.processed"],
   },
 
   // --- outbox relays ---

@@ -30,6 +30,8 @@ export function recordBalance(event: BalanceUpdated): Pipelined {
       );
       return;
     }
+    // A charge's balance rides on the order's frame; announcements of charges come only from
+    // records written before payments.processed carried it.
     if (event.cause !== "charge") pushBalance(tx, event.user_id, event, event.correlation_id);
   });
 }

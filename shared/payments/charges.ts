@@ -3,7 +3,7 @@ import type { PaymentFailureReason } from "../contract/order.ts";
 import { pipelined, sql, type Pipelined, type Query } from "../db/pipelined.ts";
 import { forOrder } from "../logger.ts";
 import { emit } from "../messaging/outbox.ts";
-import { announceBalance, type ChangedAccount } from "./balance-events.ts";
+import type { ChangedAccount } from "./balance-events.ts";
 
 export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
 
@@ -15,8 +15,10 @@ export type ChargeOutcome = "duplicate" | PaymentProcessed["status"];
  *    this one ends;
  * 2. for a payment this transaction claimed (still undecided), the conditional debit that can never
  *    take the balance below zero, its ledger entry and the payment's outcome.
- * Then the payments.processed event (with the balance the charge left) and payments.balance-updated
- * go to the outbox.
+ * Then the payments.processed event goes to the outbox, with the balance the charge left: the one
+ * event of a charge. Its balance is not told again on payments.balance-updated, whose only reader
+ * (the orders side, for the page) keeps it from payments.processed: that would be a record more
+ * to publish and a consumer's invocation and transaction more per order, for nothing.
  */
 export function chargeOrder(event: OrderCreated): Pipelined<ChargeOutcome> {
   return pipelined([claimPayment(event), debit(event)], (tx, [claimed, debited]) => {
@@ -29,7 +31,6 @@ export function chargeOrder(event: OrderCreated): Pipelined<ChargeOutcome> {
     const { reason } = row;
     const status = reason === null ? "FINISHED" : "CANCELLED";
     const changed = reason === null ? { user_id: row.user_id, balance: row.balance, version: row.version } : undefined;
-    if (changed) announceBalance(tx, changed, "charge", event.order_id);
     emit(
       tx,
       "payments.processed",
