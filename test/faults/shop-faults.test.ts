@@ -6,7 +6,7 @@ import type { PartName, RunningStack } from "../../local/stack.ts";
 import { startStack } from "../../local/stack.ts";
 import { eventually } from "../support/shop-client.ts";
 import { checkMoney, Traffic, type MoneyCheck, type TrafficReport } from "../support/traffic.ts";
-import { produce, readUntil } from "../support/kafka.ts";
+import { follow, produce, readUntil, type ReadRecord } from "../support/kafka.ts";
 import { deadLetters } from "../support/dead-letters.ts";
 import { shifted } from "../support/stack.ts";
 
@@ -62,14 +62,18 @@ describe("the shop heals itself", () => {
     const traffic = new Traffic(stack.apiUrl, RATE);
     await traffic.openAccounts(10, 200);
     traffic.start();
-    await eventually(async () => (traffic.placed.length >= RATE * 2 ? true : undefined), 30_000, "orders flowing");
-    await fault(traffic);
-    const after = traffic.placed.length;
-    await eventually(
-      async () => (traffic.placed.length >= after + RATE * 3 ? true : undefined),
-      60_000,
-      "orders accepted again after the fault",
-    );
+    // The traffic stops whatever happens: orders sent on by a failed test would keep it running.
+    const stopped = (async () => {
+      await eventually(async () => (traffic.placed.length >= RATE * 2 ? true : undefined), 30_000, "orders flowing");
+      await fault(traffic);
+      const after = traffic.placed.length;
+      await eventually(
+        async () => (traffic.placed.length >= after + RATE * 3 ? true : undefined),
+        60_000,
+        "orders accepted again after the fault",
+      );
+    })().finally(() => traffic.stop());
+    await stopped;
     const report = await traffic.stop();
     const settledBy = Date.now() + settleWithinMs;
     let money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, traffic.placed, traffic.users);
@@ -296,6 +300,55 @@ describe("the shop heals itself", () => {
         .query("DROP TRIGGER IF EXISTS fail_charge ON payments; DROP FUNCTION IF EXISTS fail_charge();")
         .catch(() => undefined);
       await payments.end();
+    }
+  });
+
+  it("the payments PostgreSQL down longer than every retry: charges are dead-lettered, then redriven, each settled once", async () => {
+    // Longer than what a charge rides out: six invocations (one and five retries) that each wait
+    // about 20 s for the database, and the retries' back-off.
+    const OUTAGE_MS = 150_000;
+    const letters: ReadRecord[] = [];
+    const reader = await follow(stack.kafkaBrokers, "orders.created.dlt", "end", (m) => void letters.push(m));
+    let redriven = 0;
+    try {
+      const outcome = await underTraffic(
+        "payments PostgreSQL down 150 s, then redriven",
+        async (traffic) => {
+          await kill("paymentsDb", OUTAGE_MS)();
+          const placedBefore = traffic.placed.slice();
+          const ids = new Set(placedBefore.map((p) => p.orderId));
+          const mine = () => letters.filter((m) => ids.has(String(JSON.parse(m.value!.toString()).order_id)));
+          // Every order taken before the database came back is either final, or waits on the
+          // dead-letter topic, NEW, for an operator.
+          await eventually(
+            async () => {
+              const money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, placedBefore, []);
+              return money.lost > 0 && money.lost === mine().length ? true : undefined;
+            },
+            120_000,
+            "every order taken during the outage final or dead-lettered, at least one dead-lettered",
+          );
+          const parked = mine();
+          assert.ok(parked.every((m) => m.headers!["dlt-reason"]!.toString() === "retries-exhausted"));
+          const { code, stdout, stderr } = await deadLetters(
+            stack,
+            "redrive",
+            "orders.created.dlt",
+            ...parked.map((m) => `${m.partition}:${m.offset}`),
+          );
+          assert.equal(code, 0, stderr);
+          assert.match(stdout, new RegExp(`${parked.length} record\\(s\\) sent back`));
+          redriven = parked.length;
+          console.log(
+            `  long outage: ${placedBefore.length} orders taken before the database came back, ${parked.length} dead-lettered and redriven`,
+          );
+        },
+        90_000,
+      );
+      assert.ok(redriven > 0);
+      assert.equal(outcome.money.chargedTwice, 0);
+    } finally {
+      await reader.stop();
     }
   });
 });
