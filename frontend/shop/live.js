@@ -55,7 +55,8 @@ function connect(quiet = false) {
     socket = null;
     if (opened) notify("Connection lost. Reconnecting…");
     else if (retries === 0) notify("Cannot reach the live updates. Retrying…", "error");
-    const delay = Math.min(FIRST_RETRY_MS * 2 ** retries, MAX_RETRY_MS);
+    // Jittered: when a server restart drops every tab at once, their retries do not come back at once.
+    const delay = Math.min(FIRST_RETRY_MS * 2 ** retries, MAX_RETRY_MS) * (0.5 + Math.random() / 2);
     retries += 1;
     setState("reconnecting");
     // Later attempts stay quiet: the shopper already knows, and errors would repeat each time.
