@@ -26,61 +26,31 @@ import { randomUUID } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { startStack, type RunningStack } from "../../local/stack.ts";
-import { checkMoney } from "../../test/support/traffic.ts";
 import { localFunctionName } from "../../test/support/stack.ts";
-import { costOf, costTable, InvocationLog, type Cost } from "./cost.ts";
-import { hopTable, tracesFrom } from "./hops.ts";
+import { InvocationLog } from "./cost.ts";
+import { settledHopTable } from "./hops.ts";
 import { Shoppers, type RateResult } from "./open-loop.ts";
+import {
+  BENCH_PORTS,
+  CONNECTIONS,
+  external,
+  FLOOD,
+  HOLD,
+  option,
+  OUT,
+  RATES,
+  REPORT_MS,
+  SECONDS,
+  TRACES,
+  TRACES_RATE,
+  USERS,
+} from "./options.ts";
 import { databaseLimit } from "./pgbench.ts";
-import { latencyPlot } from "./plot.ts";
-import { ProcessSampler, type Usage } from "./processes.ts";
-
-const option = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-};
-const RATES = option("rates", "50,100,200,400,800").split(",").map(Number);
-const SECONDS = Number(option("seconds", "30"));
-const USERS = Number(option("users", "40"));
-const HOLD = Number(option("hold", "60"));
-const FLOOD = Number(option("flood", "400"));
-/** Traces on for the runs (as `npm start` has them) unless TRACES=off. */
-const TRACES = process.env.TRACES === "off" ? "off" : "on";
-/** The rate at which the cost of tracing is measured: a run with traces on, then one on a stack with them off (0: skipped). */
-const TRACES_RATE = Number(option("traces-rate", "100"));
-/** How the series, holds and overload send: over at most 256 kept-alive connections, or a new one per request ("unbounded"). */
-const CONNECTIONS = option("connections", "kept-alive");
-if (CONNECTIONS !== "kept-alive" && CONNECTIONS !== "unbounded")
-  throw new Error(`--connections must be kept-alive or unbounded, not ${CONNECTIONS}`);
-/** How often the functions report what they were invoked for (the cost table's source). */
-const REPORT_MS = 1_000;
-const OUT = path.resolve(option("out", "bench-results"), new Date().toISOString().replace(/[:.]/g, "-"));
-const external = process.argv.includes("--api");
-
-type Row = Omit<RateResult, "placed"> & {
-  phase: string;
-  processes: Record<string, Usage>;
-  /** CPU milliseconds per settled order: the runtime's (serverless-offline, its functions and the event source) and the two databases'. */
-  cpuMsPerOrder: { runtime: number; databases: number; broker: number; zipkin: number; loadGenerator: number };
-  cost: Cost;
-  correct: boolean;
-  lost: number;
-  chargedTwice: number;
-};
+import { holds, measurePhase, printRow, printTableHeader, type Row } from "./phase.ts";
+import { ProcessSampler } from "./processes.ts";
+import { printSummary, summarise, writeSummary } from "./summary.ts";
 
 const invocations = new InvocationLog();
-
-const BENCH_PORTS = {
-  http: 4600,
-  websocket: 4601,
-  lambda: 4602,
-  frontend: 4608,
-  kafka: 27092,
-  kafkaController: 27093,
-  ordersDb: 18632,
-  paymentsDb: 18633,
-  zipkin: 4610,
-};
 
 /** The bench's own stack, AUTH=off; traces on (Zipkin started) unless `traces` is "off". */
 async function startBenchStack(traces: "on" | "off"): Promise<RunningStack> {
@@ -140,12 +110,7 @@ const sampler = new ProcessSampler(() => ({
 }));
 await mkdir(OUT, { recursive: true });
 
-const header =
-  "| phase | offered/s | accepted/s | settled/s | POST p50/p99 ms | order->frame p50/p90/p99/max ms | slowest answer ms (> 1 s) | CPU ms/order runtime / databases | invocations/order | USD/M orders | queued at end | errors | correct |";
-console.log(`\n${header}\n|${"---|".repeat(13)}`);
-
-const perOrder = (cpuSeconds: number | undefined, orders: number) =>
-  orders > 0 ? Math.round(((cpuSeconds ?? 0) * 1000 * 10) / orders) / 10 : 0;
+printTableHeader();
 
 async function run(
   phase: string,
@@ -153,44 +118,10 @@ async function run(
   seconds: number,
   connections: RateResult["connections"] = CONNECTIONS as RateResult["connections"],
 ): Promise<Row> {
-  invocations.drain(); // what came before this run is not its cost
-  await sampler.begin();
-  const { placed, ...result } = await shoppers.offer(rate, seconds, { connections });
-  const processes = await sampler.end();
-  // The functions report once a second: wait for what the last second of the run did.
-  await new Promise((resolve) => setTimeout(resolve, REPORT_MS + 500));
-  const cost = costOf(invocations.drain(), {
-    orders: result.settled,
-    httpRequests: result.sent,
-    websocketMessages: result.framesReceived,
-    connectionMinutes: (USERS * seconds) / 60,
-  });
-  const cpu = (name: string) => processes[name]?.cpuSeconds;
-  const cpuMsPerOrder = {
-    runtime: perOrder(cpu("serverless-offline"), result.settled),
-    databases: perOrder((cpu("orders-db") ?? 0) + (cpu("payments-db") ?? 0), result.settled),
-    broker: perOrder(cpu("broker"), result.settled),
-    zipkin: perOrder(cpu("zipkin"), result.settled),
-    loadGenerator: perOrder(cpu("load generator"), result.settled),
-  };
-  const money = await checkMoneyOf(placed);
-  const row: Row = {
-    phase,
-    ...result,
-    processes,
-    cpuMsPerOrder,
-    cost,
-    correct: money.correct,
-    lost: money.lost,
-    chargedTwice: money.chargedTwice,
-  };
+  const row = await measurePhase({ stack, users, shoppers, sampler, invocations }, phase, rate, seconds, connections);
   rows.push(row);
   if (!row.correct) failed = true;
-  const s = row.settleMs;
-  const invocationsPerOrder = Math.round(cost.rows.reduce((n, r) => n + r.invocationsPer1000, 0)) / 1000;
-  console.log(
-    `| ${phase}${connections === "unbounded" ? " (a connection per request)" : ""} | ${rate} | ${row.acceptedPerSecond} | ${row.settledPerSecond} | ${row.postMs.p50}/${row.postMs.p99} | ${s.p50}/${s.p90}/${s.p99}/${s.max} | ${row.slowestAnswerMs} (${row.answersOverOneSecond}) | ${cpuMsPerOrder.runtime} / ${cpuMsPerOrder.databases} | ${invocationsPerOrder} | ${cost.usdPerMillionOrders.total} | ${row.queuedAtEnd} | ${JSON.stringify(row.errors)} | ${row.correct ? "yes" : `NO: lost ${row.lost}, charged twice ${row.chargedTwice}`} |`,
-  );
+  printRow(row, rate, connections);
   await writeFile(path.join(OUT, `${phase}-${rate}.json`), JSON.stringify(row, null, 2));
   return row;
 }
@@ -198,33 +129,8 @@ async function run(
 /** The hop table of the orders placed between `since` and `until`, once Zipkin holds their spans. */
 async function hopsOf(since: number, until: number): Promise<string | undefined> {
   if (!stack?.tracesUrl) return undefined;
-  // Spans leave in one-second batches: read until two reads a second apart find as many traces.
-  let traces = await tracesFrom(stack.tracesUrl, localFunctionName("createOrder"), since, until);
-  for (let reads = 0; reads < 15; reads += 1) {
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    const again = await tracesFrom(stack.tracesUrl, localFunctionName("createOrder"), since, until);
-    const settled = again.length === traces.length;
-    traces = again;
-    if (settled) break;
-  }
-  return hopTable(traces);
+  return settledHopTable(stack.tracesUrl, localFunctionName("createOrder"), since, until);
 }
-
-async function checkMoneyOf(placed: RateResult["placed"]) {
-  if (!stack) return { correct: true, lost: 0, chargedTwice: 0 };
-  const money = await checkMoney(stack.ordersDatabaseUrl, stack.paymentsDatabaseUrl, placed, users);
-  return {
-    correct: money.lost === 0 && money.chargedTwice === 0 && money.unbalanced.length === 0,
-    lost: money.lost,
-    chargedTwice: money.chargedTwice,
-  };
-}
-
-const holds = (row: Row) =>
-  row.correct &&
-  row.queuedAtEnd === 0 &&
-  (row.settleMs.p99 ?? Infinity) < 1_000 &&
-  Object.keys(row.errors).length === 0;
 
 try {
   if (FRESH_START) await run("fresh start", TRACES_RATE, SECONDS, "unbounded");
@@ -271,102 +177,9 @@ try {
   console.error("measuring the database limit with pgbench ...");
   const limit = await databaseLimit(18732);
 
-  const overload = rows.find((r) => r.phase === "overload");
-  const tracedRun = rows.find((r) => r.phase === "traces on");
-  const untracedRun = rows.find((r) => r.phase === "traces off");
-  const machineCpu = (r: Row) =>
-    r.cpuMsPerOrder.runtime + r.cpuMsPerOrder.databases + r.cpuMsPerOrder.broker + r.cpuMsPerOrder.zipkin;
-  const tracingCost = tracedRun &&
-    untracedRun && {
-      rate: tracedRun.offered,
-      runtimeCpuMsPerOrder: { on: tracedRun.cpuMsPerOrder.runtime, off: untracedRun.cpuMsPerOrder.runtime },
-      zipkinCpuMsPerOrder: tracedRun.cpuMsPerOrder.zipkin,
-      runtimeIncrease:
-        Math.round((tracedRun.cpuMsPerOrder.runtime / untracedRun.cpuMsPerOrder.runtime - 1) * 1000) / 1000,
-      machineIncrease: Math.round((machineCpu(tracedRun) / machineCpu(untracedRun) - 1) * 1000) / 1000,
-      settleMs: { on: tracedRun.settleMs, off: untracedRun.settleMs },
-    };
-  const flood = rows.find((r) => r.phase === "flood");
-  const summary = {
-    when: new Date().toISOString(),
-    users: USERS,
-    rates: RATES,
-    sustainedOrdersPerSecond: sustained,
-    databaseLimit: limit,
-    sustainedShareOfLimit:
-      "ordersPerSecond" in limit && sustained ? Math.round((sustained / limit.ordersPerSecond) * 100) / 100 : null,
-    overload: overload && {
-      offered: overload.offered,
-      settledPerSecond: overload.settledPerSecond,
-      settledShareOfSustained: Math.round((overload.settledPerSecond / sustained) * 100) / 100,
-      refusals: overload.errors,
-      slowestRefusalMs: overload.refusalMaxMs,
-      everyAcceptedOrderSettled: overload.queuedAtEnd === 0 && overload.correct,
-    },
-    tracingCost,
-    hops,
-    flood: flood && {
-      offered: flood.offered,
-      connections: flood.connections,
-      settledPerSecond: flood.settledPerSecond,
-      settledShareOfSustained: sustained ? Math.round((flood.settledPerSecond / sustained) * 100) / 100 : null,
-      slowestAnswerMs: flood.slowestAnswerMs,
-      answersOverOneSecond: flood.answersOverOneSecond,
-      unanswered: Object.entries(flood.errors)
-        .filter(([k]) => !/^\d+$/.test(k))
-        .reduce((n, [, v]) => n + v, 0),
-      everyAcceptedOrderSettled: flood.queuedAtEnd === 0 && flood.correct,
-    },
-    rows,
-  };
-  await writeFile(path.join(OUT, "summary.json"), JSON.stringify(summary, null, 2));
-  await writeFile(path.join(OUT, "latency.svg"), latencyPlot(rows.filter((r) => r.phase === "series")));
-
-  const reference =
-    [...rows]
-      .filter((r) => r.phase === "hold" && r.queuedAtEnd === 0)
-      .sort((a, b) => Math.abs(a.offered - 100) - Math.abs(b.offered - 100))[0] ?? rows[0];
-  if (hops) console.log(`\nWhere an order's time goes at ${TRACES_RATE}/s, from its trace (traces on run):\n\n${hops}`);
-  if (reference)
-    console.log(
-      `\nWhat an order costs on AWS, from the ${reference.phase} run at ${reference.offered}/s:\n\n${costTable(reference.cost)}`,
-    );
-  console.log(`\nCPU ms per settled order (runtime = serverless-offline, its functions and the Kafka event source):`);
-  for (const row of rows)
-    console.log(
-      `  ${row.phase} ${row.offered}/s: runtime ${row.cpuMsPerOrder.runtime}, databases ${row.cpuMsPerOrder.databases}, broker ${row.cpuMsPerOrder.broker}, zipkin ${row.cpuMsPerOrder.zipkin}, load generator ${row.cpuMsPerOrder.loadGenerator}`,
-    );
-  console.log(`\nCPU seconds / peak MB per process:`);
-  for (const row of rows)
-    console.log(
-      `  ${row.phase} ${row.offered}/s: ${Object.entries(row.processes)
-        .map(([name, u]) => `${name} ${u.cpuSeconds} s / ${u.peakRssMb} MB`)
-        .join(", ")}`,
-    );
-  console.log(`\nhighest rate that held ${HOLD} s with p99 < 1 s: ${sustained}/s`);
-  console.log(
-    `database limit (pgbench, the three transactions of an order, 8 clients): ${"tps" in limit ? `${limit.tps} tps = ${limit.ordersPerSecond} orders/s; sustained = ${summary.sustainedShareOfLimit} of it` : limit.skipped}`,
-  );
-  if (tracingCost) {
-    const pct = (x: number) => `${x >= 0 ? "+" : ""}${Math.round(x * 1000) / 10} %`;
-    console.log(
-      `tracing at ${tracingCost.rate}/s: runtime CPU ${tracingCost.runtimeCpuMsPerOrder.on} ms/order on, ${tracingCost.runtimeCpuMsPerOrder.off} off (${pct(tracingCost.runtimeIncrease)}); ` +
-        `with Zipkin's ${tracingCost.zipkinCpuMsPerOrder} ms, the machine ${pct(tracingCost.machineIncrease)}; order->frame p50/p99 ${tracingCost.settleMs.on.p50}/${tracingCost.settleMs.on.p99} ms on, ${tracingCost.settleMs.off.p50}/${tracingCost.settleMs.off.p99} ms off`,
-    );
-  }
-  if (flood)
-    console.log(
-      `flood at ${flood.offered}/s, a connection per request: settled ${flood.settledPerSecond}/s (${summary.flood!.settledShareOfSustained} of the sustained rate), slowest answer ${flood.slowestAnswerMs} ms, ${flood.answersOverOneSecond} answers over 1 s, ${summary.flood!.unanswered} unanswered, every accepted order settled: ${summary.flood!.everyAcceptedOrderSettled}`,
-    );
-  if (overload)
-    console.log(
-      `overload at ${overload.offered}/s: settled ${overload.settledPerSecond}/s (${summary.overload!.settledShareOfSustained} of the sustained rate), refusals ${JSON.stringify(overload.errors)}, slowest refusal ${overload.refusalMaxMs ?? "-"} ms`,
-    );
-  for (const row of rows)
-    console.log(
-      `  ${row.phase} ${row.offered}/s: settled ${row.settledPerSecond}/s, p50 ${row.settleMs.p50} ms, p99 ${row.settleMs.p99} ms, ${row.correct ? "correct" : "INCORRECT"}`,
-    );
-  console.log(`\nresults in ${OUT}`);
+  const summary = summarise(rows, sustained, limit, hops);
+  await writeSummary(summary);
+  printSummary(summary);
 } finally {
   shoppers.close();
   await stack?.stop();

@@ -97,3 +97,24 @@ export async function tracesFrom(
   if (!response.ok) throw new Error(`Zipkin answered ${response.status}`);
   return (await response.json()) as ZipkinSpan[][];
 }
+
+/**
+ * The hop table of the orders placed in [since, until], once Zipkin holds their spans: they leave
+ * in one-second batches, so it reads until two reads a second apart find as many traces.
+ */
+export async function settledHopTable(
+  zipkinUrl: string,
+  createOrderService: string,
+  since: number,
+  until: number,
+): Promise<string> {
+  let traces = await tracesFrom(zipkinUrl, createOrderService, since, until);
+  for (let reads = 0; reads < 15; reads += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const again = await tracesFrom(zipkinUrl, createOrderService, since, until);
+    const settled = again.length === traces.length;
+    traces = again;
+    if (settled) break;
+  }
+  return hopTable(traces);
+}
