@@ -68,19 +68,15 @@ export class InvocationLog {
   }
 }
 
-/** Each function's memory as serverless.yml configures it (the provider's unless the function says). */
-function memoryMbByFunction(): { fallback: number; byFunction: Record<string, number> } {
+/**
+ * Each function's memory: the provider's (serverless.yml), which every function has; the manifest
+ * (shared/contract/manifest.ts), which serverless.yml's functions are made from, gives none its own.
+ */
+function functionMemoryMb(): number {
   const service = parseYaml(readFileSync(new URL("../../serverless.yml", import.meta.url), "utf8")) as {
     provider: { memorySize?: number };
-    functions: Record<string, { memorySize?: number }>;
   };
-  const fallback = service.provider.memorySize ?? 1024;
-  return {
-    fallback,
-    byFunction: Object.fromEntries(
-      Object.entries(service.functions).map(([name, fn]) => [name, fn.memorySize ?? fallback]),
-    ),
-  };
+  return service.provider.memorySize ?? 1024;
 }
 
 export interface CostRow {
@@ -116,10 +112,9 @@ export function costOf(
   traffic: { orders: number; httpRequests: number; websocketMessages: number; connectionMinutes: number },
 ): Cost {
   const per1000 = (n: number) => (traffic.orders > 0 ? (n * 1000) / traffic.orders : 0);
-  const memory = memoryMbByFunction();
+  const memoryMb = functionMemoryMb();
   const rows = Object.entries(counted.invocations)
     .map(([name, t]) => {
-      const memoryMb = memory.byFunction[name] ?? memory.fallback;
       return {
         function: name,
         memoryMb,
