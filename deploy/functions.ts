@@ -1,6 +1,7 @@
 import { deadLetterTopic } from "../shared/contract/events.ts";
 import { FUNCTIONS, type Database, type FunctionSpec } from "../shared/contract/manifest.ts";
-import { checkManifest } from "../shared/contract/topology.ts";
+import { checkManifest, relayOf } from "../shared/contract/topology.ts";
+import { DATABASES } from "./limits.ts";
 import { roleLogicalId } from "./roles/naming.ts";
 
 /**
@@ -110,8 +111,10 @@ interface VariableSourceContext {
   resolveConfigurationProperty(path: string[]): Promise<unknown>;
 }
 
-/** `${file(./deploy/functions.cjs):functions}` and `…:mappings`, in serverless.yml. */
+/** `${file(./deploy/functions.cjs):functions}`, `…:mappings` and `…:relays.<database>`, in serverless.yml. */
 export const fileSource = {
+  /** Each database's outbox relay, by its key in the manifest: what a writer wakes after a commit. */
+  relays: Object.fromEntries(DATABASES.map((database) => [database, relayOf(database)])),
   functions: async ({ resolveVariable, resolveConfigurationProperty }: VariableSourceContext) => {
     const [mskClusterArn, databaseEnvironment] = await Promise.all([
       resolveVariable("param:mskClusterArn"),
