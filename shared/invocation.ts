@@ -8,6 +8,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
  */
 const invocation = new AsyncLocalStorage<string>();
 
+/**
+ * Whether this process is a Lambda container on AWS (its runtime API is there only). There a
+ * container is frozen once it answers, so what an invocation leaves to write (log lines, spans,
+ * metrics) is written before it answers; elsewhere the process lives on and writes it itself.
+ */
+export const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
+
 /** Runs `work` as an invocation of `functionName`. */
 export function inInvocation<T>(functionName: string, work: () => Promise<T>): Promise<T> {
   return invocation.run(functionName, work);

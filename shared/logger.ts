@@ -1,5 +1,5 @@
 import pino from "pino";
-import { currentFunction } from "./invocation.ts";
+import { currentFunction, onLambda } from "./invocation.ts";
 import { activeTraceIds, describeActiveSpan } from "./active-span.ts";
 
 /**
@@ -9,8 +9,6 @@ import { activeTraceIds, describeActiveSpan } from "./active-span.ts";
  * invocation answers, since a container is frozen once it has.
  */
 const destination = pino.destination({ dest: 1, sync: false });
-/** Lambda's runtime API is there only on AWS (not in serverless-offline). */
-const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
 
 /** On AWS, writes out every line logged so far, at once; elsewhere the process lives on and writes them itself. */
 export function flushLogs(): void {

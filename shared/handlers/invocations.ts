@@ -1,6 +1,6 @@
 import type { Context } from "aws-lambda";
 import { config } from "../config.ts";
-import { inInvocation } from "../invocation.ts";
+import { inInvocation, onLambda } from "../invocation.ts";
 import { flushLogs, logger } from "../logger.ts";
 import { carryOut } from "./carry-out.ts";
 import { inUnitOfWork } from "../effects/unit-of-work.ts";
@@ -38,9 +38,6 @@ function count(name: string, ms: number): void {
   totals.set(name, entry);
   timer ??= setTimeout(report, config().invocationReportMs).unref();
 }
-
-/** Lambda's runtime API is there only on AWS: elsewhere metrics are written once a second (metrics/emit.ts). */
-const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
 
 /** The function's name as Lambda knows it (serverless-offline passes it in the context too), if known. */
 const functionName = (context: Partial<Pick<Context, "functionName">> | undefined) =>

@@ -1,5 +1,5 @@
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
-import { currentFunction } from "../invocation.ts";
+import { currentFunction, onLambda } from "../invocation.ts";
 import { logger } from "../logger.ts";
 import {
   FUNCTION_DIMENSION,
@@ -26,7 +26,6 @@ interface Pending {
 }
 
 const pending = new Map<string, Pending>();
-const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
 const LOCAL_PERIOD_MS = 1_000;
 let timer: NodeJS.Timeout | undefined;
 

@@ -16,7 +16,7 @@ import {
   type SpanProcessor,
 } from "@opentelemetry/sdk-trace";
 import { tracesExporterOf } from "../config.ts";
-import { currentFunction } from "../invocation.ts";
+import { currentFunction, onLambda } from "../invocation.ts";
 
 /**
  * The process's OpenTelemetry setup, from the standard OTEL_* variables only, so that where spans
@@ -100,7 +100,6 @@ function register(env: NodeJS.ProcessEnv): TracerProvider | undefined {
 }
 
 const provider = register(process.env);
-const onLambda = Boolean(process.env.AWS_LAMBDA_RUNTIME_API);
 
 /** Whether spans are recorded and exported by this process. */
 export const tracesRecorded = provider !== undefined;
