@@ -29,6 +29,7 @@ import { sourceRecordOf } from "serverless-offline-kafka/lambda-event";
 import { ALL_TOPICS, deadLetterTopic, TOPICS, type Topic } from "../shared/contract/events.ts";
 import { db, endPools } from "../shared/db/pool.ts";
 import { discoverBrokers, kafkaOptions } from "../shared/messaging/kafka.ts";
+import { partitionEnds, type PartitionEnds } from "../shared/messaging/partition-ends.ts";
 import { readDeadLetter, type DeadLetterRead } from "../shared/messaging/read-dead-letter.ts";
 import {
   claimRedrive,
@@ -64,20 +65,8 @@ async function clientOptions(): Promise<BaseOptions> {
 async function lastOffsets(options: BaseOptions, topic: string): Promise<Map<number, bigint>> {
   const admin = new Admin(options);
   try {
-    const metadata = await admin.metadata({ topics: [topic] });
-    const partitions = Array.from({ length: metadata.topics.get(topic)?.partitionsCount ?? 0 }, (_, i) => i);
-    const at = async (timestamp: bigint) => {
-      const [listed] = await admin.listOffsets({
-        topics: [{ name: topic, partitions: partitions.map((partitionIndex) => ({ partitionIndex, timestamp })) }],
-      });
-      return new Map((listed?.partitions ?? []).map((p) => [p.partitionIndex, p.offset]));
-    };
-    const [low, high] = [await at(-2n), await at(-1n)];
-    return new Map(
-      partitions
-        .filter((p) => (high.get(p) ?? 0n) > (low.get(p) ?? 0n))
-        .map((p) => [p, (high.get(p) ?? 0n) - 1n] as const),
-    );
+    const ends = (await partitionEnds(admin, [topic])).get(topic) ?? new Map<number, PartitionEnds>();
+    return new Map([...ends].filter(([, { low, high }]) => high > low).map(([p, { high }]) => [p, high - 1n] as const));
   } finally {
     await admin.close().catch(() => undefined);
   }

@@ -1,4 +1,3 @@
-import type { Admin } from "@platformatic/kafka";
 import { deadLetterTopic, TOPICS, type Topic } from "../contract/events.ts";
 import type { Database } from "../contract/manifest.ts";
 import { consumersOf } from "../contract/topology.ts";
@@ -6,6 +5,7 @@ import { db } from "../db/pool.ts";
 import { logger } from "../logger.ts";
 import { gaugeMetric } from "../metrics/emit.ts";
 import { sharedAdmin } from "../messaging/kafka.ts";
+import { partitionEnds } from "../messaging/partition-ends.ts";
 import { outboxBacklog } from "../messaging/outbox-backlog.ts";
 import { withTimeout } from "../timeout.ts";
 
@@ -44,7 +44,7 @@ async function sampleKafka(): Promise<void> {
     const consumers = topics.flatMap((topic) => consumersOf(topic).map(({ group }) => ({ topic, group })));
     const [ends, committed] = await withTimeout(
       Promise.all([
-        endsOf(admin, [...topics, ...deadLetterTopics]),
+        partitionEnds(admin, [...topics, ...deadLetterTopics]),
         admin.listConsumerGroupOffsets({ groups: consumers.map(({ group }) => group) }),
       ]),
       SAMPLE_TIMEOUT_MS,
@@ -68,34 +68,4 @@ async function sampleKafka(): Promise<void> {
     sharedAdmin.reset();
     logger.warn({ err: error }, "metrics: consumer lag and dead letters not sampled");
   }
-}
-
-/** Per topic and partition, the earliest offset still held and the next to be written. */
-async function endsOf(
-  admin: Admin,
-  topics: string[],
-): Promise<Map<string, Map<number, { low: bigint; high: bigint }>>> {
-  const metadata = await admin.metadata({ topics });
-  const request = (timestamp: bigint) => ({
-    topics: topics.map((name) => ({
-      name,
-      partitions: Array.from({ length: metadata.topics.get(name)?.partitionsCount ?? 0 }, (_, partitionIndex) => ({
-        partitionIndex,
-        timestamp,
-      })),
-    })),
-  });
-  // -2: the earliest offset; -1: the latest (Kafka's ListOffsets conventions).
-  const [earliest, latest] = await Promise.all([admin.listOffsets(request(-2n)), admin.listOffsets(request(-1n))]);
-  const ends = new Map<string, Map<number, { low: bigint; high: bigint }>>();
-  for (const topic of latest) {
-    const lows = earliest.find((t) => t.name === topic.name)?.partitions ?? [];
-    const partitions = new Map<number, { low: bigint; high: bigint }>();
-    for (const { partitionIndex, offset } of topic.partitions) {
-      const low = lows.find((p) => p.partitionIndex === partitionIndex)?.offset ?? 0n;
-      partitions.set(partitionIndex, { low, high: offset });
-    }
-    ends.set(topic.name, partitions);
-  }
-  return ends;
 }
