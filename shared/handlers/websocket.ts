@@ -29,7 +29,7 @@ export function callerOf(event: WebsocketEvent): Caller | null {
  * $disconnect is told once and never again, and a connection it fails to forget counts against its
  * user's limit for hours: it waits for as long as the invocation may run.
  */
-const WAIT_OUT_MS = { $connect: 5_000, $disconnect: 20_000 } as Record<string, number>;
+const WAIT_OUT_MS: Partial<Record<string, number>> = { $connect: 5_000, $disconnect: 20_000 };
 const MARGIN_MS = 2_000;
 
 /**
